@@ -1,0 +1,181 @@
+/* trn runtime ABI: the stable C API to load, inspect, run and profile a .neff.
+ *
+ * This is the only public header of runtime-abi/. It depends on libc and trn/isa.h
+ * only (no MLIR, no LLVM), so that an application can embed the runtime. The .neff
+ * container format is documented in runtime-abi/NEFF.md.
+ *
+ * Conventions:
+ * - Every fallible function returns a trn_status_t: NULL means success; otherwise
+ *   the caller owns the status and frees it with trn_status_free. Its message names
+ *   the file, section, byte offset, instruction index or engine at fault.
+ * - Outputs go through out_ parameters, set to NULL/0 first; half-built objects are
+ *   released on failure.
+ * - Objects are opaque; each _create/_load has a _destroy.
+ * - Thread-safety: distinct objects may be used from distinct threads; one object
+ *   is not safe to use from two threads at once.
+ */
+#ifndef TRN_RUNTIME_H
+#define TRN_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "trn/isa.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------
+ * Status
+ * ------------------------------------------------------------------------------- */
+
+/* Status codes (stable: append only). */
+typedef enum trn_status_code_t {
+  TRN_OK = 0,
+  TRN_ERR_INVALID_ARGUMENT = 1, /* a caller's argument is wrong (shape, size, NULL) */
+  TRN_ERR_IO = 2,               /* a file cannot be read or written */
+  TRN_ERR_FORMAT = 3,           /* a .neff (or .npy) is malformed or corrupt */
+  TRN_ERR_VERSION = 4,          /* a .neff of an unsupported major version */
+  TRN_ERR_OUT_OF_MEMORY = 5,
+  TRN_ERR_EXEC = 6,             /* an instruction trapped (address out of range, ...) */
+  TRN_ERR_DEADLOCK = 7,         /* every stream waits on a semaphore no one signals */
+  TRN_ERR_RACE = 8,             /* strict mode found an unordered SBUF/PSUM access */
+  TRN_ERR_UNSUPPORTED = 9,      /* a feature this runtime does not implement */
+  TRN_ERR_INTERNAL = 10,
+} trn_status_code_t;
+
+typedef struct trn_status_s *trn_status_t;
+
+/* Makes a status with a printf-style message. Never returns NULL for code != TRN_OK
+ * (an allocation failure yields a static out-of-memory status). */
+trn_status_t trn_status_make(trn_status_code_t code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+trn_status_code_t trn_status_code(trn_status_t status); /* TRN_OK for NULL */
+const char *trn_status_message(trn_status_t status);    /* "ok" for NULL */
+const char *trn_status_code_name(trn_status_code_t code);
+void trn_status_free(trn_status_t status);
+
+/* Propagates a failed status to the caller. */
+#define TRN_RETURN_IF_ERROR(expr)          \
+  do {                                     \
+    trn_status_t trn_status_tmp_ = (expr); \
+    if (trn_status_tmp_) return trn_status_tmp_; \
+  } while (0)
+
+/* ---------------------------------------------------------------------------------
+ * Tensor signatures
+ * ------------------------------------------------------------------------------- */
+
+#define TRN_MAX_RANK 8
+
+typedef struct trn_rt_tensor_info_t {
+  const char *name;           /* graph input/output name */
+  trn_dtype_t dtype;
+  uint32_t rank;
+  int64_t dims[TRN_MAX_RANK];
+  uint64_t hbm_offset;        /* where the tensor lives in the HBM image */
+  uint64_t bytes;             /* product(dims) * dtype size */
+} trn_rt_tensor_info_t;
+
+/* ---------------------------------------------------------------------------------
+ * Writing a .neff (used by the compiler)
+ * ------------------------------------------------------------------------------- */
+
+typedef struct trn_rt_writer_t trn_rt_writer_t;
+
+/* Creates an empty writer for `target`. */
+trn_status_t trn_rt_writer_create(const trn_target_t *target, trn_rt_writer_t **out_writer);
+void trn_rt_writer_destroy(trn_rt_writer_t *writer);
+
+/* Metadata: compiler version string and the SHA-256 (or any 32-byte hash) of the
+ * source model. */
+void trn_rt_writer_set_metadata(trn_rt_writer_t *writer, const char *compiler_version,
+                                  const uint8_t model_hash[32]);
+/* Total HBM the program addresses (inputs, outputs, constants, scratch). */
+void trn_rt_writer_set_hbm_size(trn_rt_writer_t *writer, uint64_t bytes);
+/* Appends instructions to a stream (0..TRN_MAX_STREAMS-1; see trn_engine_t). */
+trn_status_t trn_rt_writer_append(trn_rt_writer_t *writer, uint32_t stream,
+                                    const trn_inst_t *insts, size_t count);
+/* Appends DMA descriptors; *out_first is the index of the first one. */
+trn_status_t trn_rt_writer_append_dma(trn_rt_writer_t *writer, const trn_dma_desc_t *descs,
+                                        size_t count, uint32_t *out_first);
+/* Places `size` bytes of constant data at `hbm_offset` in the initial HBM image.
+ * The bytes are copied. */
+trn_status_t trn_rt_writer_add_constant(trn_rt_writer_t *writer, uint64_t hbm_offset,
+                                          const void *data, size_t size);
+/* Declares a graph input or output (order of calls = signature order). The name
+ * and dims are copied. */
+trn_status_t trn_rt_writer_add_input(trn_rt_writer_t *writer, const trn_rt_tensor_info_t *info);
+trn_status_t trn_rt_writer_add_output(trn_rt_writer_t *writer, const trn_rt_tensor_info_t *info);
+/* Serializes to `path` through a temporary file in the same folder and a rename, so
+ * that a failure never leaves a partial file at `path`. */
+trn_status_t trn_rt_writer_write_file(trn_rt_writer_t *writer, const char *path);
+/* Serializes to a malloc'ed buffer the caller frees. */
+trn_status_t trn_rt_writer_write_memory(trn_rt_writer_t *writer, void **out_data,
+                                          size_t *out_size);
+
+/* ---------------------------------------------------------------------------------
+ * Loading and inspecting a .neff
+ * ------------------------------------------------------------------------------- */
+
+typedef struct trn_rt_model_t trn_rt_model_t;
+
+/* Loads and fully validates a .neff (checksum, version, every offset, size, count,
+ * instruction and descriptor) before anything can run. */
+trn_status_t trn_rt_model_load_file(const char *path, trn_rt_model_t **out_model);
+/* Same from memory; the bytes are copied. */
+trn_status_t trn_rt_model_load_memory(const void *data, size_t size, trn_rt_model_t **out_model);
+void trn_rt_model_destroy(trn_rt_model_t *model);
+
+size_t trn_rt_model_input_count(const trn_rt_model_t *model);
+size_t trn_rt_model_output_count(const trn_rt_model_t *model);
+const trn_rt_tensor_info_t *trn_rt_model_input(const trn_rt_model_t *model, size_t index);
+const trn_rt_tensor_info_t *trn_rt_model_output(const trn_rt_model_t *model, size_t index);
+const trn_target_t *trn_rt_model_target(const trn_rt_model_t *model);
+const char *trn_rt_model_compiler_version(const trn_rt_model_t *model);
+const uint8_t *trn_rt_model_source_hash(const trn_rt_model_t *model); /* 32 bytes */
+uint32_t trn_rt_model_version_major(const trn_rt_model_t *model);
+uint32_t trn_rt_model_version_minor(const trn_rt_model_t *model);
+/* Instructions of one stream, decoded; count 0 for an unused stream. */
+size_t trn_rt_model_stream_length(const trn_rt_model_t *model, uint32_t stream);
+const trn_inst_t *trn_rt_model_stream(const trn_rt_model_t *model, uint32_t stream);
+size_t trn_rt_model_dma_count(const trn_rt_model_t *model);
+const trn_dma_desc_t *trn_rt_model_dma(const trn_rt_model_t *model);
+/* Writes the whole program as text assembly (header comments with the signature and
+ * metadata, then each stream and the descriptor table) in the form trn-as reads. */
+trn_status_t trn_rt_model_print_asm(const trn_rt_model_t *model, FILE *out);
+
+/* ---------------------------------------------------------------------------------
+ * Running
+ * ------------------------------------------------------------------------------- */
+
+typedef struct trn_rt_run_options_t {
+  bool strict;             /* report SBUF/PSUM races between engines as TRN_ERR_RACE */
+  const char *trace_path;  /* if set, write a Chrome-trace/Perfetto JSON timeline */
+  const char *html_path;   /* if set, write a self-contained HTML timeline */
+} trn_rt_run_options_t;
+
+typedef struct trn_rt_profile_t {
+  uint64_t total_cycles;            /* at the PE clock */
+  double total_seconds;
+  uint64_t instructions;
+  double engine_busy[TRN_MAX_STREAMS]; /* fraction 0..1 of total time, per stream */
+  double pe_utilization;            /* useful MACs / (peak MACs over the run) */
+  uint64_t dma_bytes;
+  uint64_t macs;
+} trn_rt_profile_t;
+
+/* Runs the model once. inputs[i] holds trn_rt_model_input(i)->bytes bytes; outputs[i]
+ * receives trn_rt_model_output(i)->bytes bytes. `options` and `out_profile` may be
+ * NULL. Sizes are checked; a trap names the stream, instruction index and reason. */
+trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t *options,
+                           const void *const *inputs, void *const *outputs,
+                           trn_rt_profile_t *out_profile);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TRN_RUNTIME_H */

@@ -1,0 +1,38 @@
+/* Internal to runtime-abi/: the loaded model as the loader builds it and the
+ * interpreter executes it. Not installed, not included outside this layer. */
+#ifndef TRN_RT_INTERNAL_H
+#define TRN_RT_INTERNAL_H
+
+#include "trn/runtime.h"
+
+/* One constant blob of the initial HBM image. */
+typedef struct trn_rt_constant_t {
+  uint64_t hbm_offset;
+  uint64_t size;
+  const uint8_t *data; /* points into the model's file bytes (aligned for mmap) */
+} trn_rt_constant_t;
+
+struct trn_rt_model_t {
+  uint8_t *file;              /* owned copy (or mapping) of the whole .neff */
+  size_t file_size;
+  uint32_t version_major, version_minor;
+  const trn_target_t *target;
+  char *compiler_version;     /* owned, NUL-terminated */
+  uint8_t source_hash[32];
+  uint64_t hbm_size;          /* bytes of HBM the program addresses */
+  trn_inst_t *streams[TRN_MAX_STREAMS]; /* owned, decoded and checked */
+  size_t stream_length[TRN_MAX_STREAMS];
+  trn_dma_desc_t *dma;        /* owned, decoded and checked */
+  size_t dma_count;
+  trn_rt_constant_t *constants; /* owned array */
+  size_t constant_count;
+  trn_rt_tensor_info_t *inputs, *outputs; /* owned arrays; names owned */
+  size_t input_count, output_count;
+};
+
+/* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
+ * holding constants and inputs). Defined in interp.c. */
+trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
+                              const trn_rt_run_options_t *options, trn_rt_profile_t *out_profile);
+
+#endif /* TRN_RT_INTERNAL_H */
