@@ -255,6 +255,13 @@ void trn_isa_dma_encode(const trn_dma_desc_t *desc, uint8_t *out);
 int trn_isa_dma_decode(const uint8_t *in, trn_dma_desc_t *out_desc, char *msg, size_t msg_size);
 /* Total elements a descriptor moves. */
 uint64_t trn_isa_dma_elems(const trn_dma_desc_t *desc);
+/* Checks a descriptor against the target: direction HBM->SBUF, SBUF->HBM or
+ * SBUF->SBUF; valid dtypes; every num[d] >= 1; every byte either side can touch lies
+ * inside its space (SBUF: partitions * sbuf_partition_bytes; HBM: hbm_size bytes, or
+ * the target's hbm_bytes when hbm_size is 0). Returns 0, or -1 with a message naming
+ * the rule and field. */
+int trn_isa_dma_check(const trn_dma_desc_t *desc, const trn_target_t *target, uint64_t hbm_size,
+                      char *msg, size_t msg_size);
 
 /* ---------------------------------------------------------------------------------
  * Text assembly
