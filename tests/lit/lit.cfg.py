@@ -7,7 +7,7 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test", ".s"]
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
 config.test_source_root = config.trn_lit_src
-config.test_exec_root = os.path.join(os.path.dirname(__file__), "out")
+config.test_exec_root = config.trn_lit_out
 
 config.environment["PATH"] = os.pathsep.join(
     [config.trn_bin_dir, os.path.dirname(config.trn_filecheck), config.environment.get("PATH", os.environ["PATH"])])

@@ -148,6 +148,51 @@ const trn_dma_desc_t *trn_rt_model_dma(const trn_rt_model_t *model);
  * metadata, then each stream and the descriptor table) in the form trn-as reads. */
 trn_status_t trn_rt_model_print_asm(const trn_rt_model_t *model, FILE *out);
 
+/* Bytes of HBM the program addresses (the size of the image trn_rt_model_run builds). */
+uint64_t trn_rt_model_hbm_size(const trn_rt_model_t *model);
+/* Constant blobs of the initial HBM image: count, then blob `index` (false if out of
+ * range). *out_data points into the model (valid until it is destroyed). */
+size_t trn_rt_model_constant_count(const trn_rt_model_t *model);
+bool trn_rt_model_constant(const trn_rt_model_t *model, size_t index, uint64_t *out_hbm_offset,
+                           uint64_t *out_size, const uint8_t **out_data);
+
+/* The container itself, for inspection tools (trn-objdump --headers). */
+typedef struct trn_rt_section_info_t {
+  uint32_t kind;         /* NEFF.md section kind number */
+  const char *kind_name; /* "metadata", "io", "stream", "dma", "constants", "unknown" */
+  uint32_t flags;        /* bit 0: optional */
+  uint64_t offset, size; /* in the file */
+  uint64_t aux;          /* stream id, element count or 0, per kind */
+} trn_rt_section_info_t;
+uint64_t trn_rt_model_file_size(const trn_rt_model_t *model);
+uint32_t trn_rt_model_checksum(const trn_rt_model_t *model); /* CRC-32, see NEFF.md */
+size_t trn_rt_model_section_count(const trn_rt_model_t *model);
+bool trn_rt_model_section(const trn_rt_model_t *model, size_t index,
+                          trn_rt_section_info_t *out_info);
+
+/* Options of trn_rt_model_print_asm_ex. */
+typedef struct trn_rt_asm_options_t {
+  bool constant_data; /* print constant blobs as `.const OFF hex ...` lines (exact round
+                         trip) instead of one comment per blob */
+} trn_rt_asm_options_t;
+/* trn_rt_model_print_asm with options (NULL = defaults). */
+trn_status_t trn_rt_model_print_asm_ex(const trn_rt_model_t *model, FILE *out,
+                                       const trn_rt_asm_options_t *options);
+
+/* ---------------------------------------------------------------------------------
+ * Assembling a text listing (trn-as)
+ * ------------------------------------------------------------------------------- */
+
+/* Assembles the text listing `text` (`size` bytes; syntax in NEFF.md, the form
+ * trn_rt_model_print_asm writes) into a new writer the caller destroys. `source_name`
+ * prefixes messages ("prog.s:12:5: ..."); `base_dir` resolves `.const ... file "x"`
+ * paths (NULL = current directory); `target` is used unless the listing has a
+ * `.target` directive (NULL = trn1; a different `.target` is an error when
+ * `target_forced`). */
+trn_status_t trn_rt_assemble(const char *text, size_t size, const char *source_name,
+                             const char *base_dir, const trn_target_t *target,
+                             bool target_forced, trn_rt_writer_t **out_writer);
+
 /* ---------------------------------------------------------------------------------
  * Running
  * ------------------------------------------------------------------------------- */

@@ -1,0 +1,207 @@
+/* Tensor-engine instructions: MATMUL (through cblas_sgemm when TRN_HAVE_BLAS) and
+ * TRANSPOSE. Operands are converted to fp32 exactly; PSUM accumulates in fp32. */
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef TRN_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+#include "interp_internal.h"
+
+#define TRAP(...) return trn_interp_trap(stream, index, inst, __VA_ARGS__)
+
+static trn_status_t mm_buffer(trn_interp_t *it, int slot, size_t count, float **out) {
+  if (it->mm_cap[slot] < count) {
+    float *p = realloc(it->mm[slot], count * sizeof(float));
+    if (!p) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "matmul buffer of %zu floats", count);
+    it->mm[slot] = p;
+    it->mm_cap[slot] = count;
+  }
+  *out = it->mm[slot];
+  return NULL;
+}
+
+/* A K x cols fp32 view of an operand whose rows are partitions: directly in place when
+ * it is fp32, 4-byte aligned and contiguous per partition, else gathered. */
+static trn_status_t mm_view(trn_interp_t *it, int slot, const trn_ap_t *ap, uint8_t *base,
+                            uint64_t pbytes, uint64_t cols, float **out, size_t *out_ld) {
+  bool contiguous = ap->step[0] == 1 && ap->num[1] == 1 && ap->num[2] == 1;
+  if (ap->dtype == TRN_DTYPE_FP32 && contiguous && ap->offset % 4 == 0 && pbytes % 4 == 0) {
+    *out = (float *)(void *)(base + (uint64_t)ap->start_partition * pbytes + ap->offset);
+    *out_ld = (size_t)(pbytes / 4);
+    return NULL;
+  }
+  float *buf = NULL;
+  TRN_RETURN_IF_ERROR(mm_buffer(it, slot, (size_t)ap->num_partitions * cols, &buf));
+  for (uint32_t p = 0; p < ap->num_partitions; p++)
+    trn_interp_load_row_f32(ap, base, pbytes, p, buf + (size_t)p * cols);
+  *out = buf;
+  *out_ld = (size_t)cols;
+  return NULL;
+}
+
+static void gemm_tn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                    size_t ldb, bool acc, float *c, size_t ldc) {
+#ifdef TRN_HAVE_BLAS
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,
+              b, (int)ldb, acc ? 1.0f : 0.0f, c, (int)ldc);
+#else
+  if (!acc)
+    for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
+  for (size_t kk = 0; kk < k; kk++) {
+    const float *brow = b + kk * ldb;
+    for (size_t i = 0; i < m; i++) {
+      float av = a[kk * lda + i];
+      float *crow = c + i * ldc;
+      for (size_t j = 0; j < n; j++) crow[j] += av * brow[j];
+    }
+  }
+#endif
+}
+
+/* The operands of one MATMUL, checked. */
+typedef struct mm_ops_t {
+  uint8_t *db, *ab, *bb;
+  uint64_t dp, ap, bp;
+  uint64_t k, m, n;
+} mm_ops_t;
+
+static trn_status_t mm_check(trn_interp_t *it, uint32_t stream, size_t index,
+                             const trn_inst_t *inst, mm_ops_t *o) {
+  TRN_RETURN_IF_ERROR(trn_interp_ap_check(it, stream, index, inst, &inst->dst, "dst", &o->db, &o->dp));
+  TRN_RETURN_IF_ERROR(trn_interp_ap_check(it, stream, index, inst, &inst->src0, "src0", &o->ab, &o->ap));
+  TRN_RETURN_IF_ERROR(trn_interp_ap_check(it, stream, index, inst, &inst->src1, "src1", &o->bb, &o->bp));
+  const trn_ap_t *d = &inst->dst, *a = &inst->src0, *b = &inst->src1;
+  o->k = a->num_partitions;
+  o->m = trn_isa_ap_free_elems(a);
+  o->n = trn_isa_ap_free_elems(b);
+  if (b->num_partitions != o->k)
+    TRAP("src0 partitions (K) %llu != src1 partitions (K) %u", (unsigned long long)o->k,
+         b->num_partitions);
+  if (d->num_partitions != o->m)
+    TRAP("src0 free size (M) %llu != dst partitions %u", (unsigned long long)o->m,
+         d->num_partitions);
+  if (trn_isa_ap_free_elems(d) != o->n)
+    TRAP("src1 free size (N) %llu != dst free size %llu", (unsigned long long)o->n,
+         (unsigned long long)trn_isa_ap_free_elems(d));
+  return NULL;
+}
+
+/* dst (+)= A^T B with A = ktot x m and B = ktot x n, into the dst AP. */
+static trn_status_t mm_store(trn_interp_t *it, const trn_inst_t *inst, const mm_ops_t *o,
+                             uint64_t ktot, const float *A, size_t lda, const float *B, size_t ldb) {
+  const trn_ap_t *d = &inst->dst;
+  bool acc = (inst->flags & TRN_FLAG_ACC) != 0;
+  bool direct = d->dtype == TRN_DTYPE_FP32 && d->step[0] == 1 && d->num[1] == 1 &&
+                d->num[2] == 1 && d->offset % 4 == 0 && o->dp % 4 == 0;
+  if (direct) {
+    float *C = (float *)(void *)(o->db + (uint64_t)d->start_partition * o->dp + d->offset);
+    gemm_tn(o->m, o->n, ktot, A, lda, B, ldb, acc, C, (size_t)(o->dp / 4));
+    return NULL;
+  }
+  float *C = NULL;
+  TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(o->m * o->n), &C));
+  if (acc)
+    for (uint32_t p = 0; p < o->m; p++) trn_interp_load_row_f32(d, o->db, o->dp, p, C + (size_t)p * o->n);
+  gemm_tn(o->m, o->n, ktot, A, lda, B, ldb, acc, C, o->n);
+  for (uint32_t p = 0; p < o->m; p++) trn_interp_store_row_f32(d, o->db, o->dp, p, C + (size_t)p * o->n);
+  return NULL;
+}
+
+/* Longest accumulation chain fused into one GEMM, in rows of K. */
+#define TRN_MM_FUSE_MAX_K 4096
+
+/* MATMUL. A run of MATMULs on one stream that accumulate into the same dst, where
+ * no instruction after the first waits on a semaphore and none but the last
+ * signals, is computed at once by the first (one GEMM over the concatenated K):
+ * nothing can observe the partial sums, and in a race-free program nothing can
+ * change their operands in between (that would need a wait on this stream). Its
+ * other instructions then only account their time and MACs. */
+trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t index,
+                                    const trn_inst_t *inst) {
+  if (index < it->fused_end[stream]) {
+    it->last_macs = (uint64_t)inst->src0.num_partitions * trn_isa_ap_free_elems(&inst->src0) *
+                    trn_isa_ap_free_elems(&inst->src1);
+    return NULL;
+  }
+  mm_ops_t head;
+  TRN_RETURN_IF_ERROR(mm_check(it, stream, index, inst, &head));
+  const trn_inst_t *insts = it->model->streams[stream];
+  size_t len = it->model->stream_length[stream], end = index + 1;
+  uint64_t ktot = head.k;
+  if (inst->signal_sem == TRN_SEM_NONE && insts && index < len && &insts[index] == inst) {
+    while (end < len) {
+      const trn_inst_t *nx = &insts[end];
+      if (nx->opcode != TRN_OP_MATMUL || !(nx->flags & TRN_FLAG_ACC) ||
+          nx->wait_sem != TRN_SEM_NONE || memcmp(&nx->dst, &inst->dst, sizeof nx->dst) != 0)
+        break;
+      mm_ops_t o;
+      trn_status_t st = mm_check(it, stream, end, nx, &o);
+      if (st || ktot + o.k > TRN_MM_FUSE_MAX_K) {
+        trn_status_free(st); /* it traps when it runs */
+        break;
+      }
+      ktot += o.k;
+      end++;
+      if (nx->signal_sem != TRN_SEM_NONE) break;
+    }
+  }
+  it->last_macs = head.k * head.m * head.n;
+  float *A = NULL, *B = NULL;
+  size_t lda, ldb;
+  if (end == index + 1) {
+    TRN_RETURN_IF_ERROR(mm_view(it, 0, &inst->src0, head.ab, head.ap, head.m, &A, &lda));
+    TRN_RETURN_IF_ERROR(mm_view(it, 1, &inst->src1, head.bb, head.bp, head.n, &B, &ldb));
+    return mm_store(it, inst, &head, head.k, A, lda, B, ldb);
+  }
+  TRN_RETURN_IF_ERROR(mm_buffer(it, 0, (size_t)(ktot * head.m), &A));
+  TRN_RETURN_IF_ERROR(mm_buffer(it, 1, (size_t)(ktot * head.n), &B));
+  uint64_t row = 0;
+  for (size_t i = index; i < end; i++) {
+    const trn_inst_t *in = &insts[i];
+    uint8_t *ab = in->src0.space == TRN_SPACE_PSUM ? it->psum : it->sbuf;
+    uint8_t *bb = in->src1.space == TRN_SPACE_PSUM ? it->psum : it->sbuf;
+    uint64_t ap = in->src0.space == TRN_SPACE_PSUM ? it->target->psum_partition_bytes
+                                                   : it->target->sbuf_partition_bytes;
+    uint64_t bp = in->src1.space == TRN_SPACE_PSUM ? it->target->psum_partition_bytes
+                                                   : it->target->sbuf_partition_bytes;
+    for (uint32_t p = 0; p < in->src0.num_partitions; p++, row++) {
+      trn_interp_load_row_f32(&in->src0, ab, ap, p, A + row * head.m);
+      trn_interp_load_row_f32(&in->src1, bb, bp, p, B + row * head.n);
+    }
+  }
+  it->fused_end[stream] = end;
+  return mm_store(it, inst, &head, ktot, A, head.m, B, head.n);
+}
+
+trn_status_t trn_interp_exec_transpose(trn_interp_t *it, uint32_t stream, size_t index,
+                                       const trn_inst_t *inst) {
+  uint8_t *db, *ab;
+  uint64_t dp, ap;
+  TRN_RETURN_IF_ERROR(trn_interp_ap_check(it, stream, index, inst, &inst->dst, "dst", &db, &dp));
+  TRN_RETURN_IF_ERROR(trn_interp_ap_check(it, stream, index, inst, &inst->src0, "src0", &ab, &ap));
+  const trn_ap_t *d = &inst->dst, *a = &inst->src0;
+  uint64_t rows = a->num_partitions, cols = trn_isa_ap_free_elems(a);
+  if (d->num_partitions != cols)
+    TRAP("dst partitions %u != src0 free size %llu", d->num_partitions, (unsigned long long)cols);
+  if (trn_isa_ap_free_elems(d) != rows)
+    TRAP("dst free size %llu != src0 partitions %llu",
+         (unsigned long long)trn_isa_ap_free_elems(d), (unsigned long long)rows);
+  bool as_int = trn_interp_dtype_is_int(a->dtype) && trn_interp_dtype_is_int(d->dtype);
+  void *all, *row;
+  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 3, rows * cols, &all));
+  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 2, rows, &row));
+  for (uint32_t p = 0; p < rows; p++) {
+    void *dstrow = (uint8_t *)all + (size_t)p * cols * 4;
+    if (as_int) trn_interp_load_row_i32(a, ab, ap, p, dstrow);
+    else trn_interp_load_row_f32(a, ab, ap, p, dstrow);
+  }
+  for (uint32_t j = 0; j < cols; j++) {
+    for (uint64_t i = 0; i < rows; i++)
+      memcpy((uint8_t *)row + i * 4, (uint8_t *)all + (i * cols + j) * 4, 4);
+    if (as_int) trn_interp_store_row_i32(d, db, dp, j, row);
+    else trn_interp_store_row_f32(d, db, dp, j, row);
+  }
+  return NULL;
+}

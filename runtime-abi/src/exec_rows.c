@@ -1,0 +1,292 @@
+/* Row access of on-chip access patterns and element conversions for the interpreter. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp_internal.h"
+
+trn_status_t trn_interp_trap(uint32_t stream, size_t index, const trn_inst_t *inst,
+                             const char *fmt, ...) {
+  char reason[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(reason, sizeof reason, fmt, ap);
+  va_end(ap);
+  char sname[16];
+  const trn_opinfo_t *info = inst ? trn_isa_opinfo(inst->opcode) : NULL;
+  return trn_status_make(TRN_ERR_EXEC, "stream %s, instruction %zu (%s): %s",
+                         trn_isa_stream_name(stream, sname, sizeof sname), index,
+                         info ? info->mnemonic : "?", reason);
+}
+
+trn_status_t trn_interp_ap_check(const trn_interp_t *it, uint32_t stream, size_t index,
+                                 const trn_inst_t *inst, const trn_ap_t *ap, const char *what,
+                                 uint8_t **out_base, uint64_t *out_partition_bytes) {
+  const trn_target_t *t = it->target;
+  uint64_t pbytes;
+  uint8_t *base;
+  if (ap->space == TRN_SPACE_SBUF) {
+    base = it->sbuf;
+    pbytes = t->sbuf_partition_bytes;
+  } else if (ap->space == TRN_SPACE_PSUM) {
+    base = it->psum;
+    pbytes = t->psum_partition_bytes;
+  } else {
+    return trn_interp_trap(stream, index, inst, "%s: operand must be in sbuf or psum, not %s",
+                           what, trn_isa_space_name((trn_space_t)ap->space));
+  }
+  size_t esize = trn_isa_dtype_size((trn_dtype_t)ap->dtype);
+  if (esize == 0)
+    return trn_interp_trap(stream, index, inst, "%s: invalid dtype %u", what, ap->dtype);
+  if (ap->num_partitions == 0 || (uint32_t)ap->start_partition + ap->num_partitions > t->partitions)
+    return trn_interp_trap(stream, index, inst, "%s: partitions [%u, %u) outside [0, %u)", what,
+                           ap->start_partition, ap->start_partition + ap->num_partitions,
+                           t->partitions);
+  int64_t lo = 0, hi = 0;
+  uint64_t elems = 1;
+  for (int d = 0; d < TRN_AP_DIMS; d++) {
+    if (ap->num[d] == 0)
+      return trn_interp_trap(stream, index, inst, "%s: num[%d] is 0", what, d);
+    int64_t ext = (int64_t)(ap->num[d] - 1) * ap->step[d];
+    if (ext < 0) lo += ext; else hi += ext;
+    elems *= ap->num[d];
+  }
+  if (elems > TRN_INTERP_MAX_FREE)
+    return trn_interp_trap(stream, index, inst, "%s: %llu free elements exceed the limit %u",
+                           what, (unsigned long long)elems, TRN_INTERP_MAX_FREE);
+  int64_t blo = (int64_t)ap->offset + lo * (int64_t)esize;
+  int64_t bhi = (int64_t)ap->offset + (hi + 1) * (int64_t)esize;
+  if (blo < 0 || bhi > (int64_t)pbytes)
+    return trn_interp_trap(stream, index, inst,
+                           "%s: bytes [%lld, %lld) outside the %s partition [0, %llu)", what,
+                           (long long)blo, (long long)bhi,
+                           trn_isa_space_name((trn_space_t)ap->space), (unsigned long long)pbytes);
+  *out_base = base;
+  *out_partition_bytes = pbytes;
+  return NULL;
+}
+
+trn_status_t trn_interp_scratch(trn_interp_t *it, int slot, uint64_t count, void **out) {
+  if (count == 0) count = 1;
+  if (it->scratch_cap[slot] < count) {
+    size_t cap = it->scratch_cap[slot] ? it->scratch_cap[slot] : 1024;
+    while (cap < count) cap *= 2;
+    void *p = realloc(it->scratch[slot], cap * 4);
+    if (!p) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "interpreter scratch of %zu bytes", cap * 4);
+    it->scratch[slot] = p;
+    it->scratch_cap[slot] = cap;
+  }
+  *out = it->scratch[slot];
+  return NULL;
+}
+
+/* Round to nearest even and saturate to [lo, hi]; NaN -> 0 (as trn_isa_store_f32,
+ * independent of the host rounding mode). */
+static int32_t f32_to_int_sat(float x, int32_t lo, int32_t hi) {
+  if (isnan(x)) return 0;
+  double v = (double)x;
+  if (v <= (double)lo) return lo;
+  if (v >= (double)hi) return hi;
+  double fl = floor(v);
+  double diff = v - fl;
+  int64_t i = (int64_t)fl;
+  if (diff > 0.5 || (diff == 0.5 && (i & 1))) ++i;
+  return (int32_t)i;
+}
+
+int32_t trn_interp_f32_to_i32(float v) { return f32_to_int_sat(v, INT32_MIN, INT32_MAX); }
+
+static inline float bf16_to_f32(uint16_t h) {
+  uint32_t b = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &b, 4);
+  return f;
+}
+
+static inline int32_t sat_i8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
+static inline int32_t sat_u8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+
+/* Loops over the elements of partition p of an AP in flattened free order; BODY sees
+ * `q` (element address) and `f` (flattened index). */
+#define ROW_LOOP(ESIZE, BODY)                                                         \
+  do {                                                                                \
+    uint8_t *row_ = base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset; \
+    size_t f = 0;                                                                     \
+    const int64_t s0_ = (int64_t)ap->step[0] * (ESIZE);                               \
+    for (uint32_t i2 = 0; i2 < ap->num[2]; i2++)                                      \
+      for (uint32_t i1 = 0; i1 < ap->num[1]; i1++) {                                  \
+        uint8_t *q = row_ + ((int64_t)i1 * ap->step[1] + (int64_t)i2 * ap->step[2]) * (ESIZE); \
+        for (uint32_t i0 = 0; i0 < ap->num[0]; i0++, f++, q += s0_) { BODY; }        \
+      }                                                                               \
+  } while (0)
+
+/* True if the innermost dimension is contiguous and covers a whole row (one memcpy). */
+static inline bool ap_row_contiguous(const trn_ap_t *ap) {
+  return ap->step[0] == 1 && ap->num[1] == 1 && ap->num[2] == 1;
+}
+
+void trn_interp_load_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                             float *out) {
+  switch ((trn_dtype_t)ap->dtype) {
+  case TRN_DTYPE_FP32:
+    if (ap_row_contiguous(ap)) {
+      memcpy(out, base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset,
+             (size_t)ap->num[0] * 4);
+      return;
+    }
+    ROW_LOOP(4, memcpy(&out[f], q, 4));
+    break;
+  case TRN_DTYPE_BF16:
+    ROW_LOOP(2, { uint16_t h; memcpy(&h, q, 2); out[f] = bf16_to_f32(h); });
+    break;
+  case TRN_DTYPE_FP16:
+    ROW_LOOP(2, { uint16_t h; memcpy(&h, q, 2); out[f] = trn_isa_f16_to_f32(h); });
+    break;
+  case TRN_DTYPE_INT32:
+    ROW_LOOP(4, { int32_t v; memcpy(&v, q, 4); out[f] = (float)v; });
+    break;
+  case TRN_DTYPE_INT8:
+    ROW_LOOP(1, out[f] = (float)(int8_t)*q);
+    break;
+  case TRN_DTYPE_UINT8:
+    ROW_LOOP(1, out[f] = (float)*q);
+    break;
+  default:
+    break;
+  }
+}
+
+void trn_interp_store_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                              const float *in) {
+  switch ((trn_dtype_t)ap->dtype) {
+  case TRN_DTYPE_FP32:
+    if (ap_row_contiguous(ap)) {
+      memcpy(base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset, in,
+             (size_t)ap->num[0] * 4);
+      return;
+    }
+    ROW_LOOP(4, memcpy(q, &in[f], 4));
+    break;
+  case TRN_DTYPE_BF16:
+    ROW_LOOP(2, { uint16_t h = trn_isa_f32_to_bf16(in[f]); memcpy(q, &h, 2); });
+    break;
+  case TRN_DTYPE_FP16:
+    ROW_LOOP(2, { uint16_t h = trn_isa_f32_to_f16(in[f]); memcpy(q, &h, 2); });
+    break;
+  case TRN_DTYPE_INT32:
+    ROW_LOOP(4, { int32_t v = trn_interp_f32_to_i32(in[f]); memcpy(q, &v, 4); });
+    break;
+  case TRN_DTYPE_INT8:
+    ROW_LOOP(1, *q = (uint8_t)(int8_t)f32_to_int_sat(in[f], -128, 127));
+    break;
+  case TRN_DTYPE_UINT8:
+    ROW_LOOP(1, *q = (uint8_t)f32_to_int_sat(in[f], 0, 255));
+    break;
+  default:
+    break;
+  }
+}
+
+void trn_interp_load_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                             int32_t *out) {
+  switch ((trn_dtype_t)ap->dtype) {
+  case TRN_DTYPE_INT32:
+    if (ap_row_contiguous(ap)) {
+      memcpy(out, base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset,
+             (size_t)ap->num[0] * 4);
+      return;
+    }
+    ROW_LOOP(4, memcpy(&out[f], q, 4));
+    break;
+  case TRN_DTYPE_INT8:
+    ROW_LOOP(1, out[f] = (int8_t)*q);
+    break;
+  case TRN_DTYPE_UINT8:
+    ROW_LOOP(1, out[f] = *q);
+    break;
+  case TRN_DTYPE_FP32:
+    ROW_LOOP(4, { float v; memcpy(&v, q, 4); out[f] = trn_interp_f32_to_i32(v); });
+    break;
+  case TRN_DTYPE_BF16:
+    ROW_LOOP(2, { uint16_t h; memcpy(&h, q, 2); out[f] = trn_interp_f32_to_i32(bf16_to_f32(h)); });
+    break;
+  case TRN_DTYPE_FP16:
+    ROW_LOOP(2, { uint16_t h; memcpy(&h, q, 2); out[f] = trn_interp_f32_to_i32(trn_isa_f16_to_f32(h)); });
+    break;
+  default:
+    break;
+  }
+}
+
+void trn_interp_store_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                              const int32_t *in) {
+  switch ((trn_dtype_t)ap->dtype) {
+  case TRN_DTYPE_INT32:
+    if (ap_row_contiguous(ap)) {
+      memcpy(base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset, in,
+             (size_t)ap->num[0] * 4);
+      return;
+    }
+    ROW_LOOP(4, memcpy(q, &in[f], 4));
+    break;
+  case TRN_DTYPE_INT8:
+    ROW_LOOP(1, *q = (uint8_t)(int8_t)sat_i8(in[f]));
+    break;
+  case TRN_DTYPE_UINT8:
+    ROW_LOOP(1, *q = (uint8_t)sat_u8(in[f]));
+    break;
+  case TRN_DTYPE_FP32:
+    ROW_LOOP(4, { float v = (float)in[f]; memcpy(q, &v, 4); });
+    break;
+  case TRN_DTYPE_BF16:
+    ROW_LOOP(2, { uint16_t h = trn_isa_f32_to_bf16((float)in[f]); memcpy(q, &h, 2); });
+    break;
+  case TRN_DTYPE_FP16:
+    ROW_LOOP(2, { uint16_t h = trn_isa_f32_to_f16((float)in[f]); memcpy(q, &h, 2); });
+    break;
+  default:
+    break;
+  }
+}
+
+void trn_interp_convert(const uint8_t *src, trn_dtype_t sd, uint8_t *dst, trn_dtype_t dd) {
+  if (sd == dd) {
+    memcpy(dst, src, trn_isa_dtype_size(sd));
+    return;
+  }
+  if (trn_interp_dtype_is_int(sd) && trn_interp_dtype_is_int(dd)) {
+    int32_t v = 0;
+    if (sd == TRN_DTYPE_INT32) memcpy(&v, src, 4);
+    else if (sd == TRN_DTYPE_INT8) v = (int8_t)src[0];
+    else v = src[0];
+    if (dd == TRN_DTYPE_INT32) memcpy(dst, &v, 4);
+    else if (dd == TRN_DTYPE_INT8) dst[0] = (uint8_t)(int8_t)sat_i8(v);
+    else dst[0] = (uint8_t)sat_u8(v);
+    return;
+  }
+  float v;
+  switch (sd) {
+  case TRN_DTYPE_FP32: memcpy(&v, src, 4); break;
+  case TRN_DTYPE_BF16: { uint16_t h; memcpy(&h, src, 2); v = bf16_to_f32(h); break; }
+  case TRN_DTYPE_FP16: { uint16_t h; memcpy(&h, src, 2); v = trn_isa_f16_to_f32(h); break; }
+  case TRN_DTYPE_INT32: { int32_t i; memcpy(&i, src, 4); v = (float)i; break; }
+  case TRN_DTYPE_INT8: v = (float)(int8_t)src[0]; break;
+  case TRN_DTYPE_UINT8: v = (float)src[0]; break;
+  default: return;
+  }
+  switch (dd) {
+  case TRN_DTYPE_FP32: memcpy(dst, &v, 4); break;
+  case TRN_DTYPE_BF16: { uint16_t h = trn_isa_f32_to_bf16(v); memcpy(dst, &h, 2); break; }
+  case TRN_DTYPE_FP16: { uint16_t h = trn_isa_f32_to_f16(v); memcpy(dst, &h, 2); break; }
+  case TRN_DTYPE_INT32: { int32_t i = trn_interp_f32_to_i32(v); memcpy(dst, &i, 4); break; }
+  case TRN_DTYPE_INT8:
+    dst[0] = (uint8_t)(int8_t)f32_to_int_sat(v, -128, 127);
+    break;
+  case TRN_DTYPE_UINT8:
+    dst[0] = (uint8_t)f32_to_int_sat(v, 0, 255);
+    break;
+  default: break;
+  }
+}

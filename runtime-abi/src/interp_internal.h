@@ -1,0 +1,116 @@
+/* Internal to the reference interpreter (interp.c, exec_*.c, race.c, trace.c): the
+ * machine state, the functional executor, the race detector and the trace writers.
+ * Not included outside runtime-abi/src. */
+#ifndef TRN_RT_INTERP_INTERNAL_H
+#define TRN_RT_INTERP_INTERNAL_H
+
+#include "internal.h"
+
+/* Largest number of free elements per partition one operand may address (step 0
+ * broadcasts can repeat elements; this bounds the interpreter's scratch buffers). */
+#define TRN_INTERP_MAX_FREE (1u << 24)
+
+typedef struct trn_race_t trn_race_t;
+
+/* Machine state of one run. */
+typedef struct trn_interp_t {
+  const trn_rt_model_t *model;
+  const trn_target_t *target;
+  uint8_t *hbm;
+  uint64_t hbm_size;
+  uint8_t *sbuf, *psum;   /* partitions x partition_bytes each, zeroed per run */
+  uint64_t sbuf_size, psum_size;
+  void *scratch[4];       /* per-instruction row buffers (fp32 or int32 elements) */
+  size_t scratch_cap[4];  /* in elements */
+  float *mm[3];           /* matmul operand buffers (A, B, C) */
+  size_t mm_cap[3];
+  trn_race_t *race;       /* strict mode only */
+  /* MATMUL chains: instructions [.., fused_end[s]) of stream s already had their
+   * results computed by the chain's first instruction (see exec_matmul.c). */
+  size_t fused_end[TRN_MAX_STREAMS];
+  /* Per-instruction results the timing model reads. */
+  uint64_t last_macs;
+  uint64_t last_dma_bytes, last_dma_hbm_bytes;
+} trn_interp_t;
+
+/* Makes the TRN_ERR_EXEC status of a trap: "stream <s>, instruction <i> (<mnemonic>):
+ * <reason>". */
+trn_status_t trn_interp_trap(uint32_t stream, size_t index, const trn_inst_t *inst,
+                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Executes one instruction functionally (exec_ops.c, exec_matmul.c, exec_dma.c). */
+trn_status_t trn_interp_exec(trn_interp_t *it, uint32_t stream, size_t index,
+                             const trn_inst_t *inst);
+trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t index,
+                                    const trn_inst_t *inst);
+trn_status_t trn_interp_exec_transpose(trn_interp_t *it, uint32_t stream, size_t index,
+                                       const trn_inst_t *inst);
+trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index,
+                                 const trn_inst_t *inst);
+
+/* Checks that `ap` lies in SBUF/PSUM (defensive re-check of the loader's checks) and
+ * returns the base of its space and the partition size. */
+trn_status_t trn_interp_ap_check(const trn_interp_t *it, uint32_t stream, size_t index,
+                                 const trn_inst_t *inst, const trn_ap_t *ap, const char *what,
+                                 uint8_t **out_base, uint64_t *out_partition_bytes);
+/* Grows scratch buffer `slot` to hold `count` 4-byte elements. */
+trn_status_t trn_interp_scratch(trn_interp_t *it, int slot, uint64_t count, void **out);
+
+/* Row access: element f (flattened free index) of partition p (relative to the AP)
+ * for every f, converted to fp32 / int32, and back. */
+void trn_interp_load_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                             float *out);
+void trn_interp_store_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                              const float *in);
+void trn_interp_load_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                             int32_t *out);
+void trn_interp_store_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                              const int32_t *in);
+
+/* Integer dtypes (INT32, INT8, UINT8). */
+static inline bool trn_interp_dtype_is_int(uint8_t dtype) {
+  return dtype == TRN_DTYPE_INT32 || dtype == TRN_DTYPE_INT8 || dtype == TRN_DTYPE_UINT8;
+}
+
+/* Converts one element between dtypes (integers exactly, saturating; floats through
+ * fp32 with round-to-nearest-even). */
+void trn_interp_convert(const uint8_t *src, trn_dtype_t src_dtype, uint8_t *dst,
+                        trn_dtype_t dst_dtype);
+/* fp32 -> int32 as trn_isa_store_f32 does for INT32 (nearest even, saturate, NaN 0). */
+int32_t trn_interp_f32_to_i32(float v);
+
+/* ---- race detector (race.c) --------------------------------------------------- */
+
+trn_status_t trn_race_create(const trn_target_t *target, trn_race_t **out_race);
+void trn_race_destroy(trn_race_t *race);
+/* A wait of `stream` on `sem` satisfied by the signals [0, count) in time order. */
+void trn_race_wait(trn_race_t *race, uint32_t stream, uint32_t sem, size_t count);
+/* `stream` starts its next instruction (advances its clock). */
+void trn_race_begin(trn_race_t *race, uint32_t stream);
+/* Checks then records the SBUF/PSUM accesses of `inst` (all of its operands and, for
+ * DMA, all of its descriptors). */
+trn_status_t trn_race_access(trn_race_t *race, const trn_rt_model_t *model, uint32_t stream,
+                             size_t index, const trn_inst_t *inst);
+/* `stream` signals `sem`; the signal sits at position `pos` of the semaphore's
+ * signals in time order. */
+trn_status_t trn_race_signal(trn_race_t *race, uint32_t stream, uint32_t sem, size_t pos);
+/* `stream` has finished (it no longer holds back the pruning of old accesses). */
+void trn_race_stream_done(trn_race_t *race, uint32_t stream);
+
+/* ---- trace writers (trace.c) -------------------------------------------------- */
+
+typedef struct trn_trace_event_t {
+  uint32_t stream;
+  uint32_t index;
+  double start_ns, dur_ns;
+} trn_trace_event_t;
+
+/* Writes the Chrome-trace JSON / self-contained HTML timeline of `events` (through a
+ * temporary file and a rename). */
+trn_status_t trn_trace_write_json(const char *path, const trn_rt_model_t *model,
+                                  const trn_trace_event_t *events, size_t count);
+trn_status_t trn_trace_write_html(const char *path, const trn_rt_model_t *model,
+                                  const trn_trace_event_t *events, size_t count,
+                                  const trn_rt_profile_t *profile);
+
+#endif /* TRN_RT_INTERP_INTERNAL_H */

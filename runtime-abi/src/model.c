@@ -1,0 +1,250 @@
+/* Loaded-model accessors, trn_rt_model_run (HBM image around the interpreter) and the
+ * assembly listing printer. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neff_format.h"
+
+void trn_rt_model_destroy(trn_rt_model_t *model) {
+  if (!model) return;
+  trn_rt_model_release_parts(model);
+  free(model->file);
+  free(model);
+}
+
+size_t trn_rt_model_input_count(const trn_rt_model_t *model) {
+  return model ? model->input_count : 0;
+}
+size_t trn_rt_model_output_count(const trn_rt_model_t *model) {
+  return model ? model->output_count : 0;
+}
+const trn_rt_tensor_info_t *trn_rt_model_input(const trn_rt_model_t *model, size_t index) {
+  return model && index < model->input_count ? &model->inputs[index] : NULL;
+}
+const trn_rt_tensor_info_t *trn_rt_model_output(const trn_rt_model_t *model, size_t index) {
+  return model && index < model->output_count ? &model->outputs[index] : NULL;
+}
+const trn_target_t *trn_rt_model_target(const trn_rt_model_t *model) {
+  return model ? model->target : NULL;
+}
+const char *trn_rt_model_compiler_version(const trn_rt_model_t *model) {
+  return model && model->compiler_version ? model->compiler_version : "";
+}
+const uint8_t *trn_rt_model_source_hash(const trn_rt_model_t *model) {
+  return model ? model->source_hash : NULL;
+}
+uint32_t trn_rt_model_version_major(const trn_rt_model_t *model) {
+  return model ? model->version_major : 0;
+}
+uint32_t trn_rt_model_version_minor(const trn_rt_model_t *model) {
+  return model ? model->version_minor : 0;
+}
+size_t trn_rt_model_stream_length(const trn_rt_model_t *model, uint32_t stream) {
+  return model && stream < TRN_MAX_STREAMS ? model->stream_length[stream] : 0;
+}
+const trn_inst_t *trn_rt_model_stream(const trn_rt_model_t *model, uint32_t stream) {
+  return model && stream < TRN_MAX_STREAMS ? model->streams[stream] : NULL;
+}
+size_t trn_rt_model_dma_count(const trn_rt_model_t *model) {
+  return model ? model->dma_count : 0;
+}
+const trn_dma_desc_t *trn_rt_model_dma(const trn_rt_model_t *model) {
+  return model ? model->dma : NULL;
+}
+uint64_t trn_rt_model_hbm_size(const trn_rt_model_t *model) {
+  return model ? model->hbm_size : 0;
+}
+size_t trn_rt_model_constant_count(const trn_rt_model_t *model) {
+  return model ? model->constant_count : 0;
+}
+bool trn_rt_model_constant(const trn_rt_model_t *model, size_t index, uint64_t *out_hbm_offset,
+                           uint64_t *out_size, const uint8_t **out_data) {
+  if (!model || index >= model->constant_count) return false;
+  const trn_rt_constant_t *c = &model->constants[index];
+  if (out_hbm_offset) *out_hbm_offset = c->hbm_offset;
+  if (out_size) *out_size = c->size;
+  if (out_data) *out_data = c->data;
+  return true;
+}
+
+/* The section table was validated at load; these read it back from the file bytes. */
+uint64_t trn_rt_model_file_size(const trn_rt_model_t *model) {
+  return model ? model->file_size : 0;
+}
+uint32_t trn_rt_model_checksum(const trn_rt_model_t *model) {
+  return model && model->file ? trn_neff_rd32(model->file + TRN_NEFF_HDR_CHECKSUM) : 0;
+}
+size_t trn_rt_model_section_count(const trn_rt_model_t *model) {
+  return model && model->file ? trn_neff_rd32(model->file + TRN_NEFF_HDR_SECTION_COUNT) : 0;
+}
+bool trn_rt_model_section(const trn_rt_model_t *model, size_t index,
+                          trn_rt_section_info_t *out_info) {
+  if (!model || !out_info || index >= trn_rt_model_section_count(model)) return false;
+  const uint8_t *e = model->file + trn_neff_rd64(model->file + TRN_NEFF_HDR_TABLE_OFFSET) +
+                     index * TRN_NEFF_SECTION_ENTRY_SIZE;
+  out_info->kind = trn_neff_rd32(e + TRN_NEFF_SEC_KIND);
+  out_info->kind_name = trn_rt_neff_kind_name(out_info->kind);
+  if (!out_info->kind_name) out_info->kind_name = "unknown";
+  out_info->flags = trn_neff_rd32(e + TRN_NEFF_SEC_FLAGS);
+  out_info->offset = trn_neff_rd64(e + TRN_NEFF_SEC_OFFSET);
+  out_info->size = trn_neff_rd64(e + TRN_NEFF_SEC_SIZE);
+  out_info->aux = trn_neff_rd64(e + TRN_NEFF_SEC_AUX);
+  return true;
+}
+
+/* ---- running ------------------------------------------------------------------------ */
+
+#ifdef TRN_RT_NO_INTERP
+/* Built before the interpreter exists (see CMakeLists.txt). */
+trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
+                              const trn_rt_run_options_t *options, trn_rt_profile_t *out_profile) {
+  return trn_status_make(TRN_ERR_UNSUPPORTED, "this runtime was built without the interpreter");
+}
+#endif
+
+trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t *options,
+                              const void *const *inputs, void *const *outputs,
+                              trn_rt_profile_t *out_profile) {
+  if (out_profile) memset(out_profile, 0, sizeof(*out_profile));
+  if (!model) return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: model is NULL");
+  if (model->input_count && !inputs)
+    return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: inputs is NULL but the model has %zu",
+                           model->input_count);
+  if (model->output_count && !outputs)
+    return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: outputs is NULL but the model has %zu",
+                           model->output_count);
+  for (size_t i = 0; i < model->input_count; ++i)
+    if (!inputs[i] && model->inputs[i].bytes)
+      return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: input %zu '%s': buffer is NULL", i,
+                             model->inputs[i].name);
+  for (size_t i = 0; i < model->output_count; ++i)
+    if (!outputs[i] && model->outputs[i].bytes)
+      return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: output %zu '%s': buffer is NULL", i,
+                             model->outputs[i].name);
+  if (model->hbm_size > SIZE_MAX)
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "run: HBM image of %" PRIu64 " bytes",
+                           model->hbm_size);
+  uint8_t *hbm = calloc(1, model->hbm_size ? (size_t)model->hbm_size : 1);
+  if (!hbm)
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY,
+                           "run: cannot allocate the %" PRIu64 "-byte HBM image", model->hbm_size);
+  /* Ranges were checked by the loader. */
+  for (size_t i = 0; i < model->constant_count; ++i)
+    memcpy(hbm + model->constants[i].hbm_offset, model->constants[i].data,
+           (size_t)model->constants[i].size);
+  for (size_t i = 0; i < model->input_count; ++i)
+    if (model->inputs[i].bytes)
+      memcpy(hbm + model->inputs[i].hbm_offset, inputs[i], (size_t)model->inputs[i].bytes);
+  trn_status_t status = trn_rt_interpret(model, hbm, options, out_profile);
+  if (!status)
+    for (size_t i = 0; i < model->output_count; ++i)
+      if (model->outputs[i].bytes)
+        memcpy(outputs[i], hbm + model->outputs[i].hbm_offset, (size_t)model->outputs[i].bytes);
+  free(hbm);
+  return status;
+}
+
+/* ---- assembly listing ------------------------------------------------------------ */
+
+/* A quoted string with C escapes for ", \ and bytes outside printable ASCII. */
+static void print_quoted(FILE *out, const char *s) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; ++p) {
+    if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
+    else if (*p < 0x20 || *p >= 0x7F) fprintf(out, "\\x%02x", *p);
+    else fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+static void print_tensor(FILE *out, const char *directive, const trn_rt_tensor_info_t *t) {
+  fprintf(out, "%s ", directive);
+  print_quoted(out, t->name);
+  fprintf(out, " %s [", trn_isa_dtype_name(t->dtype));
+  for (uint32_t d = 0; d < t->rank; ++d) fprintf(out, "%s%" PRId64, d ? ", " : "", t->dims[d]);
+  fprintf(out, "] @0x%" PRIx64 "    # %" PRIu64 " bytes\n", t->hbm_offset, t->bytes);
+}
+
+trn_status_t trn_rt_model_print_asm_ex(const trn_rt_model_t *model, FILE *out,
+                                       const trn_rt_asm_options_t *options) {
+  if (!model || !out)
+    return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "print_asm: model or out is NULL");
+  bool const_data = options && options->constant_data;
+  fprintf(out, "# trn assembly listing (.neff format %u.%u)\n", model->version_major,
+          model->version_minor);
+  fprintf(out, "# inputs %zu, outputs %zu, constants %zu, descriptors %zu, streams:",
+          model->input_count, model->output_count, model->constant_count, model->dma_count);
+  char name[16];
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; ++s)
+    if (model->stream_length[s])
+      fprintf(out, " %s %zu", trn_isa_stream_name(s, name, sizeof(name)), model->stream_length[s]);
+  fprintf(out, "\n.target %s\n.compiler ", model->target->name);
+  print_quoted(out, trn_rt_model_compiler_version(model));
+  fprintf(out, "\n.hash ");
+  for (int i = 0; i < 32; ++i) fprintf(out, "%02x", model->source_hash[i]);
+  fprintf(out, "\n.hbm_size 0x%" PRIx64 "    # %" PRIu64 " bytes\n", model->hbm_size,
+          model->hbm_size);
+  for (size_t i = 0; i < model->input_count; ++i) print_tensor(out, ".input", &model->inputs[i]);
+  for (size_t i = 0; i < model->output_count; ++i) print_tensor(out, ".output", &model->outputs[i]);
+  for (size_t i = 0; i < model->constant_count; ++i) {
+    const trn_rt_constant_t *c = &model->constants[i];
+    if (!const_data) {
+      fprintf(out, "# .const 0x%" PRIx64 ": %" PRIu64 " bytes, crc32 0x%08x\n", c->hbm_offset,
+              c->size, trn_rt_crc32(0, c->data, (size_t)c->size));
+      continue;
+    }
+    /* 32 bytes a line; trn-as joins adjacent lines back into one blob. */
+    for (uint64_t at = 0; at < c->size; at += 32) {
+      fprintf(out, ".const 0x%" PRIx64 " hex ", c->hbm_offset + at);
+      for (uint64_t j = at; j < c->size && j < at + 32; ++j) fprintf(out, "%02x", c->data[j]);
+      fputc('\n', out);
+    }
+  }
+
+  size_t cap = 512;
+  char *line = malloc(cap);
+  if (!line) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "print_asm: out of memory");
+  trn_status_t status = NULL;
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS && !status; ++s) {
+    if (!model->stream_length[s]) continue;
+    fprintf(out, "\n.stream %s\n", trn_isa_stream_name(s, name, sizeof(name)));
+    for (size_t i = 0; i < model->stream_length[s]; ++i) {
+      int n = trn_isa_disassemble(&model->streams[s][i], line, cap);
+      if (n >= 0 && (size_t)n >= cap) {
+        char *grown = realloc(line, (size_t)n + 1);
+        if (!grown) {
+          status = trn_status_make(TRN_ERR_OUT_OF_MEMORY, "print_asm: out of memory");
+          break;
+        }
+        line = grown;
+        cap = (size_t)n + 1;
+        trn_isa_disassemble(&model->streams[s][i], line, cap);
+      }
+      fprintf(out, "    %s    # %zu\n", line, i);
+    }
+  }
+  if (!status && model->dma_count) fprintf(out, "\n# DMA descriptors\n");
+  for (size_t i = 0; i < model->dma_count && !status; ++i) {
+    int n = trn_isa_dma_disassemble(&model->dma[i], line, cap);
+    if (n >= 0 && (size_t)n >= cap) {
+      char *grown = realloc(line, (size_t)n + 1);
+      if (!grown) {
+        status = trn_status_make(TRN_ERR_OUT_OF_MEMORY, "print_asm: out of memory");
+        break;
+      }
+      line = grown;
+      cap = (size_t)n + 1;
+      trn_isa_dma_disassemble(&model->dma[i], line, cap);
+    }
+    fprintf(out, "%s    # %zu\n", line, i);
+  }
+  free(line);
+  if (!status && ferror(out))
+    status = trn_status_make(TRN_ERR_IO, "print_asm: write error on the output stream");
+  return status;
+}
+
+trn_status_t trn_rt_model_print_asm(const trn_rt_model_t *model, FILE *out) {
+  return trn_rt_model_print_asm_ex(model, out, NULL);
+}

@@ -1,0 +1,2 @@
+# the smallest valid program
+.target trn2
