@@ -1,0 +1,162 @@
+/* Collecting MLIR diagnostics into the status of the failing call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mlir-c/Diagnostics.h"
+
+struct trn_diag_buffer_t {
+  char *text;
+  size_t length, capacity;
+  size_t errors;
+  bool oom;
+};
+
+trn_diag_buffer_t *trn_diag_buffer_create(void) { return calloc(1, sizeof(trn_diag_buffer_t)); }
+
+void trn_diag_buffer_destroy(trn_diag_buffer_t *buffer) {
+  if (!buffer) return;
+  free(buffer->text);
+  free(buffer);
+}
+
+void trn_diag_buffer_clear(trn_diag_buffer_t *buffer) {
+  buffer->length = 0;
+  buffer->errors = 0;
+  buffer->oom = false;
+  if (buffer->text) buffer->text[0] = '\0';
+}
+
+bool trn_diag_buffer_has_errors(const trn_diag_buffer_t *buffer) { return buffer->errors > 0; }
+
+const char *trn_diag_buffer_text(const trn_diag_buffer_t *buffer) {
+  return buffer->text ? buffer->text : "";
+}
+
+static void buffer_append(trn_diag_buffer_t *b, const char *data, size_t n) {
+  if (b->oom) return;
+  if (b->length + n + 1 > b->capacity) {
+    size_t cap = b->capacity ? b->capacity : 256;
+    while (cap < b->length + n + 1) cap *= 2;
+    char *text = realloc(b->text, cap);
+    if (!text) {
+      b->oom = true;
+      return;
+    }
+    b->text = text;
+    b->capacity = cap;
+  }
+  memcpy(b->text + b->length, data, n);
+  b->length += n;
+  b->text[b->length] = '\0';
+}
+
+/* A growable string for MLIR print callbacks. */
+typedef struct string_sink_t {
+  char buf[1024];
+  size_t length;
+  bool truncated;
+} string_sink_t;
+
+static void sink_append(MlirStringRef s, void *user) {
+  string_sink_t *sink = user;
+  size_t room = sizeof sink->buf - 1 - sink->length;
+  size_t n = s.length < room ? s.length : room;
+  if (n < s.length) sink->truncated = true;
+  memcpy(sink->buf + sink->length, s.data, n);
+  sink->length += n;
+  sink->buf[sink->length] = '\0';
+}
+
+/* Reads a quoted MLIR string starting at *p (pointing at '"'); copies the unescaped
+ * text into out and advances *p past the closing quote. */
+static bool read_quoted(const char **p, char *out, size_t size) {
+  const char *s = *p;
+  if (*s != '"') return false;
+  s++;
+  size_t n = 0;
+  while (*s && *s != '"') {
+    if (*s == '\\' && s[1]) s++;
+    if (n + 1 < size) out[n++] = *s;
+    s++;
+  }
+  if (*s != '"') return false;
+  out[n] = '\0';
+  *p = s + 1;
+  return true;
+}
+
+int trn_diag_format_location(MlirLocation loc, char *buf, size_t size) {
+  string_sink_t sink = {.length = 0};
+  mlirLocationPrint(loc, sink_append, &sink);
+  const char *p = sink.buf;
+  char name[512], file[512];
+  unsigned line = 0, col = 0;
+  /* loc("name"("file":L:C)) from the importer, loc("file":L:C) from the parser. */
+  const char *q = p;
+  if (strncmp(q, "loc(", 4) == 0) {
+    q += 4;
+    if (read_quoted(&q, name, sizeof name)) {
+      if (*q == '(') {
+        q++;
+        if (read_quoted(&q, file, sizeof file) && sscanf(q, ":%u:%u", &line, &col) == 2)
+          return line == 0 ? snprintf(buf, size, "%s: node '%s'", file, name)
+                           : snprintf(buf, size, "%s:%u:%u: node '%s'", file, line, col, name);
+      } else if (*q == ':' && sscanf(q, ":%u:%u", &line, &col) == 2) {
+        /* Line 0: the whole file (the importer's module and function). */
+        return line == 0 ? snprintf(buf, size, "%s", name)
+                         : snprintf(buf, size, "%s:%u:%u", name, line, col);
+      } else if (*q == ')') {
+        return snprintf(buf, size, "node '%s'", name);
+      }
+    }
+  }
+  if (strcmp(p, "loc(unknown)") == 0) return snprintf(buf, size, "<unknown>");
+  return snprintf(buf, size, "%s", p);
+}
+
+static const char *severity_name(MlirDiagnosticSeverity s) {
+  switch (s) {
+    case MlirDiagnosticError: return "error";
+    case MlirDiagnosticWarning: return "warning";
+    case MlirDiagnosticNote: return "note";
+    case MlirDiagnosticRemark: return "remark";
+  }
+  return "diagnostic";
+}
+
+/* Appends "<location>: <severity>: <message>" to the buffer or to stderr. */
+static void emit_one(trn_diag_buffer_t *b, MlirDiagnostic d, bool to_buffer, int depth) {
+  char where[1100];
+  trn_diag_format_location(mlirDiagnosticGetLocation(d), where, sizeof where);
+  string_sink_t msg = {.length = 0};
+  mlirDiagnosticPrint(d, sink_append, &msg);
+  char head[1200];
+  int n = snprintf(head, sizeof head, "%s%s: %s: ", depth ? "  " : "", where,
+                   severity_name(mlirDiagnosticGetSeverity(d)));
+  if (n < 0) n = 0;
+  if ((size_t)n >= sizeof head) n = sizeof head - 1;
+  if (to_buffer) {
+    if (b->length > 0) buffer_append(b, "\n", 1);
+    buffer_append(b, head, (size_t)n);
+    buffer_append(b, msg.buf, msg.length);
+    if (msg.truncated) buffer_append(b, "...", 3);
+  } else {
+    fprintf(stderr, "%s%s%s\n", head, msg.buf, msg.truncated ? "..." : "");
+  }
+  intptr_t notes = mlirDiagnosticGetNumNotes(d);
+  for (intptr_t i = 0; i < notes; i++) emit_one(b, mlirDiagnosticGetNote(d, i), to_buffer, depth + 1);
+}
+
+static MlirLogicalResult handle_diagnostic(MlirDiagnostic d, void *user) {
+  trn_diag_buffer_t *b = user;
+  bool is_error = mlirDiagnosticGetSeverity(d) == MlirDiagnosticError;
+  emit_one(b, d, is_error, 0);
+  if (is_error) b->errors++;
+  return mlirLogicalResultSuccess();
+}
+
+void trn_diag_buffer_attach(trn_diag_buffer_t *buffer, MlirContext ctx) {
+  mlirContextAttachDiagnosticHandler(ctx, handle_diagnostic, buffer, NULL);
+}

@@ -1,0 +1,624 @@
+/* ONNX model -> func.func @main with TOSA ops.
+ *
+ * 1. Map the file read-only, hash it, unpack the protobuf.
+ * 2. Validate: ir_version, opset, a non-empty graph, named values defined once.
+ * 3. Collect every node without a lowering (op type and opset) into one error.
+ * 4. Order the nodes topologically (every input defined earlier; a cycle is an error).
+ * 5. Arguments from the graph inputs that are not initializers (symbolic dims from the
+ *    user's input shapes), each with its ONNX name as `trn.name`.
+ * 6. Import each node with its table function; initializers become tosa.const ops on
+ *    first use, with dense resource values pointing at the model's bytes.
+ * 7. Return the graph outputs, check them against their declared types, verify.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mlir-c/BuiltinAttributes.h"
+#include "mlir-c/BuiltinTypes.h"
+#include "state.h"
+
+/* ---------------------------------------------------------------------------------
+ * The model file
+ * ------------------------------------------------------------------------------- */
+
+void trn_onnx_model_destroy(trn_onnx_model_t *m) {
+  if (!m) return;
+  if (m->proto) onnx__model_proto__free_unpacked(m->proto, NULL);
+  if (m->map) munmap(m->map, m->map_size);
+  for (size_t i = 0; i < m->buffer_count; i++) free(m->buffers[i]);
+  free(m->buffers);
+  free(m);
+}
+
+const uint8_t *trn_onnx_model_hash(const trn_onnx_model_t *m) { return m->hash; }
+
+static trn_status_t model_load(const char *path, trn_onnx_model_t **out) {
+  *out = NULL;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return trn_status_make(TRN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    trn_status_t s = trn_status_make(TRN_ERR_IO, "%s: cannot read: %s", path,
+                                     S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+    close(fd);
+    return s;
+  }
+  if (st.st_size == 0) {
+    close(fd);
+    return trn_status_make(TRN_ERR_FORMAT, "%s: not a valid ONNX model (empty file)", path);
+  }
+  trn_onnx_model_t *m = calloc(1, sizeof *m);
+  if (!m) {
+    close(fd);
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+  }
+  m->map_size = (size_t)st.st_size;
+  void *map = mmap(NULL, m->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) {
+    free(m);
+    return trn_status_make(TRN_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
+  }
+  m->map = map;
+  trn_sha256(map, m->map_size, m->hash);
+  m->proto = onnx__model_proto__unpack(NULL, m->map_size, map);
+  if (!m->proto) {
+    trn_onnx_model_destroy(m);
+    return trn_status_make(TRN_ERR_FORMAT, "%s: not a valid ONNX model (protobuf parse failed)", path);
+  }
+  *out = m;
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Named values
+ * ------------------------------------------------------------------------------- */
+
+static uint64_t hash_name(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  return h;
+}
+
+trn_onnx_value_t *trn_onnx_value_find(trn_onnx_importer_t *imp, const char *name) {
+  size_t mask = imp->table_size - 1;
+  for (size_t i = hash_name(name) & mask;; i = (i + 1) & mask) {
+    uint32_t slot = imp->table[i];
+    if (!slot) return NULL;
+    if (strcmp(imp->values[slot - 1].name, name) == 0) return &imp->values[slot - 1];
+  }
+}
+
+/* Adds a value; returns NULL if the name is taken. */
+static trn_onnx_value_t *value_add(trn_onnx_importer_t *imp, const char *name) {
+  size_t mask = imp->table_size - 1;
+  size_t i = hash_name(name) & mask;
+  for (; imp->table[i]; i = (i + 1) & mask)
+    if (strcmp(imp->values[imp->table[i] - 1].name, name) == 0) return NULL;
+  trn_onnx_value_t *v = &imp->values[imp->value_count++];
+  memset(v, 0, sizeof *v);
+  v->name = name;
+  v->producer = -1;
+  imp->table[i] = (uint32_t)imp->value_count;
+  return v;
+}
+
+static void node_display_name(const Onnx__NodeProto *node, size_t index, char *buf, size_t size) {
+  if (node->name && node->name[0]) snprintf(buf, size, "%s", node->name);
+  else snprintf(buf, size, "#%zu", index);
+}
+
+static int64_t domain_opset(const Onnx__ModelProto *model, const char *domain) {
+  if (!domain || strcmp(domain, "ai.onnx") == 0) domain = "";
+  for (size_t i = 0; i < model->n_opset_import; i++) {
+    const char *d = model->opset_import[i]->domain;
+    if (!d || strcmp(d, "ai.onnx") == 0) d = "";
+    if (strcmp(d, domain) == 0) return model->opset_import[i]->has_version ? model->opset_import[i]->version : 1;
+  }
+  return 0;
+}
+
+/* Steps 2 (values): registers initializers, graph inputs and node outputs. */
+static trn_status_t build_values(trn_onnx_importer_t *imp) {
+  const Onnx__GraphProto *g = imp->model->proto->graph;
+  const char *path = imp->path;
+  size_t count = g->n_initializer + g->n_input;
+  for (size_t i = 0; i < g->n_node; i++) count += g->node[i]->n_output;
+  if (count >= UINT32_MAX / 4) return trn_status_make(TRN_ERR_FORMAT, "%s: graph too large", path);
+  imp->table_size = 16;
+  while (imp->table_size < 2 * count) imp->table_size *= 2;
+  imp->values = calloc(count ? count : 1, sizeof *imp->values);
+  imp->table = calloc(imp->table_size, sizeof *imp->table);
+  if (!imp->values || !imp->table) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+  for (size_t i = 0; i < g->n_initializer; i++) {
+    const Onnx__TensorProto *t = g->initializer[i];
+    if (!t->name || !t->name[0])
+      return trn_status_make(TRN_ERR_FORMAT, "%s: initializer #%zu has no name", path, i);
+    trn_onnx_value_t *v = value_add(imp, t->name);
+    if (!v) return trn_status_make(TRN_ERR_FORMAT, "%s: initializer '%s' is defined twice", path, t->name);
+    v->init = t;
+  }
+  for (size_t i = 0; i < g->n_input; i++) {
+    const char *name = g->input[i]->name;
+    if (!name || !name[0]) return trn_status_make(TRN_ERR_FORMAT, "%s: graph input #%zu has no name", path, i);
+    trn_onnx_value_t *v = trn_onnx_value_find(imp, name);
+    if (v && v->init) continue; /* an initializer listed as input (IR < 4): a constant */
+    if (v || !value_add(imp, name))
+      return trn_status_make(TRN_ERR_FORMAT, "%s: graph input '%s' is defined twice", path, name);
+  }
+  for (size_t i = 0; i < g->n_node; i++) {
+    const Onnx__NodeProto *node = g->node[i];
+    char nname[256];
+    node_display_name(node, i, nname, sizeof nname);
+    if (!node->op_type || !node->op_type[0])
+      return trn_status_make(TRN_ERR_FORMAT, "%s: node '%s' has no op_type", path, nname);
+    for (size_t k = 0; k < node->n_output; k++) {
+      if (!node->output[k][0]) continue; /* omitted optional output */
+      trn_onnx_value_t *v = value_add(imp, node->output[k]);
+      if (!v)
+        return trn_status_make(TRN_ERR_FORMAT, "%s: node '%s' (%s): output '%s' is already defined",
+                               path, nname, node->op_type, node->output[k]);
+      v->producer = (int64_t)i;
+    }
+  }
+  for (size_t i = 0; i < g->n_node; i++) {
+    const Onnx__NodeProto *node = g->node[i];
+    for (size_t k = 0; k < node->n_input; k++) {
+      if (!node->input[k][0]) continue;
+      if (!trn_onnx_value_find(imp, node->input[k])) {
+        char nname[256];
+        node_display_name(node, i, nname, sizeof nname);
+        return trn_status_make(TRN_ERR_FORMAT,
+                               "%s: node '%s' (%s): input '%s' is not defined by a graph input, an "
+                               "initializer or a node",
+                               path, nname, node->op_type, node->input[k]);
+      }
+    }
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Steps 3 and 4: supported operators, topological order
+ * ------------------------------------------------------------------------------- */
+
+static trn_status_t check_supported(trn_onnx_importer_t *imp) {
+  const Onnx__ModelProto *model = imp->model->proto;
+  const Onnx__GraphProto *g = model->graph;
+  char *text = NULL;
+  size_t len = 0;
+  const Onnx__NodeProto **kinds = calloc(g->n_node + 1, sizeof *kinds);
+  FILE *f = kinds ? open_memstream(&text, &len) : NULL;
+  if (!f) {
+    free(kinds);
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", imp->path);
+  }
+  size_t bad = 0, n_kinds = 0;
+  for (size_t i = 0; i < g->n_node; i++) {
+    const Onnx__NodeProto *node = g->node[i];
+    const char *domain = node->domain ? node->domain : "";
+    int64_t opset = domain_opset(model, domain);
+    bool known = false;
+    if (trn_onnx_op_find(domain, node->op_type, opset, &known)) continue;
+    char nname[256];
+    node_display_name(node, i, nname, sizeof nname);
+    fprintf(f, "\n  node '%s' (%s%s%s, opset %lld): ", nname, domain, domain[0] ? "." : "",
+            node->op_type, (long long)opset);
+    if (known) fputs("no lowering for this opset version of the operator", f);
+    else fputs("no lowering for this operator", f);
+    bad++;
+    size_t k = 0;
+    while (k < n_kinds && !(strcmp(kinds[k]->op_type, node->op_type) == 0 &&
+                            strcmp(kinds[k]->domain ? kinds[k]->domain : "", domain) == 0))
+      k++;
+    if (k == n_kinds) kinds[n_kinds++] = node;
+  }
+  if (bad > 1) {
+    fprintf(f, "\n  (%zu nodes, %zu operator type%s:", bad, n_kinds, n_kinds == 1 ? "" : "s");
+    for (size_t k = 0; k < n_kinds; k++) {
+      const char *domain = kinds[k]->domain ? kinds[k]->domain : "";
+      fprintf(f, "%s %s%s%s", k ? "," : "", domain, domain[0] ? "." : "", kinds[k]->op_type);
+    }
+    fputs(")", f);
+  }
+  fclose(f);
+  free(kinds);
+  trn_status_t s = NULL;
+  if (bad) s = trn_status_make(TRN_ERR_UNSUPPORTED, "%s: unsupported operators:%s", imp->path, text);
+  free(text);
+  return s;
+}
+
+/* Kahn's algorithm over producer -> consumer edges. */
+static trn_status_t topo_order(trn_onnx_importer_t *imp, size_t **out_order) {
+  const Onnx__GraphProto *g = imp->model->proto->graph;
+  size_t n = g->n_node, edges = 0;
+  *out_order = NULL;
+  size_t *indeg = calloc(n, sizeof *indeg), *start = calloc(n + 1, sizeof *start);
+  size_t *order = malloc(n * sizeof *order);
+  size_t *adj = NULL;
+  trn_status_t s = NULL;
+  if (!indeg || !start || !order) goto oom;
+  for (size_t j = 0; j < n; j++)
+    for (size_t k = 0; k < g->node[j]->n_input; k++) {
+      const char *in = g->node[j]->input[k];
+      trn_onnx_value_t *v = in[0] ? trn_onnx_value_find(imp, in) : NULL;
+      if (v && v->producer >= 0) {
+        start[v->producer + 1]++;
+        indeg[j]++;
+        edges++;
+      }
+    }
+  for (size_t i = 0; i < n; i++) start[i + 1] += start[i];
+  adj = malloc((edges ? edges : 1) * sizeof *adj);
+  if (!adj) goto oom;
+  {
+    size_t *fill = calloc(n, sizeof *fill);
+    if (!fill) goto oom;
+    for (size_t j = 0; j < n; j++)
+      for (size_t k = 0; k < g->node[j]->n_input; k++) {
+        const char *in = g->node[j]->input[k];
+        trn_onnx_value_t *v = in[0] ? trn_onnx_value_find(imp, in) : NULL;
+        if (v && v->producer >= 0) adj[start[v->producer] + fill[v->producer]++] = j;
+      }
+    free(fill);
+  }
+  /* A queue in `order`: nodes with every input available, in file order. */
+  size_t head = 0, tail = 0;
+  for (size_t i = 0; i < n; i++)
+    if (indeg[i] == 0) order[tail++] = i;
+  while (head < tail) {
+    size_t i = order[head++];
+    for (size_t e = start[i]; e < start[i + 1]; e++)
+      if (--indeg[adj[e]] == 0) order[tail++] = adj[e];
+  }
+  if (tail < n) {
+    size_t culprit = 0;
+    while (culprit < n && indeg[culprit] == 0) culprit++;
+    char nname[256];
+    node_display_name(g->node[culprit], culprit, nname, sizeof nname);
+    s = trn_status_make(TRN_ERR_FORMAT, "%s: the graph has a cycle through node '%s' (%s)", imp->path,
+                        nname, g->node[culprit]->op_type);
+    goto done;
+  }
+  *out_order = order;
+  order = NULL;
+  goto done;
+oom:
+  s = trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", imp->path);
+done:
+  free(indeg);
+  free(start);
+  free(order);
+  free(adj);
+  return s;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Step 5: arguments
+ * ------------------------------------------------------------------------------- */
+
+/* The element types a graph input or output may have (the runtime's I/O). */
+static bool io_dtype_supported(int32_t t) { return t == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT; }
+
+static const trn_input_shape_t *user_shape(const trn_compile_options_t *opts, const char *name) {
+  for (size_t i = 0; i < opts->input_shape_count; i++)
+    if (strcmp(opts->input_shapes[i].name, name) == 0) return &opts->input_shapes[i];
+  return NULL;
+}
+
+static trn_status_t input_type(trn_onnx_importer_t *imp, const Onnx__ValueInfoProto *vi,
+                               MlirType *out_type) {
+  const char *path = imp->path, *name = vi->name;
+  const Onnx__TypeProto *tp = vi->type;
+  if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+    return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: input '%s' is not a tensor", path, name);
+  const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+  int32_t dt = tt->has_elem_type ? tt->elem_type : 0;
+  MlirType elem;
+  size_t esize;
+  if (!io_dtype_supported(dt) || !trn_onnx_dtype(imp->ctx, dt, &elem, &esize))
+    return trn_status_make(TRN_ERR_UNSUPPORTED,
+                           "%s: input '%s': element type %s is not supported (FLOAT only for now)",
+                           path, name, trn_onnx_dtype_name(dt));
+  const trn_input_shape_t *user = user_shape(imp->opts, name);
+  const Onnx__TensorShapeProto *shape = tt->shape;
+  int64_t dims[TRN_MAX_RANK];
+  size_t rank;
+  if (!shape && !user)
+    return trn_status_make(TRN_ERR_UNSUPPORTED,
+                           "%s: input '%s' has no shape in the model: give one with --input-shape "
+                           "%s=<d0>x<d1>...",
+                           path, name, name);
+  rank = shape ? shape->n_dim : user->rank;
+  if (rank > TRN_MAX_RANK)
+    return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: input '%s': rank %zu exceeds the maximum %d",
+                           path, name, rank, TRN_MAX_RANK);
+  if (shape && user && user->rank != rank)
+    return trn_status_make(TRN_ERR_INVALID_ARGUMENT,
+                           "%s: input shape for '%s' has rank %u, the model's input has rank %zu",
+                           path, name, user->rank, rank);
+  for (size_t i = 0; i < rank; i++) {
+    const Onnx__TensorShapeProto__Dimension *d = shape ? shape->dim[i] : NULL;
+    bool fixed = d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                 d->dim_value >= 0;
+    if (fixed && d->dim_value > TRN_ONNX_MAX_DIM)
+      return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: input '%s': dim %zu (%lld) is too large",
+                             path, name, i, (long long)d->dim_value);
+    if (user) {
+      if (user->dims[i] < 0 || user->dims[i] > TRN_ONNX_MAX_DIM)
+        return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "%s: input shape for '%s': dim %zu is out of range",
+                               path, name, i);
+      if (fixed && d->dim_value != user->dims[i])
+        return trn_status_make(TRN_ERR_INVALID_ARGUMENT,
+                               "%s: input shape for '%s': dim %zu is %lld in the model, not %lld",
+                               path, name, i, (long long)d->dim_value, (long long)user->dims[i]);
+      dims[i] = user->dims[i];
+    } else if (fixed) {
+      dims[i] = d->dim_value;
+    } else {
+      const char *param = d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                                  d->dim_param
+                              ? d->dim_param
+                              : "?";
+      return trn_status_make(TRN_ERR_UNSUPPORTED,
+                             "%s: input '%s': dim %zu ('%s') is symbolic: give its size with "
+                             "--input-shape %s=<d0>x<d1>...",
+                             path, name, i, param, name);
+    }
+  }
+  *out_type = mlirRankedTensorTypeGet((intptr_t)rank, dims, elem, mlirAttributeGetNull());
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Step 7: outputs
+ * ------------------------------------------------------------------------------- */
+
+static trn_status_t check_output(trn_onnx_importer_t *imp, const Onnx__ValueInfoProto *vi,
+                                 MlirValue value) {
+  const char *path = imp->path, *name = vi->name;
+  MlirType t = mlirValueGetType(value);
+  if (!mlirTypeIsARankedTensor(t) || !mlirTypeIsAF32(mlirShapedTypeGetElementType(t)))
+    return trn_status_make(TRN_ERR_UNSUPPORTED,
+                           "%s: output '%s' is not a FLOAT tensor (FLOAT only for now)", path, name);
+  const Onnx__TypeProto *tp = vi->type;
+  if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) return NULL;
+  const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+  if (tt->has_elem_type && tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+    return trn_status_make(TRN_ERR_FORMAT, "%s: output '%s' is declared %s but computes FLOAT", path,
+                           name, trn_onnx_dtype_name(tt->elem_type));
+  const Onnx__TensorShapeProto *shape = tt->shape;
+  if (!shape) return NULL;
+  intptr_t rank = mlirShapedTypeGetRank(t);
+  bool ok = (intptr_t)shape->n_dim == rank;
+  for (intptr_t i = 0; ok && i < rank; i++) {
+    const Onnx__TensorShapeProto__Dimension *d = shape->dim[i];
+    if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+        d->dim_value != mlirShapedTypeGetDimSize(t, i))
+      ok = false;
+  }
+  if (ok) return NULL;
+  char declared[256], computed[256];
+  size_t k = 0;
+  k += (size_t)snprintf(declared, sizeof declared, "[");
+  for (size_t i = 0; i < shape->n_dim && k < sizeof declared; i++) {
+    const Onnx__TensorShapeProto__Dimension *d = shape->dim[i];
+    if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+      k += (size_t)snprintf(declared + k, sizeof declared - k, "%s%lld", i ? ", " : "",
+                            (long long)d->dim_value);
+    else
+      k += (size_t)snprintf(declared + k, sizeof declared - k, "%s?", i ? ", " : "");
+  }
+  if (k < sizeof declared) snprintf(declared + k, sizeof declared - k, "]");
+  trn_onnx_shape_t s = trn_onnx_shape(value);
+  return trn_status_make(TRN_ERR_FORMAT, "%s: output '%s' is declared with shape %s, computed %s",
+                         path, name, declared, trn_onnx_shape_str(&s, computed, sizeof computed));
+}
+
+/* ---------------------------------------------------------------------------------
+ * The function
+ * ------------------------------------------------------------------------------- */
+
+static MlirAttribute name_dict(MlirContext ctx, const char *name) {
+  MlirNamedAttribute a = mlirNamedAttributeGet(
+      mlirIdentifierGet(ctx, mlirStringRefCreateFromCString("trn.name")),
+      mlirStringAttrGet(ctx, mlirStringRefCreateFromCString(name)));
+  return mlirDictionaryAttrGet(ctx, 1, &a);
+}
+
+static MlirNamedAttribute named(MlirContext ctx, const char *name, MlirAttribute attr) {
+  return mlirNamedAttributeGet(mlirIdentifierGet(ctx, mlirStringRefCreateFromCString(name)), attr);
+}
+
+static trn_status_t import_nodes(trn_onnx_importer_t *imp, const size_t *order) {
+  const Onnx__ModelProto *model = imp->model->proto;
+  const Onnx__GraphProto *g = model->graph;
+  for (size_t oi = 0; oi < g->n_node; oi++) {
+    size_t i = order[oi];
+    const Onnx__NodeProto *proto = g->node[i];
+    trn_onnx_node_t node = {.imp = imp, .proto = proto, .index = i};
+    node_display_name(proto, i, node.name, sizeof node.name);
+    node.opset = domain_opset(model, proto->domain);
+    node.loc = mlirLocationNameGet(imp->ctx, mlirStringRefCreateFromCString(node.name), imp->file_loc);
+    bool known;
+    const trn_onnx_op_t *op = trn_onnx_op_find(proto->domain ? proto->domain : "", proto->op_type,
+                                               node.opset, &known);
+    trn_status_t s = op ? op->import(&node) : trn_onnx_error(&node, TRN_ERR_UNSUPPORTED, "no lowering");
+    if (s && s != node.error) {
+      trn_status_free(node.error);
+      return s;
+    }
+    if (node.error) return node.error;
+    for (size_t k = 0; k < proto->n_output; k++) {
+      if (!proto->output[k][0]) continue;
+      trn_onnx_value_t *v = trn_onnx_value_find(imp, proto->output[k]);
+      if (v && mlirValueIsNull(v->value))
+        return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: node '%s' (%s): output %zu ('%s') is not produced",
+                               imp->path, node.name, proto->op_type, k, proto->output[k]);
+    }
+  }
+  return NULL;
+}
+
+static trn_status_t import_graph(trn_onnx_importer_t *imp, MlirModule *out_module) {
+  MlirContext ctx = imp->ctx;
+  const Onnx__GraphProto *g = imp->model->proto->graph;
+  const char *path = imp->path;
+  trn_status_t s = NULL;
+  size_t *order = NULL;
+  TRN_RETURN_IF_ERROR(build_values(imp));
+  TRN_RETURN_IF_ERROR(topo_order(imp, &order));
+  s = check_supported(imp);
+  if (s) {
+    free(order);
+    return s;
+  }
+  /* Input shapes the user gave must name real inputs. */
+  for (size_t i = 0; i < imp->opts->input_shape_count; i++) {
+    trn_onnx_value_t *v = trn_onnx_value_find(imp, imp->opts->input_shapes[i].name);
+    if (!v || v->init || v->producer >= 0) {
+      free(order);
+      return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "%s: input shape given for '%s', which is not a graph input",
+                             path, imp->opts->input_shapes[i].name);
+    }
+  }
+
+  size_t nargs = 0;
+  MlirType *arg_types = calloc(g->n_input + 1, sizeof *arg_types);
+  MlirLocation *arg_locs = calloc(g->n_input + 1, sizeof *arg_locs);
+  MlirAttribute *arg_attrs = calloc(g->n_input + 1, sizeof *arg_attrs);
+  trn_onnx_value_t **arg_values = calloc(g->n_input + 1, sizeof *arg_values);
+  MlirType *res_types = calloc(g->n_output + 1, sizeof *res_types);
+  MlirAttribute *res_attrs = calloc(g->n_output + 1, sizeof *res_attrs);
+  MlirValue *results = calloc(g->n_output + 1, sizeof *results);
+  MlirBlock block = {NULL};
+  if (!arg_types || !arg_locs || !arg_attrs || !arg_values || !res_types || !res_attrs || !results) {
+    s = trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    goto done;
+  }
+  for (size_t i = 0; i < g->n_input; i++) {
+    trn_onnx_value_t *v = trn_onnx_value_find(imp, g->input[i]->name);
+    if (v->init) continue;
+    if ((s = input_type(imp, g->input[i], &arg_types[nargs]))) goto done;
+    arg_locs[nargs] = mlirLocationNameGet(ctx, mlirStringRefCreateFromCString(v->name), imp->file_loc);
+    arg_attrs[nargs] = name_dict(ctx, v->name);
+    arg_values[nargs++] = v;
+  }
+  block = mlirBlockCreate((intptr_t)nargs, arg_types, arg_locs);
+  imp->body = block;
+  for (size_t i = 0; i < nargs; i++) arg_values[i]->value = mlirBlockGetArgument(block, (intptr_t)i);
+
+  if ((s = import_nodes(imp, order))) goto done;
+
+  if (g->n_output == 0) {
+    s = trn_status_make(TRN_ERR_FORMAT, "%s: the graph has no outputs", path);
+    goto done;
+  }
+  for (size_t i = 0; i < g->n_output; i++) {
+    const char *name = g->output[i]->name;
+    trn_onnx_value_t *v = name ? trn_onnx_value_find(imp, name) : NULL;
+    if (!v) {
+      s = trn_status_make(TRN_ERR_FORMAT, "%s: graph output '%s' is not defined", path, name ? name : "");
+      goto done;
+    }
+    if (v->init && (s = trn_onnx_value_materialize(imp, v))) goto done;
+    if ((s = check_output(imp, g->output[i], v->value))) goto done;
+    results[i] = v->value;
+    res_types[i] = mlirValueGetType(v->value);
+    res_attrs[i] = name_dict(ctx, name);
+  }
+  MlirOperationState ret = mlirOperationStateGet(mlirStringRefCreateFromCString("func.return"), imp->file_loc);
+  mlirOperationStateAddOperands(&ret, (intptr_t)g->n_output, results);
+  mlirBlockAppendOwnedOperation(block, mlirOperationCreate(&ret));
+
+  MlirRegion region = mlirRegionCreate();
+  mlirRegionAppendOwnedBlock(region, block);
+  block = (MlirBlock){NULL};
+  MlirType fn_type = mlirFunctionTypeGet(ctx, (intptr_t)nargs, arg_types, (intptr_t)g->n_output, res_types);
+  MlirNamedAttribute attrs[5] = {
+      named(ctx, "sym_name", mlirStringAttrGet(ctx, mlirStringRefCreateFromCString("main"))),
+      named(ctx, "function_type", mlirTypeAttrGet(fn_type)),
+      named(ctx, "arg_attrs", mlirArrayAttrGet(ctx, (intptr_t)nargs, arg_attrs)),
+      named(ctx, "res_attrs", mlirArrayAttrGet(ctx, (intptr_t)g->n_output, res_attrs)),
+      named(ctx, "llvm.emit_c_interface", mlirUnitAttrGet(ctx)),
+  };
+  MlirOperationState fs = mlirOperationStateGet(mlirStringRefCreateFromCString("func.func"), imp->file_loc);
+  mlirOperationStateAddAttributes(&fs, 5, attrs);
+  mlirOperationStateAddOwnedRegions(&fs, 1, &region);
+  MlirOperation func = mlirOperationCreate(&fs);
+  MlirModule module = mlirModuleCreateEmpty(imp->file_loc);
+  mlirBlockAppendOwnedOperation(mlirModuleGetBody(module), func);
+  *out_module = module;
+done:
+  if (!mlirBlockIsNull(block)) mlirBlockDestroy(block);
+  free(order);
+  free(arg_types);
+  free(arg_locs);
+  free(arg_attrs);
+  free(arg_values);
+  free(res_types);
+  free(res_attrs);
+  free(results);
+  return s;
+}
+
+trn_status_t trn_onnx_import(MlirContext ctx, const trn_compile_options_t *opts,
+                             trn_diag_buffer_t *diags, const char *path,
+                             trn_onnx_model_t **out_model, MlirModule *out_module) {
+  *out_model = NULL;
+  *out_module = (MlirModule){NULL};
+  trn_onnx_model_t *model;
+  TRN_RETURN_IF_ERROR(model_load(path, &model));
+  const Onnx__ModelProto *proto = model->proto;
+  trn_status_t s = NULL;
+  if (!proto->has_ir_version || proto->ir_version <= 0)
+    s = trn_status_make(TRN_ERR_FORMAT, "%s: not a valid ONNX model (no ir_version)", path);
+  else if (!proto->graph)
+    s = trn_status_make(TRN_ERR_FORMAT, "%s: not a valid ONNX model (no graph)", path);
+  else if (domain_opset(proto, "") <= 0)
+    s = trn_status_make(TRN_ERR_FORMAT, "%s: the model imports no version of the default ONNX opset", path);
+  else if (proto->graph->n_node == 0)
+    s = trn_status_make(TRN_ERR_FORMAT, "%s: the graph has no nodes", path);
+  if (s) {
+    trn_onnx_model_destroy(model);
+    return s;
+  }
+  trn_onnx_importer_t imp = {
+      .ctx = ctx,
+      .opts = opts,
+      .path = path,
+      .model = model,
+      .file_loc = mlirLocationFileLineColGet(ctx, mlirStringRefCreateFromCString(path), 0, 0),
+  };
+  MlirModule module = {NULL};
+  s = import_graph(&imp, &module);
+  if (!s) {
+    trn_diag_buffer_clear(diags);
+    if (!mlirOperationVerify(mlirModuleGetOperation(module))) {
+      s = trn_status_make(TRN_ERR_INTERNAL, "%s: the importer built invalid IR:\n%s", path,
+                          trn_diag_buffer_text(diags));
+      trn_diag_buffer_clear(diags);
+    }
+  }
+  free(imp.values);
+  free(imp.table);
+  for (size_t i = 0; i < imp.resource_count; i++) free(imp.resource_names[i]);
+  free(imp.resource_names);
+  if (s) {
+    if (!mlirModuleIsNull(module)) mlirModuleDestroy(module);
+    /* Weights may already be referenced by the context's resource blobs: the model
+     * must outlive the context, so it is handed back even on failure. */
+    *out_model = model;
+    return s;
+  }
+  *out_model = model;
+  *out_module = module;
+  return NULL;
+}

@@ -1,0 +1,234 @@
+/* trn-allocate: places every trn_tile buffer.
+ *
+ * On chip, a tile [P, F...] takes prod(F...) * dtype-size bytes in each of its
+ * partitions, at the same byte offset in all of them (partitions 0..P-1).
+ *
+ * Algorithm:
+ *  1. Number the ops of the function in order; the live range of an alloc is
+ *     [its definition, its last use or the last use of a view of it].
+ *  2. SBUF: linear scan in order of definition. Allocations whose range ended are
+ *     freed; the new one takes the first gap at or after a rotating cursor (then from
+ *     0), aligned to 64 bytes, so that a freed buffer is reused as late as possible
+ *     (fewer write-after-read waits between engines). Error if nothing fits.
+ *  3. PSUM: whole banks (a matmul output must stay inside one 2 KiB bank), the next
+ *     free bank after the last one handed out. Error if a tile exceeds a bank or all
+ *     banks are live.
+ *  4. HBM: inputs, outputs, constants, then HBM scratch allocs, each 64-byte
+ *     aligned, in order; module attribute trn.hbm_size is the total.
+ *  5. Set `offset` (bytes within each partition) on SBUF/PSUM allocs and
+ *     `hbm_offset` on HBM buffers; module attribute trn.target.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ALIGN 64u
+
+typedef struct live_t {
+  uint64_t offset, size;
+  size_t end;
+} live_t;
+
+typedef struct alloc_state_t {
+  live_t *live;
+  size_t nlive, cap;
+  uint64_t cursor, capacity;
+} alloc_state_t;
+
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+static int cmp_live(const void *a, const void *b) {
+  const live_t *x = a, *y = b;
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static void expire(alloc_state_t *s, size_t now) {
+  size_t j = 0;
+  for (size_t i = 0; i < s->nlive; i++)
+    if (s->live[i].end >= now) s->live[j++] = s->live[i];
+  s->nlive = j;
+}
+
+/* First gap of `size` at or after `from`; UINT64_MAX if none. Live is sorted. */
+static uint64_t find_gap(const alloc_state_t *s, uint64_t from, uint64_t size) {
+  uint64_t pos = from;
+  for (size_t i = 0; i < s->nlive; i++) {
+    const live_t *l = &s->live[i];
+    if (l->offset + l->size <= pos) continue;
+    if (l->offset >= pos + size) break;
+    pos = align_up(l->offset + l->size, ALIGN);
+  }
+  return pos + size <= s->capacity ? pos : UINT64_MAX;
+}
+
+static uint64_t live_bytes(const alloc_state_t *s) {
+  uint64_t t = 0;
+  for (size_t i = 0; i < s->nlive; i++) t += s->live[i].size;
+  return t;
+}
+
+static bool place(alloc_state_t *s, uint64_t size, size_t end, uint64_t *out) {
+  if (s->nlive > 1) qsort(s->live, s->nlive, sizeof s->live[0], cmp_live);
+  uint64_t pos = find_gap(s, s->cursor, size);
+  if (pos == UINT64_MAX) pos = find_gap(s, 0, size);
+  if (pos == UINT64_MAX) return false;
+  if (s->nlive == s->cap) {
+    size_t ncap = s->cap ? s->cap * 2 : 64;
+    live_t *n = realloc(s->live, ncap * sizeof *n);
+    if (!n) return false;
+    s->live = n;
+    s->cap = ncap;
+  }
+  s->live[s->nlive++] = (live_t){pos, size, end};
+  s->cursor = align_up(pos + size, ALIGN);
+  if (s->cursor >= s->capacity) s->cursor = 0;
+  *out = pos;
+  return true;
+}
+
+/* Index of the last op using `v` or a view of it (at least `def`). */
+static size_t last_use(const trn_ptr_map_t *index, MlirValue v, size_t def, int depth) {
+  size_t end = def;
+  for (MlirOpOperand u = mlirValueGetFirstUse(v); !mlirOpOperandIsNull(u); u = mlirOpOperandGetNextUse(u)) {
+    MlirOperation owner = mlirOpOperandGetOwner(u);
+    size_t k;
+    if (trn_ptr_map_get(index, owner.ptr, &k) && k > end) end = k;
+    if (depth < 8 && trn_ir_is(owner, "trn_tile.view")) {
+      k = last_use(index, mlirOperationGetResult(owner, 0), def, depth + 1);
+      if (k > end) end = k;
+    }
+  }
+  return end;
+}
+
+static void set_int(MlirOperation op, const char *name, int64_t v) {
+  mlirOperationSetAttributeByName(op, mlirStringRefCreateFromCString(name),
+                                  trn_ir_i64(mlirOperationGetContext(op), v));
+}
+
+static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
+  const trn_target_t *target = trn_ir_module_target(module, opts);
+  MlirOperation fn = trn_ir_single_func(module);
+  if (mlirOperationIsNull(fn)) {
+    mlirExternalPassSignalFailure(pass);
+    return;
+  }
+  MlirBlock body = trn_ir_func_body(fn);
+  trn_ptr_map_t index;
+  trn_ptr_map_init(&index);
+  size_t n = 0;
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op))
+    trn_ptr_map_put(&index, op.ptr, n++);
+
+  alloc_state_t sbuf = {.capacity = target->sbuf_partition_bytes};
+  uint64_t bank_bytes = target->psum_partition_bytes / target->psum_banks;
+  size_t *bank_end = calloc(target->psum_banks, sizeof *bank_end);
+  bool *bank_used = calloc(target->psum_banks, sizeof *bank_used);
+  uint32_t next_bank = 0;
+  uint64_t hbm = 0;
+  bool failed = !bank_end || !bank_used;
+  static const char *const kHbmOrder[] = {"trn_tile.input", "trn_tile.output", "trn_tile.const", "trn_tile.alloc"};
+
+  /* 4. HBM */
+  for (size_t k = 0; k < 4 && !failed; k++) {
+    for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+         op = mlirOperationGetNextInBlock(op)) {
+      if (!trn_ir_is(op, kHbmOrder[k]) || mlirOperationGetNumResults(op) != 1) continue;
+      trn_tile_type_t t;
+      if (!trn_dialects_tile_type_read(mlirValueGetType(mlirOperationGetResult(op, 0)), &t)) {
+        trn_ir_error(op, "result is not a !trn_tile.tile");
+        failed = true;
+        break;
+      }
+      if (t.space != TRN_SPACE_HBM) continue;
+      uint64_t bytes = trn_isa_dtype_size(t.dtype);
+      for (uint32_t i = 0; i < t.rank; i++) bytes *= (uint64_t)t.dims[i];
+      hbm = align_up(hbm, ALIGN);
+      set_int(op, "hbm_offset", (int64_t)hbm);
+      hbm += bytes;
+    }
+  }
+  if (!failed && hbm > target->hbm_bytes) {
+    trn_ir_error(fn, "the model needs %llu bytes of HBM, the target has %llu", (unsigned long long)hbm,
+                 (unsigned long long)target->hbm_bytes);
+    failed = true;
+  }
+
+  /* 1-3, 5. on chip */
+  size_t i = 0;
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op) && !failed;
+       op = mlirOperationGetNextInBlock(op), i++) {
+    if (!trn_ir_is(op, "trn_tile.alloc")) continue;
+    MlirValue v = mlirOperationGetResult(op, 0);
+    trn_tile_type_t t;
+    if (!trn_dialects_tile_type_read(mlirValueGetType(v), &t)) {
+      trn_ir_error(op, "result is not a !trn_tile.tile");
+      failed = true;
+      break;
+    }
+    if (t.space == TRN_SPACE_HBM) continue;
+    if (t.dims[0] < 1 || t.dims[0] > (int64_t)target->partitions) {
+      trn_ir_error(op, "tile has %lld partitions; the target has %u", (long long)t.dims[0], target->partitions);
+      failed = true;
+      break;
+    }
+    uint64_t bytes = trn_isa_dtype_size(t.dtype);
+    for (uint32_t d = 1; d < t.rank; d++) bytes *= (uint64_t)t.dims[d];
+    size_t end = last_use(&index, v, i, 0);
+    uint64_t offset = 0;
+    if (t.space == TRN_SPACE_SBUF) {
+      expire(&sbuf, i);
+      if (!place(&sbuf, align_up(bytes, ALIGN), end, &offset)) {
+        trn_ir_error(op, "SBUF exhausted: a tile of %llu bytes per partition does not fit (%llu of %llu bytes live)",
+                     (unsigned long long)bytes, (unsigned long long)live_bytes(&sbuf),
+                     (unsigned long long)sbuf.capacity);
+        failed = true;
+        break;
+      }
+    } else {
+      if (bytes > bank_bytes) {
+        trn_ir_error(op, "PSUM tile of %llu bytes per partition exceeds a %llu-byte bank",
+                     (unsigned long long)bytes, (unsigned long long)bank_bytes);
+        failed = true;
+        break;
+      }
+      for (uint32_t b = 0; b < target->psum_banks; b++)
+        if (bank_used[b] && bank_end[b] < i) bank_used[b] = false;
+      uint32_t found = UINT32_MAX;
+      for (uint32_t k = 0; k < target->psum_banks && found == UINT32_MAX; k++) {
+        uint32_t b = (next_bank + k) % target->psum_banks;
+        if (!bank_used[b]) found = b;
+      }
+      if (found == UINT32_MAX) {
+        trn_ir_error(op, "PSUM exhausted: all %u banks hold live accumulators", target->psum_banks);
+        failed = true;
+        break;
+      }
+      bank_used[found] = true;
+      bank_end[found] = end;
+      next_bank = (found + 1) % target->psum_banks;
+      offset = (uint64_t)found * bank_bytes;
+    }
+    set_int(op, "offset", (int64_t)offset);
+  }
+
+  if (!failed) {
+    MlirContext ctx = mlirOperationGetContext(module);
+    mlirOperationSetAttributeByName(module, mlirStringRefCreateFromCString("trn.hbm_size"),
+                                    trn_ir_i64(ctx, (int64_t)align_up(hbm, ALIGN)));
+    mlirOperationSetAttributeByName(module, mlirStringRefCreateFromCString("trn.target"),
+                                    trn_ir_str(ctx, target->name));
+  }
+  free(sbuf.live);
+  free(bank_end);
+  free(bank_used);
+  trn_ptr_map_free(&index);
+  if (failed) mlirExternalPassSignalFailure(pass);
+}
+
+TRN_PASS_DEF kDef = {"TrnAllocate", "trn-allocate", "assign SBUF/PSUM/HBM offsets", run};
+
+MlirPass trn_pass_create_allocate(const trn_pass_options_t *opts) { return trn_pass_create(&kDef, opts); }

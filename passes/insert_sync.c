@@ -1,0 +1,310 @@
+/* trn-insert-sync: orders every cross-engine memory dependency with semaphores.
+ *
+ * Each stream runs its instructions in program order, so only dependencies between
+ * different streams need a semaphore. Stream s owns semaphore s and is its only
+ * signaller: an instruction some other stream depends on signals it (+1 when done), so
+ * "the k-th signalling instruction of s has completed" is "sem[s] >= k".
+ *
+ * Algorithm:
+ *  1. Read every instruction op in order (stream, access patterns, DMA descriptors)
+ *     and compute its accesses: per memory space, a partition range and a byte range
+ *     within each partition (for HBM a byte range), read or write.
+ *  2. For each instruction j on stream s, scanning earlier instructions backwards, find
+ *     for every other stream t the latest instruction i with a conflicting access
+ *     (RAW, WAR or WAW on overlapping SBUF/PSUM ranges; only RAW in HBM, which a
+ *     program writes at most once per byte), stopping at what s already knows t has
+ *     finished (known[s][t], a vector clock carried through earlier waits: waiting on
+ *     i also orders everything i itself was ordered after).
+ *  3. Mark each such i as signalling; record the wait (j waits for t's i).
+ *  4. Number the signals of each stream in program order; a wait on i becomes
+ *     wait sem[t] >= (ordinal of i's signal).
+ *  5. The first wait goes on j itself; each further one on a NOP inserted just before j
+ *     on j's stream.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct access_t {
+  uint8_t space;
+  bool write;
+  uint32_t p0, p1;   /* partitions [p0, p1) */
+  uint64_t b0, b1;   /* bytes [b0, b1) in each partition (HBM: absolute) */
+} access_t;
+
+typedef struct inst_rec_t {
+  MlirOperation op;
+  trn_inst_t inst;
+  uint32_t stream;
+  access_t *acc;
+  size_t nacc;
+  bool signals;
+  uint32_t ordinal; /* signal ordinal within its stream (1-based) */
+  size_t waits[TRN_MAX_STREAMS]; /* index of the producer instruction + 1, per stream; 0 = none */
+} inst_rec_t;
+
+typedef struct sync_t {
+  const trn_target_t *target;
+  inst_rec_t *recs;
+  size_t n;
+  bool failed;
+} sync_t;
+
+static bool add_access(inst_rec_t *r, access_t a) {
+  access_t *n = realloc(r->acc, (r->nacc + 1) * sizeof *n);
+  if (!n) return false;
+  r->acc = n;
+  r->acc[r->nacc++] = a;
+  return true;
+}
+
+static bool ap_access(inst_rec_t *r, const trn_ap_t *ap, bool write) {
+  if (ap->space == TRN_SPACE_NONE) return true;
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)ap->dtype);
+  int64_t lo = 0, hi = 0;
+  for (int d = 0; d < TRN_AP_DIMS; d++) {
+    int64_t ext = (int64_t)(ap->num[d] - 1) * ap->step[d];
+    if (ext < 0) lo += ext;
+    else hi += ext;
+  }
+  int64_t b0 = (int64_t)ap->offset + lo * es, b1 = (int64_t)ap->offset + (hi + 1) * es;
+  if (b0 < 0) b0 = 0;
+  access_t a = {ap->space, write, ap->start_partition, (uint32_t)ap->start_partition + ap->num_partitions,
+                (uint64_t)b0, (uint64_t)b1};
+  return add_access(r, a);
+}
+
+/* One side of a descriptor: on chip, steps that are whole partitions select
+ * partitions, the others bytes; a step that is neither makes the range conservative. */
+static bool dma_side_access(const sync_t *S, inst_rec_t *r, const trn_dma_desc_t *d, bool src) {
+  uint8_t space = src ? d->src_space : d->dst_space;
+  uint64_t addr = src ? d->src_addr : d->dst_addr;
+  const int64_t *step = src ? d->src_step : d->dst_step;
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)(src ? d->src_dtype : d->dst_dtype));
+  if (space == TRN_SPACE_HBM) {
+    int64_t lo = 0, hi = 0;
+    for (int i = 0; i < TRN_DMA_DIMS; i++) {
+      int64_t ext = (int64_t)(d->num[i] - 1) * step[i] * es;
+      if (ext < 0) lo += ext;
+      else hi += ext;
+    }
+    access_t a = {space, !src, 0, 1, (uint64_t)((int64_t)addr + lo), (uint64_t)((int64_t)addr + hi + es)};
+    return add_access(r, a);
+  }
+  int64_t pb = (int64_t)(space == TRN_SPACE_SBUF ? S->target->sbuf_partition_bytes : S->target->psum_partition_bytes);
+  int64_t p = (int64_t)addr / pb, b = (int64_t)addr % pb;
+  int64_t plo = 0, phi = 0, blo = 0, bhi = 0;
+  bool exact = true;
+  for (int i = 0; i < TRN_DMA_DIMS; i++) {
+    int64_t bytes = step[i] * es;
+    int64_t n = (int64_t)d->num[i] - 1;
+    if (n == 0) continue;
+    if (bytes % pb == 0) {
+      int64_t ext = n * (bytes / pb);
+      if (ext < 0) plo += ext;
+      else phi += ext;
+    } else {
+      int64_t ext = n * bytes;
+      if (ext < 0) blo += ext;
+      else bhi += ext;
+      if (bytes >= pb || -bytes >= pb) exact = false;
+    }
+  }
+  access_t a = {space, !src, (uint32_t)(p + plo), (uint32_t)(p + phi + 1), (uint64_t)(b + blo),
+                (uint64_t)(b + bhi + es)};
+  if (!exact || b + blo < 0 || b + bhi + es > pb) {
+    int64_t lo = (int64_t)addr + plo * pb + blo, hi = (int64_t)addr + phi * pb + bhi + es;
+    a.p0 = (uint32_t)(lo / pb);
+    a.p1 = (uint32_t)((hi - 1) / pb + 1);
+    a.b0 = 0;
+    a.b1 = (uint64_t)pb;
+  }
+  return add_access(r, a);
+}
+
+static bool conflict(const inst_rec_t *a, const inst_rec_t *b) {
+  for (size_t i = 0; i < a->nacc; i++) {
+    const access_t *x = &a->acc[i];
+    for (size_t k = 0; k < b->nacc; k++) {
+      const access_t *y = &b->acc[k];
+      if (!x->write && !y->write) continue;
+      if (x->space != y->space) continue;
+      /* HBM is written at most once per byte by a program (outputs, spill buffers):
+       * only read-after-write orders there; ranges are bounding boxes, and strided
+       * stores of disjoint tiles would look like write-after-write. */
+      if (x->space == TRN_SPACE_HBM && !(x->write && !y->write)) continue;
+      if (x->p1 <= y->p0 || y->p1 <= x->p0) continue;
+      if (x->b1 <= y->b0 || y->b1 <= x->b0) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool read_all(sync_t *S, MlirBlock block) {
+  size_t cap = 0;
+  for (MlirOperation op = mlirBlockGetFirstOperation(block); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    if (!trn_dialects_isa_is_inst(op, NULL)) continue;
+    if (S->n == cap) {
+      cap = cap ? cap * 2 : 256;
+      inst_rec_t *n = realloc(S->recs, cap * sizeof *n);
+      if (!n) return false;
+      S->recs = n;
+    }
+    inst_rec_t *r = &S->recs[S->n];
+    memset(r, 0, sizeof *r);
+    r->op = op;
+    char msg[256];
+    if (trn_dialects_isa_read(op, &r->inst, &r->stream, msg, sizeof msg)) {
+      trn_ir_error(op, "malformed instruction: %s", msg);
+      return false;
+    }
+    S->n++;
+    bool ok = true;
+    if (r->inst.opcode == TRN_OP_DMA) {
+      size_t nd = trn_dialects_isa_dma_count(op);
+      for (size_t i = 0; i < nd && ok; i++) {
+        trn_dma_desc_t d;
+        if (trn_dialects_isa_read_dma(op, i, &d, msg, sizeof msg)) {
+          trn_ir_error(op, "malformed DMA descriptor: %s", msg);
+          return false;
+        }
+        ok = dma_side_access(S, r, &d, true) && dma_side_access(S, r, &d, false);
+      }
+    } else {
+      ok = ap_access(r, &r->inst.dst, true) && ap_access(r, &r->inst.src0, false) &&
+           ap_access(r, &r->inst.src1, false);
+      if (r->inst.opcode == TRN_OP_MATMUL && (r->inst.flags & TRN_FLAG_ACC))
+        ok = ok && ap_access(r, &r->inst.dst, false);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
+  MlirOperation fn = trn_ir_single_func(module);
+  if (mlirOperationIsNull(fn)) {
+    mlirExternalPassSignalFailure(pass);
+    return;
+  }
+  sync_t S = {0};
+  S.target = trn_ir_module_target(module, opts);
+  MlirBlock block = trn_ir_func_body(fn);
+  MlirContext ctx = mlirOperationGetContext(module);
+  /* vector clocks: clock[i * NS + t] = index+1 of the latest instruction of stream t
+   * known finished when instruction i starts (its own stream: i itself). */
+  enum { NS = TRN_MAX_STREAMS };
+  size_t *clock = NULL;
+  size_t known[NS][NS];
+  size_t last_of_stream[NS];
+  memset(known, 0, sizeof known);
+  memset(last_of_stream, 0, sizeof last_of_stream);
+  bool failed = !read_all(&S, block);
+  if (!failed && S.target->semaphores < NS) {
+    trn_ir_error(fn, "the target has %u semaphores; trn-insert-sync needs one per stream (%d)",
+                 S.target->semaphores, NS);
+    failed = true;
+  }
+  for (size_t i = 0; i < S.n && !failed; i++) {
+    if (S.recs[i].inst.wait_sem != TRN_SEM_NONE || S.recs[i].inst.signal_sem != TRN_SEM_NONE) {
+      trn_ir_error(S.recs[i].op, "instruction already has semaphores: trn-insert-sync runs once");
+      failed = true;
+    }
+  }
+  if (!failed) {
+    clock = calloc(S.n ? S.n * NS : 1, sizeof *clock);
+    if (!clock) failed = true;
+  }
+
+  /* 2-3 */
+  for (size_t j = 0; j < S.n && !failed; j++) {
+    inst_rec_t *rj = &S.recs[j];
+    uint32_t s = rj->stream;
+    bool done[NS] = {false};
+    size_t covered[NS];
+    size_t remaining = 0;
+    memcpy(covered, known[s], sizeof covered);
+    for (uint32_t t = 0; t < NS; t++) {
+      done[t] = t == s || last_of_stream[t] <= covered[t];
+      if (!done[t]) remaining++;
+    }
+    /* Backwards: a chosen producer's clock covers what it was ordered after; only an
+     * instruction later in program order can cover an earlier one. */
+    for (size_t i = j; i-- > 0 && remaining;) {
+      inst_rec_t *ri = &S.recs[i];
+      uint32_t t = ri->stream;
+      if (done[t]) continue;
+      if (i + 1 <= covered[t] || conflict(ri, rj)) {
+        done[t] = true;
+        remaining--;
+        if (i + 1 <= covered[t]) continue;
+        ri->signals = true;
+        rj->waits[t] = i + 1;
+        const size_t *c = &clock[i * NS];
+        for (uint32_t u = 0; u < NS; u++)
+          if (c[u] > covered[u]) covered[u] = c[u];
+      }
+    }
+    /* the clock after the waits */
+    for (uint32_t t = 0; t < NS; t++) {
+      if (!rj->waits[t]) continue;
+      const size_t *c = &clock[(rj->waits[t] - 1) * NS];
+      for (uint32_t u = 0; u < NS; u++)
+        if (c[u] > known[s][u]) known[s][u] = c[u];
+    }
+    known[s][s] = j + 1;
+    memcpy(&clock[j * NS], known[s], sizeof known[s]);
+    last_of_stream[s] = j + 1;
+  }
+
+  /* 4 */
+  uint32_t count[NS] = {0};
+  for (size_t i = 0; i < S.n && !failed; i++)
+    if (S.recs[i].signals) S.recs[i].ordinal = ++count[S.recs[i].stream];
+  for (uint32_t t = 0; t < NS && !failed; t++) {
+    if (count[t] > 0xFFFFFF) {
+      trn_ir_error(fn, "stream %u signals %u times; the wait value has 24 bits", t, count[t]);
+      failed = true;
+    }
+  }
+
+  /* 5 */
+  for (size_t j = 0; j < S.n && !failed; j++) {
+    inst_rec_t *rj = &S.recs[j];
+    bool first = true;
+    uint8_t wsem = TRN_SEM_NONE;
+    uint32_t wval = 0;
+    for (uint32_t t = 0; t < NS; t++) {
+      if (!rj->waits[t]) continue;
+      uint32_t value = S.recs[rj->waits[t] - 1].ordinal;
+      if (first) {
+        wsem = (uint8_t)t;
+        wval = value;
+        first = false;
+        continue;
+      }
+      trn_inst_t nop;
+      memset(&nop, 0, sizeof nop);
+      nop.opcode = TRN_OP_NOP;
+      nop.wait_sem = (uint8_t)t;
+      nop.wait_value = value;
+      nop.signal_sem = TRN_SEM_NONE;
+      MlirOperation op = trn_dialects_isa_build(ctx, mlirOperationGetLocation(rj->op), &nop, rj->stream, NULL, 0);
+      mlirBlockInsertOwnedOperationBefore(block, rj->op, op);
+    }
+    trn_dialects_isa_set_sync(rj->op, wsem, wval, rj->signals ? (uint8_t)rj->stream : TRN_SEM_NONE);
+  }
+
+  for (size_t i = 0; i < S.n; i++) free(S.recs[i].acc);
+  free(S.recs);
+  free(clock);
+  if (failed) mlirExternalPassSignalFailure(pass);
+}
+
+TRN_PASS_DEF kDef = {"TrnInsertSync", "trn-insert-sync", "order cross-engine accesses with semaphores", run};
+
+MlirPass trn_pass_create_insert_sync(const trn_pass_options_t *opts) { return trn_pass_create(&kDef, opts); }

@@ -1,0 +1,125 @@
+/* Internal to passes/: the external-pass scaffolding and the small IR toolkit every
+ * pass shares (building ops, reading attributes, diagnostics). Not included outside
+ * this layer.
+ */
+#ifndef TRN_PASSES_INTERNAL_H
+#define TRN_PASSES_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlir-c/BuiltinAttributes.h"
+#include "mlir-c/BuiltinTypes.h"
+#include "mlir-c/IR.h"
+#include "mlir-c/Pass.h"
+#include "trn/dialects.h"
+#include "trn/passes.h"
+
+/* ---- pass scaffolding --------------------------------------------------------- */
+
+/* One kind of pass. Instances are `static const` and 8-byte aligned: the address is
+ * the pass's TypeID (mlirTypeIDCreate), so no mutable global is needed. */
+typedef struct trn_pass_def_t {
+  const char *name;     /* CamelCase, for pass timing and crash reports */
+  const char *argument; /* trn-... */
+  const char *summary;
+  /* Runs on the builtin.module `module`; reports errors with trn_ir_error and then
+   * calls mlirExternalPassSignalFailure(pass). */
+  void (*run)(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts);
+} trn_pass_def_t;
+
+#define TRN_PASS_DEF static const _Alignas(8) trn_pass_def_t
+
+/* Creates an external pass anchored on builtin.module running `def` with a copy of
+ * `opts`. */
+MlirPass trn_pass_create(const trn_pass_def_t *def, const trn_pass_options_t *opts);
+
+/* The create functions of the passes (one file each). */
+MlirPass trn_pass_create_layout(const trn_pass_options_t *opts);
+MlirPass trn_pass_create_lower_to_tile(const trn_pass_options_t *opts);
+MlirPass trn_pass_create_allocate(const trn_pass_options_t *opts);
+MlirPass trn_pass_create_lower_to_isa(const trn_pass_options_t *opts);
+MlirPass trn_pass_create_insert_sync(const trn_pass_options_t *opts);
+
+/* ---- diagnostics -------------------------------------------------------------- */
+
+/* Emits an error diagnostic "trn: <message>" on `op`'s location. */
+void trn_ir_error(MlirOperation op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- building ----------------------------------------------------------------- */
+
+MlirNamedAttribute trn_ir_named(MlirContext ctx, const char *name, MlirAttribute value);
+MlirAttribute trn_ir_i64(MlirContext ctx, int64_t v);
+MlirAttribute trn_ir_bool(MlirContext ctx, bool v);
+MlirAttribute trn_ir_f32(MlirContext ctx, double v);
+MlirAttribute trn_ir_str(MlirContext ctx, const char *s);
+MlirAttribute trn_ir_i64_array(MlirContext ctx, size_t n, const int64_t *v);
+
+/* Creates a detached operation `name` with the given results, operands and
+ * attributes. */
+MlirOperation trn_ir_op(MlirLocation loc, const char *name, size_t nresults, const MlirType *results,
+                        size_t noperands, const MlirValue *operands, size_t nattrs,
+                        const MlirNamedAttribute *attrs);
+
+/* ---- reading ------------------------------------------------------------------ */
+
+bool trn_ir_is(MlirOperation op, const char *name);
+/* Attribute `name` of `op` as an integer / float / string; false if absent or of
+ * another kind. The string is not NUL-terminated: a ref into the context. */
+bool trn_ir_get_int(MlirOperation op, const char *name, int64_t *out);
+bool trn_ir_get_float(MlirOperation op, const char *name, double *out);
+bool trn_ir_get_str(MlirOperation op, const char *name, MlirStringRef *out);
+/* Attribute `name` as an i64 dense array of at most `max` elements; false otherwise. */
+bool trn_ir_get_i64_array(MlirOperation op, const char *name, int64_t *out, size_t max, size_t *out_n);
+bool trn_ir_str_eq(MlirStringRef s, const char *c);
+/* Element `i` of a dense integer elements attribute (any width, splat or not); false
+ * if `attr` is not one or `i` is out of range. */
+bool trn_ir_dense_int_at(MlirAttribute attr, intptr_t i, int64_t *out);
+/* The value of a splat (or single-element) dense float/int elements attribute. */
+bool trn_ir_dense_splat_f64(MlirAttribute attr, double *out);
+
+/* The target named by the module attribute trn.target, else opts->target. */
+const trn_target_t *trn_ir_module_target(MlirOperation module, const trn_pass_options_t *opts);
+
+/* The one func.func with a body in `module`; emits an error on the module and returns
+ * a null operation if there is none or more than one. */
+MlirOperation trn_ir_single_func(MlirOperation module);
+/* First operation of the entry block of func `fn`. */
+MlirBlock trn_ir_func_body(MlirOperation fn);
+
+/* A ranked tensor's shape and dtype; false if `type` is not a static ranked tensor of
+ * a supported dtype. */
+bool trn_ir_tensor_shape(MlirType type, uint32_t *rank, int64_t *dims, trn_dtype_t *dtype);
+
+/* For a reshape from shape `sd` (rank sr) to `dd` (rank dr) that only inserts or
+ * removes unit dims: the dim of the result that dim `pdim` of the source becomes;
+ * -1 if the reshape is of another kind. */
+int trn_ir_map_unit_reshape(uint32_t sr, const int64_t *sd, uint32_t dr, const int64_t *dd, int pdim);
+
+/* ---- element-wise ops (one table for trn-layout and trn-lower-to-tile) --------- */
+
+/* The activation function (ACT mnemonic) of a unary element-wise op, or NULL. */
+const char *trn_ir_unary_func(MlirOperation op);
+/* The ALU op (DVE mnemonic) of a binary element-wise op, or NULL. */
+const char *trn_ir_binary_alu(MlirOperation op);
+/* Any element-wise op the lowering handles (the two above, clamp, identity, cast,
+ * negate). */
+bool trn_ir_is_elementwise(MlirOperation op);
+
+/* ---- pointer map (MlirValue/MlirOperation -> index) ------------------------------- */
+
+typedef struct trn_ptr_map_t {
+  const void **keys;
+  size_t *values;
+  size_t cap, count;
+} trn_ptr_map_t;
+
+void trn_ptr_map_init(trn_ptr_map_t *m);
+void trn_ptr_map_free(trn_ptr_map_t *m);
+/* false on allocation failure */
+bool trn_ptr_map_put(trn_ptr_map_t *m, const void *key, size_t value);
+/* false if absent */
+bool trn_ptr_map_get(const trn_ptr_map_t *m, const void *key, size_t *out);
+
+#endif /* TRN_PASSES_INTERNAL_H */

@@ -1,0 +1,362 @@
+/* The external-pass scaffolding and the IR toolkit shared by the passes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mlir-c/Diagnostics.h"
+
+/* ---- pass scaffolding --------------------------------------------------------- */
+
+typedef struct pass_state_t {
+  const trn_pass_def_t *def;
+  trn_pass_options_t opts;
+} pass_state_t;
+
+static void pass_construct(void *user) { (void)user; }
+static void pass_destruct(void *user) { free(user); }
+static MlirLogicalResult pass_initialize(MlirContext ctx, void *user) {
+  (void)ctx;
+  (void)user;
+  return mlirLogicalResultSuccess();
+}
+static void *pass_clone(void *user) {
+  pass_state_t *copy = malloc(sizeof *copy);
+  if (copy) *copy = *(const pass_state_t *)user;
+  return copy;
+}
+static void pass_run(MlirOperation op, MlirExternalPass pass, void *user) {
+  const pass_state_t *st = user;
+  st->def->run(op, pass, &st->opts);
+}
+
+MlirPass trn_pass_create(const trn_pass_def_t *def, const trn_pass_options_t *opts) {
+  pass_state_t *st = malloc(sizeof *st);
+  if (!st) return (MlirPass){NULL};
+  st->def = def;
+  if (opts) {
+    st->opts = *opts;
+  } else {
+    trn_pass_options_init(&st->opts);
+  }
+  if (!st->opts.target) st->opts.target = trn_isa_target(TRN_TARGET_TRN1);
+  MlirExternalPassCallbacks cb = {pass_construct, pass_destruct, pass_initialize, pass_clone, pass_run};
+  return mlirCreateExternalPass(mlirTypeIDCreate(def), mlirStringRefCreateFromCString(def->name),
+                                mlirStringRefCreateFromCString(def->argument),
+                                mlirStringRefCreateFromCString(def->summary),
+                                mlirStringRefCreateFromCString("builtin.module"), 0, NULL, cb, st);
+}
+
+/* ---- diagnostics -------------------------------------------------------------- */
+
+void trn_ir_error(MlirOperation op, const char *fmt, ...) {
+  char buf[1024];
+  int n = snprintf(buf, sizeof buf, "trn: ");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+  va_end(ap);
+  mlirEmitError(mlirOperationGetLocation(op), buf);
+}
+
+/* ---- building ----------------------------------------------------------------- */
+
+MlirNamedAttribute trn_ir_named(MlirContext ctx, const char *name, MlirAttribute value) {
+  return mlirNamedAttributeGet(mlirIdentifierGet(ctx, mlirStringRefCreateFromCString(name)), value);
+}
+MlirAttribute trn_ir_i64(MlirContext ctx, int64_t v) { return mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), v); }
+MlirAttribute trn_ir_bool(MlirContext ctx, bool v) { return mlirBoolAttrGet(ctx, v); }
+MlirAttribute trn_ir_f32(MlirContext ctx, double v) { return mlirFloatAttrDoubleGet(ctx, mlirF32TypeGet(ctx), v); }
+MlirAttribute trn_ir_str(MlirContext ctx, const char *s) {
+  return mlirStringAttrGet(ctx, mlirStringRefCreateFromCString(s));
+}
+MlirAttribute trn_ir_i64_array(MlirContext ctx, size_t n, const int64_t *v) {
+  return mlirDenseI64ArrayGet(ctx, (intptr_t)n, v);
+}
+
+MlirOperation trn_ir_op(MlirLocation loc, const char *name, size_t nresults, const MlirType *results,
+                        size_t noperands, const MlirValue *operands, size_t nattrs,
+                        const MlirNamedAttribute *attrs) {
+  MlirOperationState st = mlirOperationStateGet(mlirStringRefCreateFromCString(name), loc);
+  if (nresults) mlirOperationStateAddResults(&st, (intptr_t)nresults, results);
+  if (noperands) mlirOperationStateAddOperands(&st, (intptr_t)noperands, operands);
+  if (nattrs) mlirOperationStateAddAttributes(&st, (intptr_t)nattrs, attrs);
+  return mlirOperationCreate(&st);
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+bool trn_ir_str_eq(MlirStringRef s, const char *c) {
+  size_t n = strlen(c);
+  return s.length == n && memcmp(s.data, c, n) == 0;
+}
+
+bool trn_ir_is(MlirOperation op, const char *name) {
+  return trn_ir_str_eq(mlirIdentifierStr(mlirOperationGetName(op)), name);
+}
+
+static MlirAttribute get_attr(MlirOperation op, const char *name) {
+  return mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
+}
+
+bool trn_ir_get_int(MlirOperation op, const char *name, int64_t *out) {
+  MlirAttribute a = get_attr(op, name);
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsAInteger(a)) return false;
+  *out = mlirIntegerAttrGetValueInt(a);
+  return true;
+}
+
+bool trn_ir_get_float(MlirOperation op, const char *name, double *out) {
+  MlirAttribute a = get_attr(op, name);
+  if (mlirAttributeIsNull(a)) return false;
+  if (mlirAttributeIsAFloat(a)) {
+    *out = mlirFloatAttrGetValueDouble(a);
+    return true;
+  }
+  if (mlirAttributeIsAInteger(a)) {
+    *out = (double)mlirIntegerAttrGetValueInt(a);
+    return true;
+  }
+  return false;
+}
+
+bool trn_ir_get_str(MlirOperation op, const char *name, MlirStringRef *out) {
+  MlirAttribute a = get_attr(op, name);
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a)) return false;
+  *out = mlirStringAttrGetValue(a);
+  return true;
+}
+
+bool trn_ir_get_i64_array(MlirOperation op, const char *name, int64_t *out, size_t max, size_t *out_n) {
+  MlirAttribute a = get_attr(op, name);
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsADenseI64Array(a)) return false;
+  intptr_t n = mlirDenseArrayGetNumElements(a);
+  if (n < 0 || (size_t)n > max) return false;
+  for (intptr_t i = 0; i < n; i++) out[i] = mlirDenseI64ArrayGetElement(a, i);
+  if (out_n) *out_n = (size_t)n;
+  return true;
+}
+
+bool trn_ir_dense_int_at(MlirAttribute a, intptr_t i, int64_t *out) {
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsADenseIntElements(a)) return false;
+  intptr_t n = mlirElementsAttrGetNumElements(a);
+  if (i < 0 || i >= n) return false;
+  if (mlirDenseElementsAttrIsSplat(a)) i = 0;
+  MlirType et = mlirShapedTypeGetElementType(mlirAttributeGetType(a));
+  unsigned w = mlirIntegerTypeGetWidth(et);
+  bool u = mlirIntegerTypeIsUnsigned(et);
+  if (mlirDenseElementsAttrIsSplat(a)) {
+    switch (w) {
+    case 1: *out = mlirDenseElementsAttrGetBoolSplatValue(a); return true;
+    case 8: *out = u ? mlirDenseElementsAttrGetUInt8SplatValue(a) : mlirDenseElementsAttrGetInt8SplatValue(a); return true;
+    case 32: *out = u ? (int64_t)mlirDenseElementsAttrGetUInt32SplatValue(a) : (int64_t)mlirDenseElementsAttrGetInt32SplatValue(a); return true;
+    case 64: *out = mlirDenseElementsAttrGetInt64SplatValue(a); return true;
+    default: return false;
+    }
+  }
+  switch (w) {
+  case 1: *out = mlirDenseElementsAttrGetBoolValue(a, i); return true;
+  case 8: *out = u ? mlirDenseElementsAttrGetUInt8Value(a, i) : mlirDenseElementsAttrGetInt8Value(a, i); return true;
+  case 16: *out = u ? mlirDenseElementsAttrGetUInt16Value(a, i) : mlirDenseElementsAttrGetInt16Value(a, i); return true;
+  case 32: *out = u ? (int64_t)mlirDenseElementsAttrGetUInt32Value(a, i) : (int64_t)mlirDenseElementsAttrGetInt32Value(a, i); return true;
+  case 64: *out = mlirDenseElementsAttrGetInt64Value(a, i); return true;
+  default: return false;
+  }
+}
+
+bool trn_ir_dense_splat_f64(MlirAttribute a, double *out) {
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsADenseElements(a)) return false;
+  bool splat = mlirDenseElementsAttrIsSplat(a);
+  if (!splat && mlirElementsAttrGetNumElements(a) != 1) return false;
+  MlirType et = mlirShapedTypeGetElementType(mlirAttributeGetType(a));
+  if (mlirAttributeIsADenseFPElements(a)) {
+    if (mlirTypeIsAF32(et)) {
+      *out = splat ? mlirDenseElementsAttrGetFloatSplatValue(a) : mlirDenseElementsAttrGetFloatValue(a, 0);
+      return true;
+    }
+    if (mlirTypeIsAF64(et)) {
+      *out = splat ? mlirDenseElementsAttrGetDoubleSplatValue(a) : mlirDenseElementsAttrGetDoubleValue(a, 0);
+      return true;
+    }
+    return false;
+  }
+  int64_t v;
+  if (!trn_ir_dense_int_at(a, 0, &v)) return false;
+  *out = (double)v;
+  return true;
+}
+
+const trn_target_t *trn_ir_module_target(MlirOperation module, const trn_pass_options_t *opts) {
+  MlirStringRef s;
+  if (trn_ir_get_str(module, "trn.target", &s)) {
+    char name[32];
+    if (s.length < sizeof name) {
+      memcpy(name, s.data, s.length);
+      name[s.length] = 0;
+      const trn_target_t *t = trn_isa_target_find(name);
+      if (t) return t;
+    }
+  }
+  return opts->target;
+}
+
+MlirOperation trn_ir_single_func(MlirOperation module) {
+  MlirOperation found = {NULL};
+  int count = 0;
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    if (!trn_ir_is(op, "func.func")) continue;
+    MlirRegion r = mlirOperationGetRegion(op, 0);
+    if (mlirBlockIsNull(mlirRegionGetFirstBlock(r))) continue; /* declaration */
+    found = op;
+    count++;
+  }
+  if (count != 1) {
+    trn_ir_error(module, "expected exactly one function with a body in the module, found %d", count);
+    return (MlirOperation){NULL};
+  }
+  return found;
+}
+
+MlirBlock trn_ir_func_body(MlirOperation fn) { return mlirRegionGetFirstBlock(mlirOperationGetRegion(fn, 0)); }
+
+bool trn_ir_tensor_shape(MlirType type, uint32_t *rank, int64_t *dims, trn_dtype_t *dtype) {
+  if (!mlirTypeIsARankedTensor(type) || !mlirShapedTypeHasStaticShape(type)) return false;
+  intptr_t r = mlirShapedTypeGetRank(type);
+  if (r > TRN_TILE_MAX_RANK) return false;
+  if (!trn_dialects_dtype_of(mlirShapedTypeGetElementType(type), dtype)) return false;
+  *rank = (uint32_t)r;
+  for (intptr_t i = 0; i < r; i++) dims[i] = mlirShapedTypeGetDimSize(type, i);
+  return true;
+}
+
+/* Maps dim `pdim` of `src` to a dim of `dst` for a reshape that only inserts or
+ * removes unit dims; -1 if the reshape is another kind. */
+int trn_ir_map_unit_reshape(uint32_t sr, const int64_t *sd, uint32_t dr, const int64_t *dd, int pdim) {
+  int64_t a[TRN_TILE_MAX_RANK], b[TRN_TILE_MAX_RANK];
+  int na = 0, nb = 0, before = 0;
+  for (uint32_t i = 0; i < sr; i++) {
+    if (sd[i] != 1) a[na++] = sd[i];
+    if ((int)i < pdim && sd[i] != 1) before++;
+  }
+  for (uint32_t i = 0; i < dr; i++)
+    if (dd[i] != 1) b[nb++] = dd[i];
+  if (na != nb || memcmp(a, b, (size_t)na * sizeof a[0]) != 0) return -1;
+  int seen = 0;
+  if (sd[pdim] != 1) {
+    for (uint32_t i = 0; i < dr; i++) {
+      if (dd[i] == 1) continue;
+      if (seen++ == before) return (int)i;
+    }
+    return -1;
+  }
+  /* A unit pdim: the first unit dim after as many non-unit dims. */
+  for (uint32_t i = 0; i < dr; i++) {
+    if (dd[i] != 1) {
+      seen++;
+      continue;
+    }
+    if (seen >= before) return (int)i;
+  }
+  return -1;
+}
+
+/* ---- element-wise ops ----------------------------------------------------------- */
+
+static const struct {
+  const char *op, *func;
+} kUnary[] = {
+    {"tosa.sigmoid", "sigmoid"}, {"tosa.tanh", "tanh"},   {"tosa.exp", "exp"},     {"tosa.log", "log"},
+    {"tosa.abs", "abs"},         {"tosa.erf", "erf"},     {"tosa.rsqrt", "rsqrt"}, {"tosa.reciprocal", "reciprocal"},
+    {"math.sqrt", "sqrt"},       {"math.rsqrt", "rsqrt"}, {"math.sin", "sin"},     {"math.cos", "cos"},
+    {"math.erf", "erf"},         {"math.exp", "exp"},     {"math.log", "log"},     {"math.tanh", "tanh"},
+    {"math.absf", "abs"},
+};
+
+static const struct {
+  const char *op, *alu;
+} kBinary[] = {
+    {"tosa.add", "add"},     {"tosa.sub", "sub"},     {"tosa.mul", "mul"},   {"tosa.maximum", "max"},
+    {"tosa.minimum", "min"}, {"tosa.pow", "pow"},     {"arith.addf", "add"}, {"arith.subf", "sub"},
+    {"arith.mulf", "mul"},   {"arith.divf", "div"},   {"arith.maximumf", "max"}, {"arith.minimumf", "min"},
+};
+
+const char *trn_ir_unary_func(MlirOperation op) {
+  for (size_t i = 0; i < sizeof kUnary / sizeof kUnary[0]; i++)
+    if (trn_ir_is(op, kUnary[i].op)) return kUnary[i].func;
+  return NULL;
+}
+
+const char *trn_ir_binary_alu(MlirOperation op) {
+  for (size_t i = 0; i < sizeof kBinary / sizeof kBinary[0]; i++)
+    if (trn_ir_is(op, kBinary[i].op)) return kBinary[i].alu;
+  return NULL;
+}
+
+bool trn_ir_is_elementwise(MlirOperation op) {
+  return trn_ir_unary_func(op) || trn_ir_binary_alu(op) || trn_ir_is(op, "tosa.clamp") ||
+         trn_ir_is(op, "tosa.identity") || trn_ir_is(op, "tosa.cast") || trn_ir_is(op, "tosa.negate");
+}
+
+/* ---- pointer map -------------------------------------------------------------- */
+
+void trn_ptr_map_init(trn_ptr_map_t *m) { memset(m, 0, sizeof *m); }
+void trn_ptr_map_free(trn_ptr_map_t *m) {
+  free(m->keys);
+  free(m->values);
+  memset(m, 0, sizeof *m);
+}
+
+static size_t ptr_hash(const void *p, size_t cap) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (size_t)x & (cap - 1);
+}
+
+bool trn_ptr_map_put(trn_ptr_map_t *m, const void *key, size_t value) {
+  if ((m->count + 1) * 2 > m->cap) {
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    const void **nk = calloc(ncap, sizeof *nk);
+    size_t *nv = calloc(ncap, sizeof *nv);
+    if (!nk || !nv) {
+      free(nk);
+      free(nv);
+      return false;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+      if (!m->keys[i]) continue;
+      size_t h = ptr_hash(m->keys[i], ncap);
+      while (nk[h]) h = (h + 1) & (ncap - 1);
+      nk[h] = m->keys[i];
+      nv[h] = m->values[i];
+    }
+    free(m->keys);
+    free(m->values);
+    m->keys = nk;
+    m->values = nv;
+    m->cap = ncap;
+  }
+  size_t h = ptr_hash(key, m->cap);
+  while (m->keys[h] && m->keys[h] != key) h = (h + 1) & (m->cap - 1);
+  if (!m->keys[h]) m->count++;
+  m->keys[h] = key;
+  m->values[h] = value;
+  return true;
+}
+
+bool trn_ptr_map_get(const trn_ptr_map_t *m, const void *key, size_t *out) {
+  if (!m->cap) return false;
+  size_t h = ptr_hash(key, m->cap);
+  while (m->keys[h]) {
+    if (m->keys[h] == key) {
+      *out = m->values[h];
+      return true;
+    }
+    h = (h + 1) & (m->cap - 1);
+  }
+  return false;
+}

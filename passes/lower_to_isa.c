@@ -1,0 +1,681 @@
+/* trn-lower-to-isa: trn_tile (allocated) -> trn_isa, one op per instruction.
+ *
+ * Algorithm:
+ *  1. Read every buffer-defining op (input, output, const, alloc): space, dtype,
+ *     shape and its offset from trn-allocate (an error if it has none).
+ *  2. Replace input/output/const by trn_isa.input/output/const carrying the tensor
+ *     type and HBM offset (constants keep their elements attribute).
+ *  3. Engine ops become one instruction each on their engine's stream: matmul and
+ *     transpose on PE, activate on ACT, tensor_tensor/tensor_scalar/tensor_reduce/
+ *     copy/memset on DVE. A tile operand [P, F...] at byte offset o is the access
+ *     pattern partitions [0, P), offset o, free elements F contiguous (split over two
+ *     dims if F exceeds a dim's 16-bit count); a [P, 1] operand of tensor_tensor is
+ *     broadcast (step 0); tensor_reduce walks its source [axis, inner, outer].
+ *  4. A trn_tile.view is its buffer's placement shifted by its partition and free
+ *     offsets (no instruction).
+ *  5. A trn_tile.dma becomes descriptors: each side's element pattern is turned into
+ *     byte addresses (HBM: hbm_offset + element * size; on chip: partition *
+ *     partition_bytes + offset + free element * size, a stride that is a multiple of
+ *     the tile's free size stepping partitions); dims are listed innermost first,
+ *     contiguous dims merged, and patterns of more than four dims split into several
+ *     descriptors over the outer dims. The transfer is cut into pieces of at least
+ *     what a queue moves during a DMA's fixed cost (at most one per queue), each a
+ *     trn_isa.dma on the queue where it is estimated to start first. The estimate is
+ *     a schedule in program order: a compute instruction starts when its engine is
+ *     free and its sources are ready (trn_isa_inst_cycles at the engine's clock), a
+ *     DMA piece when its queue is free and its source is ready (fixed cost + bytes /
+ *     queue bandwidth), so that a store waiting for its producer does not hold up
+ *     the loads queued behind it.
+ *  6. Erase the trn_tile ops.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct buf_t {
+  trn_tile_type_t type;
+  uint64_t offset; /* bytes: in each partition (on chip) or in HBM */
+  int64_t free;    /* elements per partition (on chip) */
+  uint32_t start_partition;
+  size_t parent;   /* index of the buffer a view is of, or SIZE_MAX */
+  double ready_ns; /* estimated time its last write completes (queue choice) */
+} buf_t;
+
+typedef struct isa_t {
+  MlirContext ctx;
+  const trn_target_t *target;
+  MlirBlock block;
+  trn_ptr_map_t map; /* tile value -> bufs index */
+  buf_t *bufs;
+  size_t nbufs, cap;
+  /* A program-order estimate of the schedule, to place DMAs on queues: when each
+   * queue and engine is free, when each buffer's data is ready. */
+  double queue_ns[TRN_MAX_DMA_QUEUES];
+  double engine_ns[TRN_ENGINE_DMA];
+  bool failed;
+} isa_t;
+
+static bool push_buf(isa_t *S, MlirValue v, const buf_t *b);
+
+static const buf_t *buf_of(isa_t *S, MlirOperation op, MlirValue v) {
+  size_t i;
+  if (!trn_ptr_map_get(&S->map, v.ptr, &i)) {
+    trn_ir_error(op, "operand is not a placed trn_tile buffer");
+    S->failed = true;
+    return NULL;
+  }
+  return &S->bufs[i];
+}
+
+/* When the data of `b` (or of the buffer it is a view of) is ready. */
+static double ready_of(const isa_t *S, const buf_t *b) {
+  double r = b->ready_ns;
+  if (b->parent != SIZE_MAX && S->bufs[b->parent].ready_ns > r) r = S->bufs[b->parent].ready_ns;
+  return r;
+}
+
+static void set_ready(isa_t *S, const buf_t *b, double t) {
+  buf_t *w = &S->bufs[b - S->bufs];
+  if (t > w->ready_ns) w->ready_ns = t;
+  if (w->parent != SIZE_MAX && t > S->bufs[w->parent].ready_ns) S->bufs[w->parent].ready_ns = t;
+}
+
+static bool ap_of(isa_t *S, MlirOperation op, const buf_t *b, trn_ap_t *ap) {
+  memset(ap, 0, sizeof *ap);
+  if (b->type.space == TRN_SPACE_HBM) {
+    trn_ir_error(op, "an engine operand must be in SBUF or PSUM, not HBM");
+    S->failed = true;
+    return false;
+  }
+  ap->space = (uint8_t)b->type.space;
+  ap->dtype = (uint8_t)b->type.dtype;
+  ap->start_partition = (uint8_t)b->start_partition;
+  ap->num_partitions = (uint8_t)b->type.dims[0];
+  ap->offset = (uint32_t)b->offset;
+  for (int i = 0; i < TRN_AP_DIMS; i++) {
+    ap->num[i] = 1;
+    ap->step[i] = 0;
+  }
+  int64_t f = b->free;
+  if (f <= UINT16_MAX) {
+    ap->num[0] = (uint16_t)f;
+    ap->step[0] = 1;
+    return true;
+  }
+  for (int64_t d = UINT16_MAX; d > 1; d--) {
+    if (f % d == 0 && f / d <= UINT16_MAX) {
+      ap->num[0] = (uint16_t)d;
+      ap->step[0] = 1;
+      ap->num[1] = (uint16_t)(f / d);
+      ap->step[1] = (int32_t)d;
+      return true;
+    }
+  }
+  trn_ir_error(op, "a tile of %lld elements per partition has no two-dim access pattern", (long long)f);
+  S->failed = true;
+  return false;
+}
+
+static void init_inst(trn_inst_t *inst, trn_opcode_t opcode) {
+  memset(inst, 0, sizeof *inst);
+  inst->opcode = (uint8_t)opcode;
+  inst->wait_sem = TRN_SEM_NONE;
+  inst->signal_sem = TRN_SEM_NONE;
+}
+
+static uint32_t f32_bits(double v) {
+  float f = (float)v;
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+
+static void emit(isa_t *S, MlirOperation before, const trn_inst_t *inst, uint32_t stream,
+                 const trn_dma_desc_t *descs, size_t ndesc) {
+  MlirOperation op =
+      trn_dialects_isa_build(S->ctx, mlirOperationGetLocation(before), inst, stream, descs, ndesc);
+  mlirBlockInsertOwnedOperationBefore(S->block, before, op);
+}
+
+static bool parse_name(isa_t *S, MlirOperation op, const char *attr, bool act, uint8_t *out) {
+  MlirStringRef s;
+  if (!trn_ir_get_str(op, attr, &s)) {
+    trn_ir_error(op, "missing string attribute '%s'", attr);
+    S->failed = true;
+    return false;
+  }
+  bool ok;
+  if (act) {
+    trn_act_t a;
+    ok = trn_isa_act_parse(s.data, s.length, &a);
+    *out = (uint8_t)a;
+  } else {
+    trn_alu_t a;
+    ok = trn_isa_alu_parse(s.data, s.length, &a);
+    *out = (uint8_t)a;
+  }
+  if (!ok) {
+    trn_ir_error(op, "unknown %s '%.*s'", act ? "activation function" : "ALU operation", (int)s.length, s.data);
+    S->failed = true;
+  }
+  return ok;
+}
+
+/* ---- DMA ---------------------------------------------------------------------- */
+
+static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const buf_t *dst, trn_dma_desc_t *descs,
+                           size_t count);
+
+typedef struct side_t {
+  uint64_t base;
+  int64_t step[TRN_TILE_MAX_RANK + 1];
+} side_t;
+
+static bool side_of(isa_t *S, MlirOperation op, const buf_t *b, int64_t offset, const int64_t *strides, int n,
+                    side_t *out) {
+  uint64_t es = trn_isa_dtype_size(b->type.dtype);
+  if (b->type.space == TRN_SPACE_HBM) {
+    if (offset < 0) goto bad;
+    out->base = b->offset + (uint64_t)offset * es;
+    for (int i = 0; i < n; i++) out->step[i] = strides[i];
+    return true;
+  }
+  int64_t F = b->free, pb = (int64_t)(b->type.space == TRN_SPACE_SBUF ? S->target->sbuf_partition_bytes
+                                                                      : S->target->psum_partition_bytes);
+  if (offset < 0 || F <= 0) goto bad;
+  int64_t p0 = offset / F + (int64_t)b->start_partition, f0 = offset % F;
+  out->base = (uint64_t)(p0 * pb) + b->offset + (uint64_t)f0 * es;
+  for (int i = 0; i < n; i++) {
+    int64_t s = strides[i];
+    if (s % F == 0)
+      out->step[i] = s / F * (pb / (int64_t)es);
+    else if (s > -F && s < F)
+      out->step[i] = s;
+    else
+      goto bad;
+  }
+  return true;
+bad:
+  trn_ir_error(op, "DMA pattern on a %s tile cannot be expressed as partition and free steps",
+               trn_isa_space_name(b->type.space));
+  S->failed = true;
+  return false;
+}
+
+static void lower_dma(isa_t *S, MlirOperation op) {
+  const buf_t *src = buf_of(S, op, mlirOperationGetOperand(op, 0));
+  const buf_t *dst = buf_of(S, op, mlirOperationGetOperand(op, 1));
+  if (!src || !dst) return;
+  int64_t sizes[TRN_TILE_MAX_RANK + 1], ss[TRN_TILE_MAX_RANK + 1], ds[TRN_TILE_MAX_RANK + 1], so = 0, dof = 0;
+  size_t n, n1, n2;
+  if (!trn_ir_get_i64_array(op, "sizes", sizes, TRN_TILE_MAX_RANK + 1, &n) ||
+      !trn_ir_get_i64_array(op, "src_strides", ss, TRN_TILE_MAX_RANK + 1, &n1) ||
+      !trn_ir_get_i64_array(op, "dst_strides", ds, TRN_TILE_MAX_RANK + 1, &n2) || n != n1 || n != n2 || n == 0 ||
+      !trn_ir_get_int(op, "src_offset", &so) || !trn_ir_get_int(op, "dst_offset", &dof)) {
+    trn_ir_error(op, "malformed trn_tile.dma pattern (sizes, src/dst offset and strides of equal length)");
+    S->failed = true;
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (sizes[i] < 1) {
+      trn_ir_error(op, "DMA size %lld in dim %zu", (long long)sizes[i], i);
+      S->failed = true;
+      return;
+    }
+  }
+  side_t a, b;
+  if (!side_of(S, op, src, so, ss, (int)n, &a) || !side_of(S, op, dst, dof, ds, (int)n, &b)) return;
+  /* innermost first, size-1 dims dropped, contiguous dims merged */
+  int64_t num[TRN_TILE_MAX_RANK + 1], sst[TRN_TILE_MAX_RANK + 1], dst_[TRN_TILE_MAX_RANK + 1];
+  int m = 0;
+  for (int i = (int)n - 1; i >= 0; i--) {
+    if (sizes[i] == 1) continue;
+    if (m > 0 && a.step[i] == sst[m - 1] * num[m - 1] && b.step[i] == dst_[m - 1] * num[m - 1]) {
+      num[m - 1] *= sizes[i];
+      continue;
+    }
+    num[m] = sizes[i];
+    sst[m] = a.step[i];
+    dst_[m] = b.step[i];
+    m++;
+  }
+  if (m == 0) {
+    num[0] = 1;
+    sst[0] = dst_[0] = 0;
+    m = 1;
+  }
+  /* split the dims beyond TRN_DMA_DIMS into several descriptors */
+  size_t count = 1;
+  for (int i = TRN_DMA_DIMS; i < m; i++) count *= (size_t)num[i];
+  trn_dma_desc_t *descs = calloc(count, sizeof *descs);
+  if (!descs) {
+    trn_ir_error(op, "out of memory");
+    S->failed = true;
+    return;
+  }
+  for (size_t c = 0; c < count; c++) {
+    trn_dma_desc_t *d = &descs[c];
+    d->src_space = (uint8_t)src->type.space;
+    d->dst_space = (uint8_t)dst->type.space;
+    d->src_dtype = (uint8_t)src->type.dtype;
+    d->dst_dtype = (uint8_t)dst->type.dtype;
+    int64_t sa = (int64_t)a.base, da = (int64_t)b.base;
+    size_t rem = c;
+    for (int i = TRN_DMA_DIMS; i < m; i++) {
+      int64_t idx = (int64_t)(rem % (size_t)num[i]);
+      rem /= (size_t)num[i];
+      sa += idx * sst[i] * (int64_t)trn_isa_dtype_size(src->type.dtype);
+      da += idx * dst_[i] * (int64_t)trn_isa_dtype_size(dst->type.dtype);
+    }
+    if (sa < 0 || da < 0) {
+      trn_ir_error(op, "DMA address below zero");
+      S->failed = true;
+      free(descs);
+      return;
+    }
+    d->src_addr = (uint64_t)sa;
+    d->dst_addr = (uint64_t)da;
+    for (int i = 0; i < TRN_DMA_DIMS; i++) {
+      d->num[i] = i < m ? (uint32_t)num[i] : 1;
+      d->src_step[i] = i < m ? sst[i] : 0;
+      d->dst_step[i] = i < m ? dst_[i] : 0;
+    }
+  }
+  emit_dma_split(S, op, src, dst, descs, count);
+  free(descs);
+}
+
+/* Splits a transfer into pieces that balance the DMA queues: a piece moves at least
+ * what a queue moves during the fixed cost of a DMA (so the fixed cost does not
+ * dominate), at most one piece per queue; each piece goes to the queue estimated to
+ * be free first. A single descriptor is cut by split_desc. */
+/* Cuts `d` into about `pieces` descriptors (into out[], or only counted in *n when
+ * out is NULL) in index order: along dim `dim` when it has enough indices (or half
+ * as many, if the pieces stay small), else one index of it at a time, each cut further along the next inner
+ * dim (so that the first pieces hold whole outer slices, which their consumers can
+ * start on). */
+static void split_desc(const trn_dma_desc_t *d, int dim, uint64_t pieces, double min_piece, trn_dma_desc_t *out,
+                       size_t *n) {
+  uint64_t num = d->num[dim];
+  if (pieces <= 1 || (num == 1 && dim == 0)) {
+    if (out) out[*n] = *d;
+    (*n)++;
+    return;
+  }
+  if (num == 1) {
+    split_desc(d, dim - 1, pieces, min_piece, out, n);
+    return;
+  }
+  /* enough indices here, or within a factor of two of enough if that keeps pieces
+   * small (at most 4x what a queue moves during a DMA's fixed cost): no finer cut */
+  uint64_t bytes = trn_isa_dma_elems(d) * trn_isa_dtype_size((trn_dtype_t)d->src_dtype);
+  bool here = num >= pieces || dim == 0 || (num * 2 >= pieces && (double)bytes / (double)num <= 4.0 * min_piece);
+  uint64_t parts = here ? (pieces < num ? pieces : num) : num;
+  uint64_t chunk = (num + parts - 1) / parts, done = 0;
+  uint64_t sub = here ? 1 : (pieces + num - 1) / num;
+  int64_t ses = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->src_dtype);
+  int64_t des = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dst_dtype);
+  while (done < num) {
+    trn_dma_desc_t p = *d;
+    uint64_t c = num - done < chunk ? num - done : chunk;
+    p.num[dim] = (uint32_t)c;
+    p.src_addr = (uint64_t)((int64_t)d->src_addr + (int64_t)done * d->src_step[dim] * ses);
+    p.dst_addr = (uint64_t)((int64_t)d->dst_addr + (int64_t)done * d->dst_step[dim] * des);
+    if (sub > 1) {
+      split_desc(&p, dim - 1, sub, min_piece, out, n);
+    } else {
+      if (out) out[*n] = p;
+      (*n)++;
+    }
+    done += c;
+  }
+}
+
+static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const buf_t *dst, trn_dma_desc_t *descs,
+                           size_t count) {
+  double src_ready = ready_of(S, src);
+  const trn_target_t *t = S->target;
+  uint32_t queues = t->dma_queues ? t->dma_queues : 1;
+  if (queues > TRN_MAX_DMA_QUEUES) queues = TRN_MAX_DMA_QUEUES;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < count; i++)
+    bytes += trn_isa_dma_elems(&descs[i]) * trn_isa_dtype_size((trn_dtype_t)descs[i].src_dtype);
+  double min_piece = t->dma_queue_gbps * t->dma_fixed_ns; /* GB/s * ns = bytes */
+  uint64_t pieces = min_piece > 0 ? (uint64_t)((double)bytes / min_piece) : 1;
+  if (pieces < 1) pieces = 1;
+  if (pieces > queues) pieces = queues;
+  trn_dma_desc_t *split = NULL;
+  int top = TRN_DMA_DIMS - 1;
+  while (top > 0 && descs[0].num[top] == 1) top--;
+  if (count == 1 && pieces > 1) {
+    size_t nsplit = 0;
+    split_desc(&descs[0], top, pieces, min_piece, NULL, &nsplit); /* count first */
+    split = calloc(nsplit, sizeof *split);
+    if (split) {
+      nsplit = 0;
+      split_desc(&descs[0], top, pieces, min_piece, split, &nsplit);
+      descs = split;
+      count = nsplit;
+    }
+  }
+  /* one instruction per piece (several descriptors of a >4-dim pattern: spread evenly) */
+  size_t per = split ? 1 : (count + pieces - 1) / pieces;
+  if (per == 0) per = 1;
+  for (size_t i = 0; i < count; i += per) {
+    size_t n = count - i < per ? count - i : per;
+    uint64_t b = 0;
+    for (size_t k = i; k < i + n; k++)
+      b += trn_isa_dma_elems(&descs[k]) * trn_isa_dtype_size((trn_dtype_t)descs[k].src_dtype);
+    /* the queue where it would finish first, given when its source is ready */
+    double cost = t->dma_fixed_ns + (t->dma_queue_gbps > 0 ? (double)b / t->dma_queue_gbps : 0);
+    uint32_t q = 0;
+    double best = 0;
+    for (uint32_t k = 0; k < queues; k++) {
+      double start = S->queue_ns[k] > src_ready ? S->queue_ns[k] : src_ready;
+      if (k == 0 || start < best) {
+        best = start;
+        q = k;
+      }
+    }
+    S->queue_ns[q] = best + cost;
+    set_ready(S, dst, best + cost);
+    trn_inst_t inst;
+    init_inst(&inst, TRN_OP_DMA);
+    emit(S, op, &inst, TRN_STREAM_DMA0 + q, &descs[i], n);
+  }
+  free(split);
+}
+
+/* ---- engine ops --------------------------------------------------------------- */
+
+static void lower_compute(isa_t *S, MlirOperation op) {
+  trn_inst_t inst;
+  const buf_t *b[3] = {NULL, NULL, NULL};
+  intptr_t nops = mlirOperationGetNumOperands(op);
+  for (intptr_t i = 0; i < nops && i < 3; i++)
+    if (!(b[i] = buf_of(S, op, mlirOperationGetOperand(op, i)))) return;
+  uint32_t stream;
+  if (trn_ir_is(op, "trn_tile.matmul")) {
+    init_inst(&inst, TRN_OP_MATMUL);
+    stream = TRN_ENGINE_PE;
+    if (!ap_of(S, op, b[2], &inst.dst) || !ap_of(S, op, b[0], &inst.src0) || !ap_of(S, op, b[1], &inst.src1)) return;
+    int64_t acc = 0;
+    trn_ir_get_int(op, "accumulate", &acc);
+    if (acc) inst.flags |= TRN_FLAG_ACC;
+  } else if (trn_ir_is(op, "trn_tile.transpose")) {
+    init_inst(&inst, TRN_OP_TRANSPOSE);
+    stream = TRN_ENGINE_PE;
+    if (!ap_of(S, op, b[1], &inst.dst) || !ap_of(S, op, b[0], &inst.src0)) return;
+  } else if (trn_ir_is(op, "trn_tile.activate")) {
+    init_inst(&inst, TRN_OP_ACTIVATE);
+    stream = TRN_ENGINE_ACT;
+    if (!ap_of(S, op, b[1], &inst.dst) || !ap_of(S, op, b[0], &inst.src0)) return;
+    if (b[2]) {
+      if (!ap_of(S, op, b[2], &inst.src1)) return;
+      inst.src1.num[0] = 1;
+      inst.src1.num[1] = 1;
+      inst.src1.step[1] = 0;
+    }
+    if (!parse_name(S, op, "func", true, &inst.op0)) return;
+    double scale = 1.0, bias = 0.0;
+    trn_ir_get_float(op, "scale", &scale);
+    trn_ir_get_float(op, "bias", &bias);
+    inst.imm[0] = f32_bits(scale);
+    inst.imm[1] = f32_bits(bias);
+  } else if (trn_ir_is(op, "trn_tile.tensor_tensor")) {
+    init_inst(&inst, TRN_OP_TENSOR_TENSOR);
+    stream = TRN_ENGINE_DVE;
+    if (!ap_of(S, op, b[2], &inst.dst) || !ap_of(S, op, b[0], &inst.src0) || !ap_of(S, op, b[1], &inst.src1)) return;
+    if (!parse_name(S, op, "op", false, &inst.op0)) return;
+    /* a [P, 1] operand is a per-partition scalar: broadcast with step 0 */
+    trn_ap_t *srcs[2] = {&inst.src0, &inst.src1};
+    for (int i = 0; i < 2; i++) {
+      if (b[i]->free == 1 && b[2]->free > 1) {
+        *srcs[i] = inst.dst;
+        srcs[i]->space = (uint8_t)b[i]->type.space;
+        srcs[i]->dtype = (uint8_t)b[i]->type.dtype;
+        srcs[i]->start_partition = (uint8_t)b[i]->start_partition;
+        srcs[i]->offset = (uint32_t)b[i]->offset;
+        for (int d = 0; d < TRN_AP_DIMS; d++) srcs[i]->step[d] = 0;
+      }
+    }
+  } else if (trn_ir_is(op, "trn_tile.tensor_reduce")) {
+    init_inst(&inst, TRN_OP_TENSOR_REDUCE);
+    stream = TRN_ENGINE_DVE;
+    int64_t sz[3];
+    size_t nsz = 0;
+    if (!trn_ir_get_i64_array(op, "sizes", sz, 3, &nsz) || nsz != 3 || sz[0] < 1 || sz[1] < 1 || sz[2] < 1 ||
+        sz[0] * sz[1] * sz[2] != b[0]->free || sz[0] * sz[2] != b[1]->free || sz[0] > UINT16_MAX ||
+        sz[1] > UINT16_MAX || sz[2] > UINT16_MAX) {
+      trn_ir_error(op, "'sizes' must be [outer, axis, inner] matching the source and destination tiles");
+      S->failed = true;
+      return;
+    }
+    if (!ap_of(S, op, b[1], &inst.dst) || !ap_of(S, op, b[0], &inst.src0)) return;
+    if (!parse_name(S, op, "op", false, &inst.op0)) return;
+    /* source walked [axis (reduced, innermost), inner, outer]; dst [inner, outer] */
+    int64_t nums[3] = {sz[1], sz[2], sz[0]}, steps[3] = {sz[2], 1, sz[1] * sz[2]};
+    int k = 0;
+    for (int d = 0; d < 3; d++) {
+      if (nums[d] == 1 && d > 0) continue;
+      inst.src0.num[k] = (uint16_t)nums[d];
+      inst.src0.step[k] = (int32_t)steps[d];
+      k++;
+    }
+    for (; k < TRN_AP_DIMS; k++) {
+      inst.src0.num[k] = 1;
+      inst.src0.step[k] = 0;
+    }
+    int64_t dn[2] = {sz[2], sz[0]}, ds[2] = {1, sz[2]};
+    k = 0;
+    for (int d = 0; d < 2; d++) {
+      if (dn[d] == 1 && !(d == 1 && k == 0)) continue;
+      inst.dst.num[k] = (uint16_t)dn[d];
+      inst.dst.step[k] = (int32_t)ds[d];
+      k++;
+    }
+    for (; k < TRN_AP_DIMS; k++) {
+      inst.dst.num[k] = 1;
+      inst.dst.step[k] = 0;
+    }
+    inst.imm[0] = 1; /* reduce the innermost dim */
+  } else if (trn_ir_is(op, "trn_tile.tensor_scalar")) {
+    init_inst(&inst, TRN_OP_TENSOR_SCALAR);
+    stream = TRN_ENGINE_DVE;
+    if (!ap_of(S, op, b[1], &inst.dst) || !ap_of(S, op, b[0], &inst.src0)) return;
+    if (!parse_name(S, op, "op0", false, &inst.op0) || !parse_name(S, op, "op1", false, &inst.op1)) return;
+    double s0 = 0, s1 = 0;
+    trn_ir_get_float(op, "scalar0", &s0);
+    trn_ir_get_float(op, "scalar1", &s1);
+    inst.imm[0] = f32_bits(s0);
+    inst.imm[1] = f32_bits(s1);
+    if (b[2]) {
+      if (!ap_of(S, op, b[2], &inst.src1)) return;
+      inst.flags |= TRN_FLAG_S0_AP | TRN_FLAG_S1_AP;
+    }
+  } else if (trn_ir_is(op, "trn_tile.copy")) {
+    init_inst(&inst, TRN_OP_TENSOR_COPY);
+    stream = TRN_ENGINE_DVE;
+    if (!ap_of(S, op, b[1], &inst.dst) || !ap_of(S, op, b[0], &inst.src0)) return;
+  } else if (trn_ir_is(op, "trn_tile.memset")) {
+    init_inst(&inst, TRN_OP_MEMSET);
+    stream = TRN_ENGINE_DVE;
+    if (!ap_of(S, op, b[0], &inst.dst)) return;
+    double v = 0;
+    trn_ir_get_float(op, "value", &v);
+    uint8_t tmp[4] = {0};
+    trn_isa_store_f32(tmp, (trn_dtype_t)inst.dst.dtype, 0, (float)v);
+    memcpy(&inst.imm[0], tmp, 4);
+  } else {
+    MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
+    trn_ir_error(op, "no ISA lowering for '%.*s'", (int)n.length, n.data);
+    S->failed = true;
+    return;
+  }
+  /* the schedule estimate: start when the engine is free and the sources are ready */
+  double start = S->engine_ns[stream];
+  size_t dst_index = trn_ir_is(op, "trn_tile.matmul") ? 2 : trn_ir_is(op, "trn_tile.memset") ? 0 : 1;
+  for (intptr_t i = 0; i < nops && i < 3; i++)
+    if ((size_t)i != dst_index && ready_of(S, b[i]) > start) start = ready_of(S, b[i]);
+  double ghz = stream == TRN_ENGINE_PE ? S->target->pe_ghz
+               : stream == TRN_ENGINE_ACT ? S->target->act_ghz
+               : stream == TRN_ENGINE_DVE ? S->target->dve_ghz
+                                          : S->target->pool_ghz;
+  double end = start + (double)trn_isa_inst_cycles(&inst, S->target) / (ghz > 0 ? ghz : 1.0);
+  S->engine_ns[stream] = end;
+  if (b[dst_index]) set_ready(S, b[dst_index], end);
+  emit(S, op, &inst, stream, NULL, 0);
+}
+
+/* ---- buffers ------------------------------------------------------------------ */
+
+static MlirAttribute tensor_type_attr(isa_t *S, const trn_tile_type_t *t) {
+  MlirType ty = mlirRankedTensorTypeGet((intptr_t)t->rank, t->dims, trn_dialects_dtype_type(S->ctx, t->dtype),
+                                        mlirAttributeGetNull());
+  return mlirTypeAttrGet(ty);
+}
+
+static void lower_buffer(isa_t *S, MlirOperation op) {
+  MlirValue v = mlirOperationGetResult(op, 0);
+  buf_t b = {0};
+  if (!trn_dialects_tile_type_read(mlirValueGetType(v), &b.type)) {
+    trn_ir_error(op, "result is not a !trn_tile.tile");
+    S->failed = true;
+    return;
+  }
+  int64_t off = -1;
+  const char *attr = b.type.space == TRN_SPACE_HBM ? "hbm_offset" : "offset";
+  if (!trn_ir_get_int(op, attr, &off) || off < 0) {
+    trn_ir_error(op, "buffer has no '%s': run trn-allocate first", attr);
+    S->failed = true;
+    return;
+  }
+  b.offset = (uint64_t)off;
+  b.parent = SIZE_MAX;
+  b.free = 1;
+  for (uint32_t i = 1; i < b.type.rank; i++) b.free *= b.type.dims[i];
+  if (b.type.space == TRN_SPACE_HBM) b.free = 0;
+  if (!push_buf(S, v, &b)) {
+    S->failed = true;
+    return;
+  }
+
+  bool io = trn_ir_is(op, "trn_tile.input") || trn_ir_is(op, "trn_tile.output");
+  if (io || trn_ir_is(op, "trn_tile.const")) {
+    MlirNamedAttribute attrs[4];
+    size_t n = 0;
+    if (io) {
+      MlirStringRef name;
+      int64_t index = 0;
+      trn_ir_get_str(op, "name", &name);
+      trn_ir_get_int(op, "index", &index);
+      attrs[n++] = trn_ir_named(S->ctx, "name", mlirStringAttrGet(S->ctx, name));
+      attrs[n++] = trn_ir_named(S->ctx, "index", trn_ir_i64(S->ctx, index));
+      attrs[n++] = trn_ir_named(S->ctx, "type", tensor_type_attr(S, &b.type));
+    } else {
+      attrs[n++] = trn_ir_named(S->ctx, "value",
+                                mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("value")));
+    }
+    attrs[n++] = trn_ir_named(S->ctx, "hbm_offset", trn_ir_i64(S->ctx, off));
+    const char *name = trn_ir_is(op, "trn_tile.input") ? "trn_isa.input"
+                       : trn_ir_is(op, "trn_tile.output") ? "trn_isa.output"
+                                                          : "trn_isa.const";
+    MlirOperation nop = trn_ir_op(mlirOperationGetLocation(op), name, 0, NULL, 0, NULL, n, attrs);
+    mlirBlockInsertOwnedOperationBefore(S->block, op, nop);
+  }
+}
+
+static bool push_buf(isa_t *S, MlirValue v, const buf_t *b) {
+  if (S->nbufs == S->cap) {
+    size_t ncap = S->cap ? S->cap * 2 : 64;
+    buf_t *nb = realloc(S->bufs, ncap * sizeof *nb);
+    if (!nb) return false;
+    S->bufs = nb;
+    S->cap = ncap;
+  }
+  S->bufs[S->nbufs] = *b;
+  if (!trn_ptr_map_put(&S->map, v.ptr, S->nbufs)) return false;
+  S->nbufs++;
+  return true;
+}
+
+/* A view: the parent's placement shifted by the partition and free offsets. */
+static void lower_view(isa_t *S, MlirOperation op) {
+  const buf_t *parent = buf_of(S, op, mlirOperationGetOperand(op, 0));
+  if (!parent) return;
+  buf_t b = *parent;
+  MlirValue v = mlirOperationGetResult(op, 0);
+  int64_t po = -1, fo = -1;
+  if (!trn_dialects_tile_type_read(mlirValueGetType(v), &b.type) || !trn_ir_get_int(op, "partition_offset", &po) ||
+      !trn_ir_get_int(op, "free_offset", &fo) || po < 0 || fo < 0 || parent->type.space == TRN_SPACE_HBM) {
+    trn_ir_error(op, "malformed view (an on-chip tile, non-negative partition_offset and free_offset)");
+    S->failed = true;
+    return;
+  }
+  b.free = 1;
+  for (uint32_t i = 1; i < b.type.rank; i++) b.free *= b.type.dims[i];
+  if (po + b.type.dims[0] > (int64_t)parent->type.dims[0] || fo + b.free > parent->free) {
+    trn_ir_error(op, "view out of the bounds of its buffer");
+    S->failed = true;
+    return;
+  }
+  b.start_partition = parent->start_partition + (uint32_t)po;
+  b.parent = parent->parent != SIZE_MAX ? parent->parent : (size_t)(parent - S->bufs);
+  b.ready_ns = 0;
+  b.offset = parent->offset + (uint64_t)fo * trn_isa_dtype_size(b.type.dtype);
+  if (!push_buf(S, v, &b)) S->failed = true;
+}
+
+static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
+  MlirOperation fn = trn_ir_single_func(module);
+  if (mlirOperationIsNull(fn)) {
+    mlirExternalPassSignalFailure(pass);
+    return;
+  }
+  isa_t S = {0};
+  S.ctx = mlirOperationGetContext(module);
+  S.target = trn_ir_module_target(module, opts);
+  S.block = trn_ir_func_body(fn);
+  trn_ptr_map_init(&S.map);
+  size_t ntile = 0, cap = 0;
+  MlirOperation *tile_ops = NULL;
+  for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op) && !S.failed;
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
+    if (name.length < 9 || memcmp(name.data, "trn_tile.", 9) != 0) continue;
+    if (ntile == cap) {
+      cap = cap ? cap * 2 : 256;
+      MlirOperation *n = realloc(tile_ops, cap * sizeof *n);
+      if (!n) {
+        S.failed = true;
+        break;
+      }
+      tile_ops = n;
+    }
+    tile_ops[ntile++] = op;
+    if (trn_ir_is(op, "trn_tile.input") || trn_ir_is(op, "trn_tile.output") || trn_ir_is(op, "trn_tile.const") ||
+        trn_ir_is(op, "trn_tile.alloc"))
+      lower_buffer(&S, op);
+    else if (trn_ir_is(op, "trn_tile.view"))
+      lower_view(&S, op);
+    else if (trn_ir_is(op, "trn_tile.dma"))
+      lower_dma(&S, op);
+    else
+      lower_compute(&S, op);
+  }
+  if (!S.failed) {
+    for (size_t i = ntile; i-- > 0;) mlirOperationDestroy(tile_ops[i]);
+    mlirOperationSetAttributeByName(module, mlirStringRefCreateFromCString("trn.target"),
+                                    trn_ir_str(S.ctx, S.target->name));
+  }
+  free(tile_ops);
+  free(S.bufs);
+  trn_ptr_map_free(&S.map);
+  if (S.failed) mlirExternalPassSignalFailure(pass);
+}
+
+TRN_PASS_DEF kDef = {"TrnLowerToIsa", "trn-lower-to-isa", "lower trn_tile to trn_isa", run};
+
+MlirPass trn_pass_create_lower_to_isa(const trn_pass_options_t *opts) { return trn_pass_create(&kDef, opts); }

@@ -1,0 +1,1610 @@
+/* trn-lower-to-tile: func + tosa (with trn.pdim layouts from trn-layout) -> trn_tile.
+ *
+ * Every tosa value becomes, in C, either an HBM view (a buffer plus an offset and a
+ * stride per dim: graph inputs, constants, and reshapes/transposes of them, which
+ * cost nothing) or an on-chip tensor: a list of tiles, each covering a box of the
+ * logical tensor with the value's pdim on partitions and the other dims row-major in
+ * the free axis. The new function has no arguments: trn_tile.input/output/const define
+ * the HBM buffers.
+ *
+ * Algorithm:
+ *  1. Create the new function; graph arguments become trn_tile.input (named from
+ *     trn.name), constants become trn_tile.const on first use (a transpose's perms
+ *     never do).
+ *  2. Walk the ops in order:
+ *     - reshape/transpose of an HBM view: a new view (a reshape that is not one of a
+ *       strided view first copies it to a contiguous buffer through SBUF). A reshape
+ *       of an on-chip value that only inserts/removes unit dims maps the tile boxes.
+ *     - tosa.matmul Y[B,M,N] = A[B,M,K] B[B,K,N] with Y's pdim = 2 (feature-major):
+ *       for each batch, N chunk (<= 128, the stationary free size) and M chunk (<= the
+ *       moving free maximum, 512): a PSUM tile [N, M] accumulating over K tiles
+ *       (<= 128 partitions; the first overwrites, the rest accumulate), stationary =
+ *       B tile [K, N], moving = A tile [K, M] (A^T, K on partitions). With pdim = 1 the
+ *       roles swap (stationary A^T [K, M<=128], moving B [K, N<=512], PSUM [M, N]).
+ *       An operand in HBM is loaded as one panel per chunk: a buffer holding all its K
+ *       tiles side by side (trn_tile.view per tile), filled by one DMA per run of
+ *       equal tiles; the moving panel stays resident across stationary chunks when it
+ *       is small. An on-chip operand must have tiles with exactly these boxes.
+ *       With auto-cast, operands are loaded (DMA converts) or copied as bf16/fp16.
+ *     - Fusion: the single-use chain after the matmul (unit reshapes; an add of a
+ *       tensor that varies only along pdim = a per-partition bias; mul by a scalar
+ *       constant = scale; relu-clamp, sigmoid, tanh, exp, ... = the function) is folded
+ *       into the one ACTIVATE that evicts each PSUM tile to SBUF right after its last
+ *       matmul; it writes the auto-cast type directly when the result only feeds
+ *       matmuls.
+ *     - Other element-wise ops: tile by tile (the tiling of an on-chip operand, else
+ *       a default tiling), ACTIVATE for unary functions, TENSOR_TENSOR for binary ops
+ *       (an on-chip operand that varies only along pdim is a per-partition [P, 1]
+ *       tile the engine broadcasts; another broadcast operand is loaded from HBM
+ *       with zero strides), TENSOR_SCALAR for a scalar constant operand or a general
+ *       clamp.
+ *     - tosa.reduce_* along a free dim (trn-layout keeps pdim off the axis): per
+ *       output tile, the input tile holding the whole axis and one TENSOR_REDUCE.
+ *     - Layout changes (an on-chip operand needed with another tiling, pdim or
+ *       broadcast; a transpose or general reshape of an on-chip value): the value is
+ *       spilled once to an HBM scratch buffer and reloaded as needed.
+ *     - Results: each gets a trn_tile.output; a tile of a returned value is stored to
+ *       it by DMA as soon as it is made (so stores overlap the rest of the program),
+ *       other returned values (views, reshapes) at func.return.
+ *  3. Anything else is an error on that op: "no lowering to the ISA for 'op' yet".
+ *  4. Replace the old function by the new one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define R TRN_TILE_MAX_RANK
+
+typedef struct box_t {
+  int64_t start[R], size[R];
+} box_t;
+
+typedef struct tref_t {
+  MlirValue tile;
+  box_t box;
+  int pdim;
+  trn_dtype_t dtype;
+} tref_t;
+
+typedef enum vkind_t { V_UNSET = 0, V_HBM, V_CHIP, V_FUSED } vkind_t;
+
+typedef struct val_t {
+  vkind_t kind;
+  uint32_t rank;
+  int64_t dims[R];
+  trn_dtype_t dtype;
+  /* V_HBM */
+  size_t buf;
+  int64_t offset, strides[R];
+  bool splat; /* a constant with a single value: splat_value */
+  double splat_value;
+  /* V_CHIP */
+  int pdim;
+  tref_t *tiles;
+  size_t ntiles, cap_tiles;
+  bool spilled; /* V_CHIP also stored to an HBM scratch buffer (buf, offset, strides) */
+  /* tiles loaded from this HBM view, reused by later consumers */
+  tref_t *cache;
+  size_t ncache, cap_cache;
+} val_t;
+
+typedef struct hbm_buf_t {
+  MlirValue value;       /* null until materialized (constants) */
+  MlirAttribute initial; /* constant value */
+  MlirLocation loc;
+  trn_tile_type_t type;
+} hbm_buf_t;
+
+typedef struct lower_t {
+  MlirContext ctx;
+  const trn_target_t *target;
+  const trn_pass_options_t *opts;
+  MlirBlock block;
+  MlirOperation last_header; /* input/output/const ops go after it */
+  MlirOperation cur;         /* the tosa op being lowered (diagnostics) */
+  MlirLocation loc;
+  val_t *vals;
+  size_t nvals, cap_vals;
+  trn_ptr_map_t map;
+  hbm_buf_t *bufs;
+  size_t nbufs, cap_bufs;
+  MlirOperation fn, ret;  /* the graph function and its func.return */
+  size_t *out_buf;        /* per result: its output buffer + 1, 0 until made */
+  bool *out_stored;       /* per result: its tiles were stored as they were made */
+  bool failed;
+} lower_t;
+
+static void store_if_result(lower_t *L, MlirValue v, MlirValue tile, const box_t *box, int pdim);
+
+/* ---- small utilities ---------------------------------------------------------- */
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap) return true;
+  size_t ncap = *cap ? *cap * 2 : 16;
+  while (ncap < need) ncap *= 2;
+  void *np = realloc(*p, ncap * elem);
+  if (!np) return false;
+  memset((char *)np + *cap * elem, 0, (ncap - *cap) * elem);
+  *p = np;
+  *cap = ncap;
+  return true;
+}
+
+static void fail(lower_t *L, const char *fmt, const char *detail) {
+  if (!L->failed) {
+    if (detail)
+      trn_ir_error(L->cur, fmt, detail);
+    else
+      trn_ir_error(L->cur, "%s", fmt);
+  }
+  L->failed = true;
+}
+
+static void fail_oom(lower_t *L) { fail(L, "out of memory while lowering", NULL); }
+
+static val_t *new_val(lower_t *L, MlirValue v, size_t *out_index) {
+  if (!grow((void **)&L->vals, &L->cap_vals, L->nvals + 1, sizeof(val_t))) {
+    fail_oom(L);
+    return NULL;
+  }
+  size_t idx = L->nvals++;
+  if (!trn_ptr_map_put(&L->map, v.ptr, idx)) {
+    fail_oom(L);
+    return NULL;
+  }
+  if (out_index) *out_index = idx;
+  val_t *val = &L->vals[idx];
+  memset(val, 0, sizeof *val);
+  trn_ir_tensor_shape(mlirValueGetType(v), &val->rank, val->dims, &val->dtype);
+  return val;
+}
+
+static val_t *get_val(lower_t *L, MlirValue v) {
+  size_t idx;
+  if (!trn_ptr_map_get(&L->map, v.ptr, &idx)) return NULL;
+  return &L->vals[idx];
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static void row_major(uint32_t rank, const int64_t *dims, int64_t *strides) {
+  int64_t s = 1;
+  for (int i = (int)rank - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= dims[i];
+  }
+}
+
+static int64_t box_free(const box_t *b, uint32_t rank, int pdim) {
+  int64_t f = 1;
+  for (uint32_t d = 0; d < rank; d++)
+    if ((int)d != pdim) f *= b->size[d];
+  return f;
+}
+
+static bool box_eq(const box_t *a, const box_t *b, uint32_t rank) {
+  for (uint32_t d = 0; d < rank; d++)
+    if (a->start[d] != b->start[d] || a->size[d] != b->size[d]) return false;
+  return true;
+}
+
+static bool add_tile(lower_t *L, tref_t **list, size_t *n, size_t *cap, MlirValue tile, const box_t *box, int pdim) {
+  if (!grow((void **)list, cap, *n + 1, sizeof(tref_t))) {
+    fail_oom(L);
+    return false;
+  }
+  trn_tile_type_t t;
+  (*list)[*n].tile = tile;
+  (*list)[*n].box = *box;
+  (*list)[*n].pdim = pdim;
+  (*list)[*n].dtype = trn_dialects_tile_type_read(mlirValueGetType(tile), &t) ? t.dtype : TRN_DTYPE_FP32;
+  (*n)++;
+  return true;
+}
+
+static void free_vals(lower_t *L) {
+  for (size_t i = 0; i < L->nvals; i++) {
+    free(L->vals[i].tiles);
+    free(L->vals[i].cache);
+  }
+  free(L->vals);
+  free(L->bufs);
+  free(L->out_buf);
+  free(L->out_stored);
+  trn_ptr_map_free(&L->map);
+}
+
+/* ---- building trn_tile ops ------------------------------------------------------ */
+
+static void append(lower_t *L, MlirOperation op) { mlirBlockAppendOwnedOperation(L->block, op); }
+
+static void append_header(lower_t *L, MlirOperation op) {
+  if (mlirOperationIsNull(L->last_header))
+    mlirBlockInsertOwnedOperation(L->block, 0, op);
+  else
+    mlirBlockInsertOwnedOperationAfter(L->block, L->last_header, op);
+  L->last_header = op;
+}
+
+static MlirType tile_type(lower_t *L, trn_space_t space, trn_dtype_t dt, uint32_t rank, const int64_t *dims) {
+  trn_tile_type_t t = {.rank = rank, .dtype = dt, .space = space};
+  memcpy(t.dims, dims, rank * sizeof dims[0]);
+  MlirType ty = trn_dialects_tile_type_get(L->ctx, &t);
+  if (mlirTypeIsNull(ty)) fail(L, "cannot make a trn_tile type (are the trn dialects loaded?)", NULL);
+  return ty;
+}
+
+static MlirValue alloc_tile(lower_t *L, trn_space_t space, trn_dtype_t dt, int64_t p, int64_t f) {
+  int64_t dims[2] = {p, f};
+  MlirType ty = tile_type(L, space, dt, 2, dims);
+  if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
+  MlirOperation op = trn_ir_op(L->loc, "trn_tile.alloc", 1, &ty, 0, NULL, 0, NULL);
+  append(L, op);
+  return mlirOperationGetResult(op, 0);
+}
+
+/* dst[dst pattern] = src[src pattern]; dims of size 1 are dropped. */
+static void emit_dma(lower_t *L, MlirValue src, MlirValue dst, int n, const int64_t *sizes, int64_t soff,
+                     const int64_t *ss, int64_t doff, const int64_t *ds) {
+  int64_t sz[R + 1], s1[R + 1], d1[R + 1];
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    if (sizes[i] == 1) continue;
+    sz[m] = sizes[i];
+    s1[m] = ss[i];
+    d1[m] = ds[i];
+    m++;
+  }
+  if (m == 0) {
+    sz[0] = 1;
+    s1[0] = d1[0] = 1;
+    m = 1;
+  }
+  MlirValue operands[2] = {src, dst};
+  MlirNamedAttribute attrs[5] = {
+      trn_ir_named(L->ctx, "sizes", trn_ir_i64_array(L->ctx, (size_t)m, sz)),
+      trn_ir_named(L->ctx, "src_offset", trn_ir_i64(L->ctx, soff)),
+      trn_ir_named(L->ctx, "src_strides", trn_ir_i64_array(L->ctx, (size_t)m, s1)),
+      trn_ir_named(L->ctx, "dst_offset", trn_ir_i64(L->ctx, doff)),
+      trn_ir_named(L->ctx, "dst_strides", trn_ir_i64_array(L->ctx, (size_t)m, d1)),
+  };
+  append(L, trn_ir_op(L->loc, "trn_tile.dma", 0, NULL, 2, operands, 5, attrs));
+}
+
+static void emit_matmul(lower_t *L, MlirValue stat, MlirValue mov, MlirValue psum, bool acc) {
+  MlirValue operands[3] = {stat, mov, psum};
+  MlirNamedAttribute attrs[1] = {trn_ir_named(L->ctx, "accumulate", trn_ir_bool(L->ctx, acc))};
+  append(L, trn_ir_op(L->loc, "trn_tile.matmul", 0, NULL, 3, operands, 1, attrs));
+}
+
+static void emit_activate(lower_t *L, MlirValue src, MlirValue dst, MlirValue bias, const char *func,
+                          double scale, double bias_imm) {
+  MlirValue operands[3] = {src, dst, bias};
+  MlirNamedAttribute attrs[3] = {
+      trn_ir_named(L->ctx, "func", trn_ir_str(L->ctx, func)),
+      trn_ir_named(L->ctx, "scale", trn_ir_f32(L->ctx, scale)),
+      trn_ir_named(L->ctx, "bias", trn_ir_f32(L->ctx, bias_imm)),
+  };
+  append(L, trn_ir_op(L->loc, "trn_tile.activate", 0, NULL, mlirValueIsNull(bias) ? 2 : 3, operands, 3, attrs));
+}
+
+static void emit_tensor_tensor(lower_t *L, MlirValue a, MlirValue b, MlirValue dst, const char *op) {
+  MlirValue operands[3] = {a, b, dst};
+  MlirNamedAttribute attrs[1] = {trn_ir_named(L->ctx, "op", trn_ir_str(L->ctx, op))};
+  append(L, trn_ir_op(L->loc, "trn_tile.tensor_tensor", 0, NULL, 3, operands, 1, attrs));
+}
+
+static void emit_tensor_scalar(lower_t *L, MlirValue src, MlirValue dst, const char *op0, double s0,
+                               const char *op1, double s1) {
+  MlirValue operands[2] = {src, dst};
+  MlirNamedAttribute attrs[4] = {
+      trn_ir_named(L->ctx, "op0", trn_ir_str(L->ctx, op0)),
+      trn_ir_named(L->ctx, "scalar0", trn_ir_f32(L->ctx, s0)),
+      trn_ir_named(L->ctx, "op1", trn_ir_str(L->ctx, op1)),
+      trn_ir_named(L->ctx, "scalar1", trn_ir_f32(L->ctx, s1)),
+  };
+  append(L, trn_ir_op(L->loc, "trn_tile.tensor_scalar", 0, NULL, 2, operands, 4, attrs));
+}
+
+/* ---- HBM buffers and views ------------------------------------------------------ */
+
+static size_t new_buf(lower_t *L, MlirValue value, MlirAttribute initial, const val_t *shape) {
+  if (!grow((void **)&L->bufs, &L->cap_bufs, L->nbufs + 1, sizeof(hbm_buf_t))) {
+    fail_oom(L);
+    return 0;
+  }
+  hbm_buf_t *b = &L->bufs[L->nbufs];
+  b->value = value;
+  b->initial = initial;
+  b->loc = L->loc;
+  b->type.rank = shape->rank ? shape->rank : 1;
+  b->type.dtype = shape->dtype;
+  b->type.space = TRN_SPACE_HBM;
+  for (uint32_t i = 0; i < b->type.rank; i++) b->type.dims[i] = shape->rank ? shape->dims[i] : 1;
+  return L->nbufs++;
+}
+
+static MlirValue buf_value(lower_t *L, size_t index) {
+  hbm_buf_t *b = &L->bufs[index];
+  if (!mlirValueIsNull(b->value)) return b->value;
+  MlirType ty = tile_type(L, TRN_SPACE_HBM, b->type.dtype, b->type.rank, b->type.dims);
+  if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
+  MlirNamedAttribute attr = trn_ir_named(L->ctx, "value", b->initial);
+  MlirOperation op = trn_ir_op(b->loc, "trn_tile.const", 1, &ty, 0, NULL, 1, &attr);
+  append_header(L, op);
+  b->value = mlirOperationGetResult(op, 0);
+  return b->value;
+}
+
+/* A DMA between boxes of the HBM view `v` and an on-chip buffer [P, ftotal]:
+ * `count` boxes, each `box` shifted by `delta` along dim `gdim` (count 1: one box),
+ * box i at free offset `foff + i * box_free` of the buffer (partitions from 0).
+ * Dims where the view has size 1 but the box more are broadcast (stride 0). */
+static void dma_boxes(lower_t *L, const val_t *v, const box_t *box, int pdim, int64_t count, int gdim,
+                      int64_t delta, MlirValue tile, int64_t ftotal, int64_t foff, bool to_hbm) {
+  MlirValue hbm = buf_value(L, v->buf);
+  if (mlirValueIsNull(hbm)) return;
+  int64_t sizes[R + 1], hs[R + 1], ts[R + 1], hoff = v->offset;
+  int n = 0;
+  int64_t f = box_free(box, v->rank, pdim);
+  int64_t fstride[R], s = 1;
+  for (int d = (int)v->rank - 1; d >= 0; d--) {
+    if (d == pdim) continue;
+    fstride[d] = s;
+    s *= box->size[d];
+  }
+  for (uint32_t d = 0; d < v->rank; d++)
+    if (v->dims[d] != 1) hoff += box->start[d] * v->strides[d];
+  if (count > 1) {
+    sizes[n] = count;
+    hs[n] = v->dims[gdim] == 1 ? 0 : delta * v->strides[gdim];
+    ts[n] = f;
+    n++;
+  }
+  if (v->rank) {
+    sizes[n] = box->size[pdim];
+    hs[n] = v->dims[pdim] == 1 ? 0 : v->strides[pdim];
+    ts[n] = ftotal;
+    n++;
+  }
+  for (uint32_t d = 0; d < v->rank; d++) {
+    if ((int)d == pdim) continue;
+    sizes[n] = box->size[d];
+    hs[n] = v->dims[d] == 1 ? 0 : v->strides[d];
+    ts[n] = fstride[d];
+    n++;
+  }
+  if (n == 0) {
+    sizes[0] = 1;
+    hs[0] = ts[0] = 1;
+    n = 1;
+  }
+  if (to_hbm)
+    emit_dma(L, tile, hbm, n, sizes, foff, ts, hoff, hs);
+  else
+    emit_dma(L, hbm, tile, n, sizes, hoff, hs, foff, ts);
+}
+
+static void dma_view_tile(lower_t *L, const val_t *v, const box_t *box, int pdim, MlirValue tile, bool to_hbm) {
+  dma_boxes(L, v, box, pdim, 1, 0, 0, tile, box_free(box, v->rank, pdim), 0, to_hbm);
+}
+
+static MlirValue emit_view(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t po, int64_t fo, int64_t p, int64_t f) {
+  int64_t dims[2] = {p, f};
+  MlirType ty = tile_type(L, TRN_SPACE_SBUF, dt, 2, dims);
+  if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
+  MlirNamedAttribute attrs[2] = {
+      trn_ir_named(L->ctx, "partition_offset", trn_ir_i64(L->ctx, po)),
+      trn_ir_named(L->ctx, "free_offset", trn_ir_i64(L->ctx, fo)),
+  };
+  MlirOperation op = trn_ir_op(L->loc, "trn_tile.view", 1, &ty, 1, &buf, 2, attrs);
+  append(L, op);
+  return mlirOperationGetResult(op, 0);
+}
+
+static MlirValue find_tile(const tref_t *list, size_t n, const box_t *box, int pdim, trn_dtype_t dt, uint32_t rank) {
+  for (size_t i = 0; i < n; i++)
+    if (list[i].pdim == pdim && list[i].dtype == dt && box_eq(&list[i].box, box, rank)) return list[i].tile;
+  return (MlirValue){NULL};
+}
+
+/* Loads boxes[0..n) (pdim on partitions) of the HBM value vals[vi] as `dt` into one
+ * SBUF buffer [max partitions, sum of free sizes], with as few DMAs as possible (runs
+ * of equal boxes evenly spaced along one dim share a DMA), and returns a view per box
+ * in out[] (NULL: only cache). With `cache`, the views are remembered for later
+ * consumers of the value. */
+static void load_panel(lower_t *L, size_t vi, const box_t *boxes, size_t n, int pdim, trn_dtype_t dt, bool cache,
+                       MlirValue *out) {
+  if (L->failed || n == 0) return;
+  val_t *v = &L->vals[vi];
+  int64_t maxp = 1, ftot = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t p = v->rank ? boxes[i].size[pdim] : 1;
+    if (p > maxp) maxp = p;
+    ftot += box_free(&boxes[i], v->rank, pdim);
+  }
+  if (maxp > (int64_t)L->target->partitions) {
+    fail(L, "tile wider than the partitions (internal error)", NULL);
+    return;
+  }
+  MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, maxp, ftot);
+  if (mlirValueIsNull(buf)) return;
+  int64_t foff = 0;
+  for (size_t i = 0; i < n && !L->failed;) {
+    /* the run of boxes sharing this DMA */
+    size_t j = i + 1;
+    int gdim = -1;
+    int64_t delta = 0;
+    while (j < n) {
+      int diff = -1, ndiff = 0;
+      for (uint32_t d = 0; d < v->rank; d++) {
+        if (boxes[j].size[d] != boxes[i].size[d]) ndiff = 99;
+        if (boxes[j].start[d] != boxes[j - 1].start[d]) {
+          diff = (int)d;
+          ndiff++;
+        }
+      }
+      if (ndiff != 1 || (gdim >= 0 && diff != gdim)) break;
+      int64_t dd = boxes[j].start[diff] - boxes[j - 1].start[diff];
+      if (gdim >= 0 && dd != delta) break;
+      gdim = diff;
+      delta = dd;
+      j++;
+    }
+    int64_t f = box_free(&boxes[i], v->rank, pdim);
+    dma_boxes(L, &L->vals[vi], &boxes[i], pdim, (int64_t)(j - i), gdim < 0 ? 0 : gdim, delta, buf, ftot, foff,
+              false);
+    for (size_t k = i; k < j; k++) {
+      int64_t p = v->rank ? boxes[k].size[pdim] : 1;
+      MlirValue view = (n == 1 && p == maxp) ? buf : emit_view(L, buf, dt, 0, foff, p, f);
+      if (out) out[k] = view;
+      if (cache) {
+        v = &L->vals[vi];
+        if (!add_tile(L, &v->cache, &v->ncache, &v->cap_cache, view, &boxes[k], pdim)) return;
+      }
+      foff += f;
+    }
+    i = j;
+  }
+}
+
+/* Stores every tile of the on-chip value vals[vi] to an HBM scratch buffer, which
+ * then serves any other layout or view of it (the fallback for layout changes). */
+static bool spill(lower_t *L, size_t vi) {
+  val_t *v = &L->vals[vi];
+  if (v->spilled) return true;
+  uint32_t rank = v->rank ? v->rank : 1;
+  int64_t dims[R] = {1};
+  for (uint32_t i = 0; i < v->rank; i++) dims[i] = v->dims[i];
+  MlirType ty = tile_type(L, TRN_SPACE_HBM, v->dtype, rank, dims);
+  if (mlirTypeIsNull(ty)) return false;
+  MlirOperation op = trn_ir_op(L->loc, "trn_tile.alloc", 1, &ty, 0, NULL, 0, NULL);
+  append(L, op);
+  val_t shape = *v;
+  size_t b = new_buf(L, mlirOperationGetResult(op, 0), (MlirAttribute){NULL}, &shape);
+  if (L->failed) return false;
+  v = &L->vals[vi];
+  v->buf = b;
+  v->offset = 0;
+  row_major(v->rank, v->dims, v->strides);
+  v->spilled = true;
+  for (size_t t = 0; t < v->ntiles && !L->failed; t++)
+    dma_view_tile(L, v, &v->tiles[t].box, v->tiles[t].pdim, v->tiles[t].tile, true);
+  return !L->failed;
+}
+
+/* The SBUF tile holding box `box` of `v` with `pdim` on partitions, as `dt`: an
+ * existing on-chip tile with exactly that box (converted by a copy if its dtype
+ * differs), or a load from HBM. Both are cached. */
+static MlirValue get_tile(lower_t *L, val_t *v, const box_t *box, int pdim, trn_dtype_t dt) {
+  if (L->failed) return (MlirValue){NULL};
+  size_t vi = (size_t)(v - L->vals);
+  MlirValue t = find_tile(v->cache, v->ncache, box, pdim, dt, v->rank);
+  if (!mlirValueIsNull(t)) return t;
+  if (v->kind == V_CHIP) {
+    t = find_tile(v->tiles, v->ntiles, box, pdim, dt, v->rank);
+    if (!mlirValueIsNull(t)) return t;
+    for (size_t i = 0; i < v->ntiles; i++) {
+      if (v->tiles[i].pdim != pdim || !box_eq(&v->tiles[i].box, box, v->rank)) continue;
+      MlirValue src = v->tiles[i].tile;
+      MlirValue dst = alloc_tile(L, TRN_SPACE_SBUF, dt, box->size[pdim], box_free(box, v->rank, pdim));
+      if (mlirValueIsNull(dst)) return dst;
+      MlirValue operands[2] = {src, dst};
+      append(L, trn_ir_op(L->loc, "trn_tile.copy", 0, NULL, 2, operands, 0, NULL));
+      v = &L->vals[vi];
+      add_tile(L, &v->cache, &v->ncache, &v->cap_cache, dst, box, pdim);
+      return dst;
+    }
+    /* Another layout or tiling: through HBM. */
+    if (!spill(L, vi)) return (MlirValue){NULL};
+    v = &L->vals[vi];
+  } else if (v->kind != V_HBM) {
+    fail(L, "operand has no value (internal error)", NULL);
+    return (MlirValue){NULL};
+  }
+  MlirValue out = {NULL};
+  load_panel(L, vi, box, 1, pdim, dt, true, &out);
+  return out;
+}
+
+/* Default tiling of a shape with `pdim` on partitions: pdim in chunks of the
+ * partition count; the free dims, from the innermost out, whole while the free size
+ * stays <= fmax, the next one chunked, the outer ones one index at a time. */
+static size_t default_boxes(const lower_t *L, uint32_t rank, const int64_t *dims, int pdim, int64_t fmax,
+                            box_t **out) {
+  int64_t chunk[R];
+  int64_t prod = 1;
+  bool split = false;
+  for (int d = (int)rank - 1; d >= 0; d--) {
+    if (d == pdim) {
+      chunk[d] = L->target->partitions;
+      continue;
+    }
+    if (split) {
+      chunk[d] = 1;
+    } else if (prod * dims[d] <= fmax) {
+      chunk[d] = dims[d];
+      prod *= dims[d];
+    } else {
+      chunk[d] = fmax / prod > 0 ? fmax / prod : 1;
+      split = true;
+    }
+  }
+  size_t count = 1;
+  int64_t nchunks[R];
+  for (uint32_t d = 0; d < rank; d++) {
+    nchunks[d] = (dims[d] + chunk[d] - 1) / chunk[d];
+    count *= (size_t)nchunks[d];
+  }
+  box_t *boxes = calloc(count ? count : 1, sizeof *boxes);
+  if (!boxes) return 0;
+  for (size_t i = 0; i < count; i++) {
+    size_t rem = i;
+    for (int d = (int)rank - 1; d >= 0; d--) {
+      int64_t c = (int64_t)(rem % (size_t)nchunks[d]);
+      rem /= (size_t)nchunks[d];
+      boxes[i].start[d] = c * chunk[d];
+      boxes[i].size[d] = min64(chunk[d], dims[d] - c * chunk[d]);
+    }
+  }
+  *out = boxes;
+  return count;
+}
+
+/* ---- op lowering ----------------------------------------------------------------- */
+
+static bool is_unit_reshape(const val_t *in, const val_t *out, int *out_pdim) {
+  int q = trn_ir_map_unit_reshape(in->rank, in->dims, out->rank, out->dims, in->pdim);
+  if (q < 0) return false;
+  if (out_pdim) *out_pdim = q;
+  return true;
+}
+
+/* Maps a box through a unit-dim reshape (in -> out shapes). */
+static box_t map_box(const val_t *in, const val_t *out, const box_t *b) {
+  box_t r;
+  uint32_t j = 0;
+  for (uint32_t d = 0; d < out->rank; d++) {
+    r.start[d] = 0;
+    r.size[d] = 1;
+  }
+  for (uint32_t d = 0; d < in->rank; d++) {
+    if (in->dims[d] == 1) continue;
+    while (j < out->rank && out->dims[j] == 1) j++;
+    if (j < out->rank) {
+      r.start[j] = b->start[d];
+      r.size[j] = b->size[d];
+      j++;
+    }
+  }
+  return r;
+}
+
+static bool same_nonunit_dims(const val_t *a, const val_t *b) {
+  uint32_t i = 0, j = 0;
+  for (;;) {
+    while (i < a->rank && a->dims[i] == 1) i++;
+    while (j < b->rank && b->dims[j] == 1) j++;
+    if (i == a->rank || j == b->rank) return i == a->rank && j == b->rank;
+    if (a->dims[i++] != b->dims[j++]) return false;
+  }
+}
+
+/* Copies the HBM view vals[vi] into a new contiguous HBM buffer through SBUF (a
+ * default tiling loaded and spilled); *out_copy is the index of the on-chip copy,
+ * whose buf/strides describe the new buffer. */
+static bool materialize(lower_t *L, size_t vi, size_t *out_copy) {
+  val_t shape = L->vals[vi];
+  int pd = 0;
+  for (uint32_t d = 0; d < shape.rank; d++)
+    if (shape.dims[d] > shape.dims[pd]) pd = (int)d;
+  box_t *boxes = NULL;
+  size_t nb = default_boxes(L, shape.rank, shape.dims, pd, 8192 / (int64_t)trn_isa_dtype_size(shape.dtype), &boxes);
+  if (!boxes) {
+    fail_oom(L);
+    return false;
+  }
+  if (!grow((void **)&L->vals, &L->cap_vals, L->nvals + 1, sizeof(val_t))) {
+    free(boxes);
+    fail_oom(L);
+    return false;
+  }
+  size_t ci = L->nvals++; /* not in the value map: an internal temporary */
+  val_t *c = &L->vals[ci];
+  memset(c, 0, sizeof *c);
+  c->kind = V_CHIP;
+  c->rank = shape.rank;
+  memcpy(c->dims, shape.dims, sizeof c->dims);
+  c->dtype = shape.dtype;
+  c->pdim = pd;
+  for (size_t t = 0; t < nb && !L->failed; t++) {
+    MlirValue tile = get_tile(L, &L->vals[vi], &boxes[t], pd, shape.dtype);
+    c = &L->vals[ci];
+    if (!L->failed) add_tile(L, &c->tiles, &c->ntiles, &c->cap_tiles, tile, &boxes[t], pd);
+  }
+  free(boxes);
+  if (L->failed || !spill(L, ci)) return false;
+  *out_copy = ci;
+  return true;
+}
+
+static void lower_reshape(lower_t *L, MlirOperation op) {
+  size_t oi;
+  val_t *out = new_val(L, mlirOperationGetResult(op, 0), &oi);
+  if (!out) return;
+  val_t *in = get_val(L, mlirOperationGetOperand(op, 0)); /* after new_val, which may move the array */
+  if (!in) {
+    fail(L, "operand of reshape has no value (internal error)", NULL);
+    return;
+  }
+  if (in->kind == V_HBM) {
+    int64_t rm[R] = {0};
+    row_major(in->rank, in->dims, rm);
+    bool contiguous = true;
+    for (uint32_t d = 0; d < in->rank; d++)
+      if (in->dims[d] != 1 && in->strides[d] != rm[d]) contiguous = false;
+    out->kind = V_HBM;
+    out->buf = in->buf;
+    out->offset = in->offset;
+    out->splat = in->splat;
+    out->splat_value = in->splat_value;
+    if (contiguous) {
+      row_major(out->rank, out->dims, out->strides);
+      return;
+    }
+    /* a non-contiguous view: only unit-dim changes keep it a view; otherwise copy
+     * it to a contiguous HBM buffer through SBUF first */
+    if (!same_nonunit_dims(in, out)) {
+      size_t ii = (size_t)(in - L->vals), copy;
+      if (!materialize(L, ii, &copy)) return;
+      out = &L->vals[oi];
+      out->buf = L->vals[copy].buf;
+      out->offset = 0;
+      row_major(out->rank, out->dims, out->strides);
+      return;
+    }
+    uint32_t j = 0;
+    for (uint32_t d = 0; d < out->rank; d++) out->strides[d] = 0;
+    for (uint32_t d = 0; d < in->rank; d++) {
+      if (in->dims[d] == 1) continue;
+      while (j < out->rank && out->dims[j] == 1) j++;
+      if (j < out->rank) out->strides[j++] = in->strides[d];
+    }
+    return;
+  }
+  if (in->kind != V_CHIP) {
+    fail(L, "operand of reshape has no value (internal error)", NULL);
+    return;
+  }
+  int q;
+  if (!is_unit_reshape(in, out, &q)) {
+    /* through HBM: a contiguous view of the spilled tensor */
+    size_t ii = (size_t)(in - L->vals);
+    if (!spill(L, ii)) return;
+    out = &L->vals[oi];
+    out->kind = V_HBM;
+    out->buf = L->vals[ii].buf;
+    out->offset = 0;
+    row_major(out->rank, out->dims, out->strides);
+    return;
+  }
+  out->kind = V_CHIP;
+  out->pdim = q;
+  for (size_t i = 0; i < in->ntiles; i++) {
+    box_t b = map_box(in, out, &in->tiles[i].box);
+    if (!add_tile(L, &out->tiles, &out->ntiles, &out->cap_tiles, in->tiles[i].tile, &b, q)) return;
+  }
+}
+
+static bool perms_of(MlirOperation op, uint32_t rank, int64_t *perm) {
+  MlirValue p = mlirOperationGetOperand(op, 1);
+  if (!mlirValueIsAOpResult(p)) return false;
+  MlirAttribute v = mlirOperationGetAttributeByName(mlirOpResultGetOwner(p), mlirStringRefCreateFromCString("value"));
+  for (uint32_t d = 0; d < rank; d++)
+    if (!trn_ir_dense_int_at(v, d, &perm[d]) || perm[d] < 0 || perm[d] >= (int64_t)rank) return false;
+  return true;
+}
+
+static void lower_transpose(lower_t *L, MlirOperation op) {
+  size_t oi;
+  val_t *out = new_val(L, mlirOperationGetResult(op, 0), &oi);
+  if (!out) return;
+  val_t *in = get_val(L, mlirOperationGetOperand(op, 0));
+  int64_t perm[R];
+  if (!in) {
+    fail(L, "operand of transpose has no value (internal error)", NULL);
+    return;
+  }
+  if (!perms_of(op, out->rank, perm)) {
+    fail(L, "tosa.transpose needs constant perms", NULL);
+    return;
+  }
+  if (in->kind == V_CHIP) {
+    size_t ii = (size_t)(in - L->vals);
+    if (!spill(L, ii)) return;
+    in = &L->vals[ii];
+    out = &L->vals[oi];
+  } else if (in->kind != V_HBM) {
+    fail(L, "operand of transpose has no value (internal error)", NULL);
+    return;
+  }
+  out->kind = V_HBM;
+  out->buf = in->buf;
+  out->offset = in->offset;
+  for (uint32_t d = 0; d < out->rank; d++) out->strides[d] = in->strides[perm[d]];
+}
+
+static void lower_const(lower_t *L, MlirOperation op) {
+  size_t oi;
+  val_t *out = new_val(L, mlirOperationGetResult(op, 0), &oi);
+  if (!out) return;
+  MlirAttribute value = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("value"));
+  if (mlirAttributeIsNull(value)) {
+    fail(L, "constant without a value", NULL);
+    return;
+  }
+  out->kind = V_HBM;
+  row_major(out->rank, out->dims, out->strides);
+  out->splat = trn_ir_dense_splat_f64(value, &out->splat_value);
+  size_t b = new_buf(L, (MlirValue){NULL}, value, out);
+  L->vals[oi].buf = b;
+}
+
+/* The value of `v` if it is (or can be made now) an HBM value: constants and
+ * reshapes/transposes of HBM values are side-effect-free views, so lowering them
+ * ahead of program order is safe. NULL otherwise. */
+static val_t *ensure_hbm_val(lower_t *L, MlirValue v, int depth) {
+  val_t *x = get_val(L, v);
+  if (x) return x->kind == V_HBM ? x : NULL;
+  if (!mlirValueIsAOpResult(v) || depth > 32) return NULL;
+  MlirOperation def = mlirOpResultGetOwner(v);
+  bool is_const = trn_ir_is(def, "tosa.const") || trn_ir_is(def, "arith.constant");
+  bool is_view = trn_ir_is(def, "tosa.reshape") || trn_ir_is(def, "tosa.transpose");
+  if (!is_const && !is_view) return NULL;
+  if (is_view && !ensure_hbm_val(L, mlirOperationGetOperand(def, 0), depth + 1)) return NULL;
+  MlirOperation cur = L->cur;
+  MlirLocation loc = L->loc;
+  L->cur = def;
+  L->loc = mlirOperationGetLocation(def);
+  if (is_const)
+    lower_const(L, def);
+  else if (trn_ir_is(def, "tosa.reshape"))
+    lower_reshape(L, def);
+  else
+    lower_transpose(L, def);
+  L->cur = cur;
+  L->loc = loc;
+  x = get_val(L, v);
+  return x && x->kind == V_HBM ? x : NULL;
+}
+
+/* Single user of `v`, or a null op if none or several. */
+static MlirOperation single_user(MlirValue v) {
+  MlirOpOperand use = mlirValueGetFirstUse(v);
+  if (mlirOpOperandIsNull(use)) return (MlirOperation){NULL};
+  if (!mlirOpOperandIsNull(mlirOpOperandGetNextUse(use))) return (MlirOperation){NULL};
+  return mlirOpOperandGetOwner(use);
+}
+
+typedef enum step_kind_t { STEP_RESHAPE, STEP_BIAS, STEP_FUNC, STEP_SCALE } step_kind_t;
+
+typedef struct step_t {
+  step_kind_t kind;
+  MlirOperation op;
+  val_t shape; /* shape and pdim after the step (only rank/dims/pdim used) */
+  MlirValue bias_operand;
+} step_t;
+
+#define MAX_STEPS 16
+
+typedef struct epilogue_t {
+  step_t steps[MAX_STEPS];
+  int nsteps;
+  const char *func;
+  double scale;
+  bool has_bias;
+} epilogue_t;
+
+static bool is_relu_clamp(MlirOperation op) {
+  double lo, hi;
+  if (!trn_ir_is(op, "tosa.clamp")) return false;
+  if (!trn_ir_get_float(op, "min_fp", &lo) || !trn_ir_get_float(op, "max_fp", &hi)) return false;
+  return lo == 0.0 && hi >= 3.0e38;
+}
+
+static MlirValue other_operand(MlirOperation op, MlirValue v) {
+  MlirValue a = mlirOperationGetOperand(op, 0), b = mlirOperationGetOperand(op, 1);
+  return mlirValueEqual(a, v) ? b : a;
+}
+
+/* Collects the fusable single-use chain after `v` (shape `shape`, pdim). */
+static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilogue_t *ep) {
+  ep->nsteps = 0;
+  ep->func = "copy";
+  ep->scale = 1.0;
+  ep->has_bias = false;
+  val_t cur = *shape;
+  cur.tiles = NULL;
+  cur.cache = NULL;
+  while (ep->nsteps < MAX_STEPS) {
+    MlirOperation u = single_user(v);
+    if (mlirOperationIsNull(u) || mlirOperationGetNumResults(u) != 1) break;
+    MlirValue res = mlirOperationGetResult(u, 0);
+    step_t st = {.op = u};
+    st.shape.kind = V_UNSET;
+    if (!trn_ir_tensor_shape(mlirValueGetType(res), &st.shape.rank, st.shape.dims, &st.shape.dtype)) break;
+    if (st.shape.dtype != cur.dtype) break;
+    st.shape.pdim = cur.pdim;
+    bool same_shape = st.shape.rank == cur.rank && memcmp(st.shape.dims, cur.dims, cur.rank * sizeof cur.dims[0]) == 0;
+    if (trn_ir_is(u, "tosa.reshape")) {
+      int q;
+      if (!is_unit_reshape(&cur, &st.shape, &q)) break;
+      st.kind = STEP_RESHAPE;
+      st.shape.pdim = q;
+    } else if (trn_ir_is(u, "tosa.add") && same_shape && !ep->has_bias && strcmp(ep->func, "copy") == 0) {
+      MlirValue o = other_operand(u, v);
+      val_t *ov = ensure_hbm_val(L, o, 0);
+      if (!ov || ov->kind != V_HBM || ov->rank != cur.rank) break;
+      bool per_partition = ov->dims[cur.pdim] == cur.dims[cur.pdim];
+      for (uint32_t d = 0; d < cur.rank; d++)
+        if ((int)d != cur.pdim && ov->dims[d] != 1) per_partition = false;
+      if (!per_partition) break;
+      st.kind = STEP_BIAS;
+      st.bias_operand = o;
+      ep->has_bias = true;
+    } else if (same_shape && strcmp(ep->func, "copy") == 0 && (is_relu_clamp(u) || trn_ir_unary_func(u))) {
+      st.kind = STEP_FUNC;
+      ep->func = is_relu_clamp(u) ? "relu" : trn_ir_unary_func(u);
+    } else if (trn_ir_is(u, "tosa.mul") && same_shape && !ep->has_bias && strcmp(ep->func, "copy") == 0) {
+      val_t *ov = ensure_hbm_val(L, other_operand(u, v), 0);
+      int64_t shift = 0;
+      trn_ir_get_int(u, "shift", &shift);
+      if (!ov || !ov->splat || shift != 0) break;
+      st.kind = STEP_SCALE;
+      ep->scale *= ov->splat_value;
+    } else {
+      break;
+    }
+    ep->steps[ep->nsteps++] = st;
+    cur = st.shape;
+    v = res;
+  }
+  /* Trailing reshapes are not worth fusing: they are free views anyway. */
+  while (ep->nsteps > 0 && ep->steps[ep->nsteps - 1].kind == STEP_RESHAPE) ep->nsteps--;
+  ep->has_bias = false;
+  ep->func = "copy";
+  for (int i = 0; i < ep->nsteps; i++) {
+    step_t *st = &ep->steps[i];
+    if (st->kind == STEP_BIAS) ep->has_bias = true;
+    if (st->kind == STEP_FUNC) ep->func = is_relu_clamp(st->op) ? "relu" : trn_ir_unary_func(st->op);
+  }
+}
+
+/* True if every use of `v` is an operand of a tosa.matmul, possibly through reshapes. */
+static bool only_feeds_matmuls(MlirValue v, int depth) {
+  if (depth > 16) return false;
+  MlirOpOperand use = mlirValueGetFirstUse(v);
+  if (mlirOpOperandIsNull(use)) return false;
+  for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
+    MlirOperation u = mlirOpOperandGetOwner(use);
+    if (trn_ir_is(u, "tosa.matmul")) continue;
+    if (trn_ir_is(u, "tosa.reshape") && only_feeds_matmuls(mlirOperationGetResult(u, 0), depth + 1)) continue;
+    return false;
+  }
+  return true;
+}
+
+static bool is_float(trn_dtype_t dt) {
+  return dt == TRN_DTYPE_FP32 || dt == TRN_DTYPE_BF16 || dt == TRN_DTYPE_FP16;
+}
+
+/* The dtype matmul operands are computed in: the model's, or the auto-cast type. */
+static trn_dtype_t matmul_dtype(const lower_t *L, trn_dtype_t model) {
+  if (L->opts->auto_cast != TRN_AUTO_CAST_NONE && model == TRN_DTYPE_FP32 &&
+      (L->opts->auto_cast_type == TRN_DTYPE_BF16 || L->opts->auto_cast_type == TRN_DTYPE_FP16))
+    return L->opts->auto_cast_type;
+  return model;
+}
+
+/* SBUF bytes per partition an operand may keep resident across a whole matmul. */
+#define PANEL_CACHE_BYTES (64 * 1024)
+
+/* The operand tiles along K for one (batch, chunk) of a matmul: views of a panel
+ * loaded in one go when the operand is in HBM, else the producer's tiles. */
+static bool operand_tiles(lower_t *L, size_t vi, int pdim, const box_t *first, int kdim, int64_t K, int64_t P,
+                          trn_dtype_t dt, bool cache, MlirValue *out) {
+  size_t nk = (size_t)((K + P - 1) / P);
+  box_t *boxes = calloc(nk, sizeof *boxes);
+  if (!boxes) {
+    fail_oom(L);
+    return false;
+  }
+  for (size_t k = 0; k < nk; k++) {
+    boxes[k] = *first;
+    boxes[k].start[kdim] = (int64_t)k * P;
+    boxes[k].size[kdim] = min64(P, K - (int64_t)k * P);
+  }
+  val_t *v = &L->vals[vi];
+  bool all_cached = true;
+  for (size_t k = 0; k < nk; k++) {
+    out[k] = find_tile(v->cache, v->ncache, &boxes[k], pdim, dt, v->rank);
+    if (mlirValueIsNull(out[k])) all_cached = false;
+  }
+  if (!all_cached) {
+    if (v->kind == V_HBM) {
+      load_panel(L, vi, boxes, nk, pdim, dt, cache, out);
+    } else {
+      for (size_t k = 0; k < nk && !L->failed; k++) out[k] = get_tile(L, &L->vals[vi], &boxes[k], pdim, dt);
+    }
+  }
+  free(boxes);
+  return !L->failed;
+}
+
+/* The operand geometry of one matmul, for loading its panels. */
+typedef struct mm_t {
+  size_t si, mi;            /* value indices of the stationary and moving operands */
+  int s_pdim, m_pdim;       /* their K dims (on partitions) */
+  int s_free, m_free;       /* their free (chunked) dims */
+  trn_dtype_t s_dt, m_dt;
+  int64_t s_batch, m_batch; /* their batch sizes (1: broadcast) */
+  int64_t K, P, SD, MD, stat_max, mov_max, nsc, nmc;
+  bool cache_mov;
+} mm_t;
+
+/* The stationary panel of step `is` (batch * stationary chunks + chunk). */
+static void load_stat(lower_t *L, const mm_t *m, int64_t is, MlirValue *out) {
+  int64_t bb = is / m->nsc, s0 = (is % m->nsc) * m->stat_max;
+  box_t sbox = {{0}, {0}};
+  sbox.start[0] = m->s_batch == 1 ? 0 : bb;
+  sbox.size[0] = 1;
+  sbox.start[m->s_free] = s0;
+  sbox.size[m->s_free] = min64(m->stat_max, m->SD - s0);
+  operand_tiles(L, m->si, m->s_pdim, &sbox, m->s_pdim, m->K, m->P, m->s_dt, false, out);
+}
+
+/* The moving panel of moving chunk `im` in step `is`. */
+static void load_mov(lower_t *L, const mm_t *m, int64_t is, int64_t im, MlirValue *out) {
+  int64_t bb = is / m->nsc, m0 = im * m->mov_max;
+  box_t mbox = {{0}, {0}};
+  mbox.start[0] = m->m_batch == 1 ? 0 : bb;
+  mbox.size[0] = 1;
+  mbox.start[m->m_free] = m0;
+  mbox.size[m->m_free] = min64(m->mov_max, m->MD - m0);
+  operand_tiles(L, m->mi, m->m_pdim, &mbox, m->m_pdim, m->K, m->P, m->m_dt, m->cache_mov, out);
+}
+
+static void lower_matmul(lower_t *L, MlirOperation op) {
+  MlirValue res = mlirOperationGetResult(op, 0);
+  size_t oi;
+  if (!new_val(L, res, &oi)) return;
+  MlirValue av = mlirOperationGetOperand(op, 0), bv = mlirOperationGetOperand(op, 1);
+  val_t *a = get_val(L, av), *b = get_val(L, bv);
+  if (!a || !b) {
+    fail(L, "matmul operand has no value (internal error)", NULL);
+    return;
+  }
+  size_t ai = (size_t)(a - L->vals), bi = (size_t)(b - L->vals);
+  if (L->vals[oi].rank != 3 || a->rank != 3 || b->rank != 3) {
+    fail(L, "tosa.matmul must be rank 3", NULL);
+    return;
+  }
+  int64_t pd = 2;
+  trn_ir_get_int(op, "trn.pdim", &pd);
+  if (pd != 1 && pd != 2) {
+    fail(L, "tosa.matmul result layout must have M or N on partitions (trn.pdim = 1 or 2)", NULL);
+    return;
+  }
+  if (!is_float(a->dtype) || !is_float(b->dtype)) {
+    fail(L, "tosa.matmul operands must be fp32, bf16 or fp16", NULL);
+    return;
+  }
+  val_t yshape = L->vals[oi];
+  val_t *y = &yshape;
+  const int64_t a_batch = a->dims[0], b_batch = b->dims[0];
+  const trn_dtype_t a_dt = matmul_dtype(L, a->dtype), b_dt = matmul_dtype(L, b->dtype);
+  int64_t B = y->dims[0], M = y->dims[1], N = y->dims[2], K = a->dims[2];
+  int64_t P = L->target->partitions;
+  int64_t stat_max = L->target->pe_cols < P ? L->target->pe_cols : P;
+  int64_t mov_max = L->target->moving_free_max;
+  /* A PSUM tile [stationary chunk, moving chunk] of fp32 must fit one bank. */
+  int64_t bank_elems = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
+  if (mov_max > bank_elems) mov_max = bank_elems;
+  /* pdim 2: stationary = B [K, N chunk], moving = A^T [K, M chunk], PSUM [N, M].
+   * pdim 1: stationary = A^T [K, M chunk], moving = B [K, N chunk], PSUM [M, N]. */
+  int64_t SD = pd == 2 ? N : M, MD = pd == 2 ? M : N;
+  size_t si = pd == 2 ? bi : ai, mi = pd == 2 ? ai : bi;
+  int s_pdim = pd == 2 ? 1 : 2, m_pdim = pd == 2 ? 2 : 1;
+
+  trn_dtype_t s_dt = pd == 2 ? b_dt : a_dt, m_dt = pd == 2 ? a_dt : b_dt;
+  int64_t s_batch = pd == 2 ? b_batch : a_batch, m_batch = pd == 2 ? a_batch : b_batch;
+
+  epilogue_t ep;
+  y->pdim = (int)pd;
+  y->kind = V_CHIP;
+  L->vals[oi].pdim = (int)pd;
+  L->vals[oi].kind = V_CHIP;
+  collect_epilogue(L, res, y, &ep);
+  val_t final = *y;
+  MlirValue final_value = res;
+  if (ep.nsteps) {
+    final = ep.steps[ep.nsteps - 1].shape;
+    final_value = mlirOperationGetResult(ep.steps[ep.nsteps - 1].op, 0);
+  }
+  trn_dtype_t out_dt = y->dtype;
+  if (only_feeds_matmuls(final_value, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
+  size_t fi = oi;
+  if (ep.nsteps) {
+    L->vals[oi].kind = V_FUSED;
+    for (int i = 0; i < ep.nsteps; i++) {
+      size_t sidx;
+      val_t *sv = new_val(L, mlirOperationGetResult(ep.steps[i].op, 0), &sidx);
+      if (!sv) return;
+      sv->kind = V_FUSED;
+      fi = sidx;
+    }
+    L->vals[fi].kind = V_CHIP;
+    L->vals[fi].pdim = final.pdim;
+  }
+
+  /* Bias tiles of the epilogue: one panel for all stationary chunks, loaded up front. */
+  int bias_step = -1;
+  for (int i = 0; i < ep.nsteps; i++)
+    if (ep.steps[i].kind == STEP_BIAS) bias_step = i;
+
+  /* The moving operand stays resident across stationary chunks if it is small. */
+  int64_t mov_bytes = ((K + P - 1) / P) * MD * (int64_t)trn_isa_dtype_size(m_dt) * (m_batch > 1 ? m_batch : 1);
+  bool cache_mov = mov_bytes <= PANEL_CACHE_BYTES;
+  size_t nk = (size_t)((K + P - 1) / P);
+  MlirValue *stat = calloc(nk, sizeof *stat), *mov = calloc(nk, sizeof *mov);
+  if (!stat || !mov) {
+    free(stat);
+    free(mov);
+    fail_oom(L);
+    return;
+  }
+
+  /* Operands are loaded one step ahead of their use (the next stationary panel when
+   * a stationary chunk starts, the next moving panel before this one's matmuls), so
+   * that in each DMA queue's program order loads come before the stores of results
+   * produced meanwhile (double buffering). */
+  MlirValue *stat_next = calloc(nk, sizeof *stat_next), *mov_next = calloc(nk, sizeof *mov_next);
+  if (!stat_next || !mov_next) {
+    free(stat_next);
+    free(mov_next);
+    free(stat);
+    free(mov);
+    fail_oom(L);
+    return;
+  }
+  int s_free = pd == 2 ? 2 : 1, m_free = pd == 2 ? 1 : 2;
+  int64_t nsc = (SD + stat_max - 1) / stat_max, nmc = (MD + mov_max - 1) / mov_max;
+  int64_t steps_s = B * nsc; /* (batch, stationary chunk) pairs */
+  mm_t mm = {si, mi, s_pdim, m_pdim, s_free, m_free, s_dt, m_dt, s_batch, m_batch,
+             K, P, SD, MD, stat_max, mov_max, nsc, nmc, cache_mov};
+  for (int64_t is = 0; is < steps_s && !L->failed; is++) {
+    int64_t bb = is / nsc, s0 = (is % nsc) * stat_max;
+    int64_t ssz = min64(stat_max, SD - s0);
+    if (is == 0) load_stat(L, &mm, 0, stat);
+    if (L->failed) break;
+    for (int64_t im = 0; im < nmc && !L->failed; im++) {
+      int64_t m0 = im * mov_max;
+      int64_t msz = min64(mov_max, MD - m0);
+      if (is == 0 && im == 0) load_mov(L, &mm, 0, 0, mov);
+      /* prefetch, in the order they are needed: the next stationary panel, then the
+       * next moving panel */
+      if (im == 0 && is + 1 < steps_s) load_stat(L, &mm, is + 1, stat_next);
+      if (im + 1 < nmc)
+        load_mov(L, &mm, is, im + 1, mov_next);
+      else if (is + 1 < steps_s)
+        load_mov(L, &mm, is + 1, 0, mov_next);
+      if (L->failed) break;
+      MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ssz, msz);
+      for (size_t k = 0; k < nk && !L->failed; k++) emit_matmul(L, stat[k], mov[k], psum, k > 0);
+      if (L->failed) break;
+
+      /* The epilogue: one ACTIVATE evicts PSUM to SBUF. */
+      box_t ybox = {{bb, 0, 0}, {1, 0, 0}};
+      if (pd == 2) {
+        ybox.start[1] = m0, ybox.size[1] = msz;
+        ybox.start[2] = s0, ybox.size[2] = ssz;
+      } else {
+        ybox.start[1] = s0, ybox.size[1] = ssz;
+        ybox.start[2] = m0, ybox.size[2] = msz;
+      }
+      box_t cur = ybox;
+      val_t curshape = *y;
+      MlirValue bias_tile = {NULL};
+      for (int i = 0; i < ep.nsteps && !L->failed; i++) {
+        step_t *st = &ep.steps[i];
+        if (st->kind == STEP_RESHAPE) {
+          cur = map_box(&curshape, &st->shape, &cur);
+        } else if (i == bias_step) {
+          val_t *bv2 = get_val(L, st->bias_operand);
+          size_t bvi = (size_t)(bv2 - L->vals);
+          box_t bb2 = cur;
+          for (uint32_t d = 0; d < bv2->rank; d++)
+            if ((int)d != st->shape.pdim) bb2.start[d] = 0, bb2.size[d] = 1;
+          bias_tile = find_tile(bv2->cache, bv2->ncache, &bb2, st->shape.pdim, TRN_DTYPE_FP32, bv2->rank);
+          if (mlirValueIsNull(bias_tile) && bv2->dtype == TRN_DTYPE_FP32) {
+            /* all chunks of the bias at once */
+            size_t nb = (size_t)((SD + stat_max - 1) / stat_max);
+            box_t *bboxes = calloc(nb, sizeof *bboxes);
+            if (!bboxes) {
+              fail_oom(L);
+              break;
+            }
+            int bp = st->shape.pdim;
+            for (size_t q = 0; q < nb; q++) {
+              bboxes[q] = bb2;
+              bboxes[q].start[bp] = bb2.start[bp] - s0 + (int64_t)q * stat_max;
+              bboxes[q].size[bp] = min64(stat_max, SD - (int64_t)q * stat_max);
+            }
+            bool ok = bboxes[0].start[bp] >= 0;
+            if (ok) load_panel(L, bvi, bboxes, nb, bp, TRN_DTYPE_FP32, true, NULL);
+            free(bboxes);
+            bv2 = &L->vals[bvi];
+            bias_tile = find_tile(bv2->cache, bv2->ncache, &bb2, bp, TRN_DTYPE_FP32, bv2->rank);
+          }
+          if (mlirValueIsNull(bias_tile)) bias_tile = get_tile(L, &L->vals[bvi], &bb2, st->shape.pdim, TRN_DTYPE_FP32);
+        }
+        curshape = st->shape;
+      }
+      if (L->failed) break;
+      MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, out_dt, ssz, msz);
+      emit_activate(L, psum, out, bias_tile, ep.func, ep.scale, 0.0);
+      val_t *fv = &L->vals[fi];
+      int fpd = fv->pdim;
+      if (!add_tile(L, &fv->tiles, &fv->ntiles, &fv->cap_tiles, out, &cur, fpd)) break;
+      store_if_result(L, final_value, out, &cur, fpd);
+      MlirValue *tmp = mov;
+      mov = mov_next;
+      mov_next = tmp;
+    }
+    MlirValue *tmp = stat;
+    stat = stat_next;
+    stat_next = tmp;
+  }
+  free(stat);
+  free(mov);
+  free(stat_next);
+  free(mov_next);
+}
+
+/* Element-wise ops not fused into a matmul epilogue. */
+static void lower_elementwise(lower_t *L, MlirOperation op) {
+  size_t oi;
+  if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
+  int64_t pd = -1;
+  if (!trn_ir_get_int(op, "trn.pdim", &pd) || pd < 0 || pd >= (int64_t)L->vals[oi].rank) {
+    fail(L, "element-wise op without a layout: run trn-layout first", NULL);
+    return;
+  }
+  size_t nin = (size_t)mlirOperationGetNumOperands(op);
+  size_t ins[2];
+  if (nin > 2) nin = 2;
+  for (size_t i = 0; i < nin; i++) {
+    val_t *v = get_val(L, mlirOperationGetOperand(op, (intptr_t)i));
+    if (!v) {
+      fail(L, "operand has no value (internal error)", NULL);
+      return;
+    }
+    ins[i] = (size_t)(v - L->vals);
+  }
+  val_t *y = &L->vals[oi];
+  y->kind = V_CHIP;
+  y->pdim = (int)pd;
+  const char *alu = trn_ir_binary_alu(op);
+  const char *func = is_relu_clamp(op) ? "relu" : trn_ir_unary_func(op);
+  bool clamp = trn_ir_is(op, "tosa.clamp") && !func;
+  bool copy = trn_ir_is(op, "tosa.identity") || trn_ir_is(op, "tosa.cast");
+  bool neg = trn_ir_is(op, "tosa.negate");
+  if (!alu && !func && !clamp && !copy && !neg) {
+    fail(L, "no lowering to the ISA for this element-wise op yet", NULL);
+    return;
+  }
+  if (alu && trn_ir_is(op, "tosa.mul")) {
+    int64_t shift = 0;
+    if (trn_ir_get_int(op, "shift", &shift) && shift != 0) {
+      fail(L, "tosa.mul with a non-zero shift is not supported", NULL);
+      return;
+    }
+  }
+  /* The tiling: that of an on-chip operand with the result's shape, else default. */
+  box_t *boxes = NULL;
+  size_t nboxes = 0;
+  for (size_t i = 0; i < (alu ? nin : 1); i++) {
+    val_t *v = &L->vals[ins[i]];
+    if (v->kind == V_CHIP && v->pdim == pd && v->rank == y->rank &&
+        memcmp(v->dims, y->dims, y->rank * sizeof y->dims[0]) == 0) {
+      boxes = calloc(v->ntiles ? v->ntiles : 1, sizeof *boxes);
+      if (!boxes) {
+        fail_oom(L);
+        return;
+      }
+      for (size_t t = 0; t < v->ntiles; t++) boxes[t] = v->tiles[t].box;
+      nboxes = v->ntiles;
+      break;
+    }
+  }
+  if (!boxes) {
+    int64_t fmax = 8192 / (int64_t)trn_isa_dtype_size(y->dtype);
+    nboxes = default_boxes(L, y->rank, y->dims, (int)pd, fmax, &boxes);
+    if (!boxes) {
+      fail_oom(L);
+      return;
+    }
+  }
+  for (size_t t = 0; t < nboxes && !L->failed; t++) {
+    box_t box = boxes[t];
+    int64_t p = box.size[pd], f = box_free(&box, y->rank, (int)pd);
+    MlirValue srcs[2] = {{NULL}, {NULL}};
+    bool scalar_rhs = false;
+    double scalar = 0;
+    for (size_t i = 0; i < (alu ? nin : 1) && !L->failed; i++) {
+      val_t *v = &L->vals[ins[i]];
+      if (alu && i == 1 && v->splat && L->vals[ins[0]].kind == V_CHIP) {
+        scalar_rhs = true;
+        scalar = v->splat_value;
+        continue;
+      }
+      if (v->kind == V_CHIP && (v->rank != y->rank || memcmp(v->dims, y->dims, y->rank * sizeof y->dims[0]) != 0)) {
+        /* A per-partition scalar (broadcast along every free dim, same pdim and
+         * partition chunks): its [P, 1] tile, broadcast by the engine. */
+        bool per_partition = v->rank == y->rank && v->pdim == (int)pd && v->dims[pd] == y->dims[pd];
+        box_t vb = box;
+        for (uint32_t d = 0; d < y->rank && per_partition; d++) {
+          if ((int)d == pd) continue;
+          if (v->dims[d] != 1) per_partition = false;
+          vb.start[d] = 0;
+          vb.size[d] = 1;
+        }
+        if (per_partition) {
+          srcs[i] = find_tile(v->tiles, v->ntiles, &vb, (int)pd, y->dtype, v->rank);
+          if (mlirValueIsNull(srcs[i])) srcs[i] = find_tile(v->cache, v->ncache, &vb, (int)pd, y->dtype, v->rank);
+          if (!mlirValueIsNull(srcs[i])) continue;
+        }
+        if (!spill(L, ins[i])) break; /* broadcast: reload from HBM with zero strides */
+        v = &L->vals[ins[i]];
+      }
+      srcs[i] = get_tile(L, v, &box, (int)pd, v->dtype);
+    }
+    if (L->failed) break;
+    MlirValue dst = alloc_tile(L, TRN_SPACE_SBUF, y->dtype, p, f);
+    if (alu && scalar_rhs) {
+      emit_tensor_scalar(L, srcs[0], dst, alu, scalar, "bypass", 0.0);
+    } else if (alu) {
+      emit_tensor_tensor(L, srcs[0], srcs[1], dst, alu);
+    } else if (func) {
+      emit_activate(L, srcs[0], dst, (MlirValue){NULL}, func, 1.0, 0.0);
+    } else if (neg) {
+      emit_activate(L, srcs[0], dst, (MlirValue){NULL}, "copy", -1.0, 0.0);
+    } else if (clamp) {
+      double lo = -INFINITY, hi = INFINITY;
+      trn_ir_get_float(op, "min_fp", &lo);
+      trn_ir_get_float(op, "max_fp", &hi);
+      emit_tensor_scalar(L, srcs[0], dst, "max", lo, "min", hi);
+    } else {
+      emit_activate(L, srcs[0], dst, (MlirValue){NULL}, "copy", 1.0, 0.0);
+    }
+    val_t *yv = &L->vals[oi];
+    if (!add_tile(L, &yv->tiles, &yv->ntiles, &yv->cap_tiles, dst, &box, (int)pd)) break;
+    store_if_result(L, mlirOperationGetResult(op, 0), dst, &box, (int)pd);
+  }
+  free(boxes);
+}
+
+static MlirStringRef name_attr(MlirOperation fn, const char *which, intptr_t index) {
+  MlirAttribute arr = mlirOperationGetAttributeByName(fn, mlirStringRefCreateFromCString(which));
+  if (mlirAttributeIsNull(arr) || !mlirAttributeIsAArray(arr) || index >= mlirArrayAttrGetNumElements(arr))
+    return (MlirStringRef){NULL, 0};
+  MlirAttribute d = mlirArrayAttrGetElement(arr, index);
+  if (!mlirAttributeIsADictionary(d)) return (MlirStringRef){NULL, 0};
+  MlirAttribute n = mlirDictionaryAttrGetElementByName(d, mlirStringRefCreateFromCString("trn.name"));
+  if (mlirAttributeIsNull(n) || !mlirAttributeIsAString(n)) return (MlirStringRef){NULL, 0};
+  return mlirStringAttrGetValue(n);
+}
+
+static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intptr_t index, const val_t *shape) {
+  uint32_t rank = shape->rank ? shape->rank : 1;
+  int64_t dims[R] = {1};
+  for (uint32_t i = 0; i < shape->rank; i++) dims[i] = shape->dims[i];
+  MlirType ty = tile_type(L, TRN_SPACE_HBM, shape->dtype, rank, dims);
+  if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
+  char buf[32];
+  if (!name.data) {
+    snprintf(buf, sizeof buf, "%s%ld", kind, (long)index);
+    name = mlirStringRefCreateFromCString(buf);
+  }
+  MlirNamedAttribute attrs[2] = {
+      trn_ir_named(L->ctx, "name", mlirStringAttrGet(L->ctx, name)),
+      trn_ir_named(L->ctx, "index", trn_ir_i64(L->ctx, index)),
+  };
+  char opname[32];
+  snprintf(opname, sizeof opname, "trn_tile.%s", kind);
+  MlirOperation op = trn_ir_op(L->loc, opname, 1, &ty, 0, NULL, 2, attrs);
+  append_header(L, op);
+  return mlirOperationGetResult(op, 0);
+}
+
+static const char *reduce_alu(MlirOperation op) {
+  if (trn_ir_is(op, "tosa.reduce_sum")) return "add";
+  if (trn_ir_is(op, "tosa.reduce_max")) return "max";
+  if (trn_ir_is(op, "tosa.reduce_min")) return "min";
+  if (trn_ir_is(op, "tosa.reduce_prod")) return "mul";
+  return NULL;
+}
+
+/* tosa.reduce_*: per output tile (pdim is not the axis), the input tile with the whole
+ * axis, reduced along its free axis by TENSOR_REDUCE. */
+static void lower_reduce(lower_t *L, MlirOperation op) {
+  size_t oi;
+  if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0));
+  if (!x) {
+    fail(L, "operand of the reduction has no value (internal error)", NULL);
+    return;
+  }
+  size_t xi = (size_t)(x - L->vals);
+  val_t y = L->vals[oi];
+  int64_t axis = -1, pd = -1;
+  trn_ir_get_int(op, "axis", &axis);
+  if (y.rank < 2 || axis < 0 || axis >= (int64_t)y.rank || y.dims[axis] != 1) {
+    fail(L, "reductions of rank-1 tensors (or without keepdims) are not supported yet", NULL);
+    return;
+  }
+  if (!trn_ir_get_int(op, "trn.pdim", &pd) || pd < 0 || pd >= (int64_t)y.rank || pd == axis) {
+    fail(L, "reduction without a layout off its axis: run trn-layout first", NULL);
+    return;
+  }
+  L->vals[oi].kind = V_CHIP;
+  L->vals[oi].pdim = (int)pd;
+  int64_t n = x->dims[axis];
+  int64_t budget = 16384 / (int64_t)trn_isa_dtype_size(y.dtype);
+  box_t *boxes = NULL;
+  size_t nb = default_boxes(L, y.rank, y.dims, (int)pd, budget / n > 0 ? budget / n : 1, &boxes);
+  if (!boxes) {
+    fail_oom(L);
+    return;
+  }
+  for (size_t t = 0; t < nb && !L->failed; t++) {
+    box_t in = boxes[t];
+    in.start[axis] = 0;
+    in.size[axis] = n;
+    MlirValue src = get_tile(L, &L->vals[xi], &in, (int)pd, y.dtype);
+    if (L->failed) break;
+    /* free layout of the input tile: [outer, axis, inner] */
+    int64_t outer = 1, inner = 1;
+    for (uint32_t d = 0; d < y.rank; d++) {
+      if ((int)d == pd || (int64_t)d == axis) continue;
+      if ((int64_t)d < axis)
+        outer *= in.size[d];
+      else
+        inner *= in.size[d];
+    }
+    MlirValue dst = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, boxes[t].size[pd], outer * inner);
+    int64_t sizes[3] = {outer, n, inner};
+    MlirValue operands[2] = {src, dst};
+    MlirNamedAttribute attrs[2] = {
+        trn_ir_named(L->ctx, "op", trn_ir_str(L->ctx, reduce_alu(op))),
+        trn_ir_named(L->ctx, "sizes", trn_ir_i64_array(L->ctx, 3, sizes)),
+    };
+    append(L, trn_ir_op(L->loc, "trn_tile.tensor_reduce", 0, NULL, 2, operands, 2, attrs));
+    val_t *yv = &L->vals[oi];
+    if (!add_tile(L, &yv->tiles, &yv->ntiles, &yv->cap_tiles, dst, &boxes[t], (int)pd)) break;
+    store_if_result(L, mlirOperationGetResult(op, 0), dst, &boxes[t], (int)pd);
+  }
+  free(boxes);
+}
+
+/* The first result index at which the function returns `v`, or -1. */
+static int result_index(const lower_t *L, MlirValue v) {
+  if (mlirOperationIsNull(L->ret)) return -1;
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(L->ret); i++)
+    if (mlirValueEqual(mlirOperationGetOperand(L->ret, i), v)) return (int)i;
+  return -1;
+}
+
+/* The HBM view of output `i` (its trn_tile.output made on first use). */
+static bool output_view(lower_t *L, int i, val_t *ov) {
+  val_t shape;
+  memset(&shape, 0, sizeof shape);
+  MlirValue rv = mlirOperationGetOperand(L->ret, i);
+  if (!trn_ir_tensor_shape(mlirValueGetType(rv), &shape.rank, shape.dims, &shape.dtype)) {
+    fail(L, "function results must be static ranked tensors of a supported dtype", NULL);
+    return false;
+  }
+  if (!L->out_buf[i]) {
+    MlirValue out = make_io(L, "output", name_attr(L->fn, "res_attrs", i), i, &shape);
+    if (mlirValueIsNull(out)) return false;
+    L->out_buf[i] = new_buf(L, out, (MlirAttribute){NULL}, &shape) + 1;
+    if (L->failed) return false;
+  }
+  *ov = shape;
+  ov->kind = V_HBM;
+  ov->buf = L->out_buf[i] - 1;
+  ov->offset = 0;
+  row_major(ov->rank, ov->dims, ov->strides);
+  return true;
+}
+
+/* Stores a tile of `v` to its output right away if the function returns `v`, so that
+ * stores overlap the rest of the program instead of queueing up at its end. */
+static void store_if_result(lower_t *L, MlirValue v, MlirValue tile, const box_t *box, int pdim) {
+  int i = result_index(L, v);
+  val_t ov;
+  if (i < 0 || L->failed || !output_view(L, i, &ov)) return;
+  dma_view_tile(L, &ov, box, pdim, tile, true);
+  L->out_stored[i] = true;
+}
+
+static void lower_return(lower_t *L, MlirOperation op) {
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op) && !L->failed; i++) {
+    val_t *v = get_val(L, mlirOperationGetOperand(op, i));
+    if (!v || v->kind == V_UNSET || v->kind == V_FUSED) {
+      fail(L, "returned value has no lowering (internal error)", NULL);
+      return;
+    }
+    size_t vi = (size_t)(v - L->vals);
+    val_t ov;
+    if (!output_view(L, (int)i, &ov)) return;
+    if (L->out_stored[i]) continue;
+    v = &L->vals[vi];
+    if (v->kind == V_CHIP) {
+      for (size_t t = 0; t < v->ntiles && !L->failed; t++)
+        dma_view_tile(L, &ov, &v->tiles[t].box, v->tiles[t].pdim, v->tiles[t].tile, true);
+      continue;
+    }
+    /* An HBM value returned as is: through SBUF (DMA does not copy HBM to HBM). */
+    int pd = 0;
+    for (uint32_t d = 0; d < v->rank; d++)
+      if (v->dims[d] > v->dims[pd]) pd = (int)d;
+    box_t *boxes = NULL;
+    size_t nb = default_boxes(L, v->rank, v->dims, pd, 8192 / (int64_t)trn_isa_dtype_size(v->dtype), &boxes);
+    if (!boxes) {
+      fail_oom(L);
+      return;
+    }
+    for (size_t t = 0; t < nb && !L->failed; t++) {
+      MlirValue tile = get_tile(L, &L->vals[vi], &boxes[t], pd, L->vals[vi].dtype);
+      if (!L->failed) dma_view_tile(L, &ov, &boxes[t], pd, tile, true);
+    }
+    free(boxes);
+  }
+}
+
+static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
+  MlirOperation fn = trn_ir_single_func(module);
+  if (mlirOperationIsNull(fn)) {
+    mlirExternalPassSignalFailure(pass);
+    return;
+  }
+  lower_t L = {0};
+  L.ctx = mlirOperationGetContext(module);
+  L.target = trn_ir_module_target(module, opts);
+  L.opts = opts;
+  L.cur = fn;
+  L.loc = mlirOperationGetLocation(fn);
+  trn_ptr_map_init(&L.map);
+  MlirBlock old = trn_ir_func_body(fn);
+  L.fn = fn;
+  for (MlirOperation op = mlirBlockGetFirstOperation(old); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op))
+    if (trn_ir_is(op, "func.return")) L.ret = op;
+  size_t nres = mlirOperationIsNull(L.ret) ? 0 : (size_t)mlirOperationGetNumOperands(L.ret);
+  L.out_buf = calloc(nres ? nres : 1, sizeof *L.out_buf);
+  L.out_stored = calloc(nres ? nres : 1, sizeof *L.out_stored);
+  if (!L.out_buf || !L.out_stored) {
+    free_vals(&L);
+    trn_ir_error(fn, "out of memory");
+    mlirExternalPassSignalFailure(pass);
+    return;
+  }
+
+  /* 1. the new function */
+  MlirRegion region = mlirRegionCreate();
+  L.block = mlirBlockCreate(0, NULL, NULL);
+  mlirRegionAppendOwnedBlock(region, L.block);
+  MlirType fty = mlirFunctionTypeGet(L.ctx, 0, NULL, 0, NULL);
+  MlirAttribute sym = mlirOperationGetAttributeByName(fn, mlirStringRefCreateFromCString("sym_name"));
+  MlirNamedAttribute fattrs[2] = {
+      trn_ir_named(L.ctx, "sym_name", sym),
+      trn_ir_named(L.ctx, "function_type", mlirTypeAttrGet(fty)),
+  };
+  MlirOperationState st = mlirOperationStateGet(mlirStringRefCreateFromCString("func.func"), L.loc);
+  mlirOperationStateAddAttributes(&st, 2, fattrs);
+  mlirOperationStateAddOwnedRegions(&st, 1, &region);
+  MlirOperation nfn = mlirOperationCreate(&st);
+
+  for (intptr_t i = 0; i < mlirBlockGetNumArguments(old) && !L.failed; i++) {
+    MlirValue arg = mlirBlockGetArgument(old, i);
+    size_t vi;
+    val_t *v = new_val(&L, arg, &vi);
+    if (!v) break;
+    if (!trn_ir_tensor_shape(mlirValueGetType(arg), &v->rank, v->dims, &v->dtype)) {
+      fail(&L, "function arguments must be static ranked tensors of a supported dtype", NULL);
+      break;
+    }
+    val_t shape = *v;
+    MlirValue in = make_io(&L, "input", name_attr(fn, "arg_attrs", i), i, &shape);
+    if (mlirValueIsNull(in)) break;
+    size_t b = new_buf(&L, in, (MlirAttribute){NULL}, &shape);
+    v = &L.vals[vi];
+    v->kind = V_HBM;
+    v->buf = b;
+    row_major(v->rank, v->dims, v->strides);
+  }
+
+  /* 2-3. the ops */
+  for (MlirOperation op = mlirBlockGetFirstOperation(old); !mlirOperationIsNull(op) && !L.failed;
+       op = mlirOperationGetNextInBlock(op)) {
+    L.cur = op;
+    L.loc = mlirOperationGetLocation(op);
+    if (mlirOperationGetNumResults(op) == 1) {
+      val_t *done = get_val(&L, mlirOperationGetResult(op, 0));
+      if (done) continue; /* fused into an earlier op */
+    }
+    if (trn_ir_is(op, "func.return")) {
+      lower_return(&L, op);
+    } else if (trn_ir_is(op, "tosa.const") || trn_ir_is(op, "arith.constant")) {
+      lower_const(&L, op);
+    } else if (trn_ir_is(op, "tosa.reshape")) {
+      lower_reshape(&L, op);
+    } else if (trn_ir_is(op, "tosa.transpose")) {
+      lower_transpose(&L, op);
+    } else if (trn_ir_is(op, "tosa.matmul")) {
+      lower_matmul(&L, op);
+    } else if (trn_ir_is_elementwise(op)) {
+      lower_elementwise(&L, op);
+    } else if (reduce_alu(op)) {
+      lower_reduce(&L, op);
+    } else {
+      MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
+      char name[128];
+      snprintf(name, sizeof name, "%.*s", (int)n.length, n.data);
+      fail(&L, "no lowering to the ISA for '%s' yet", name);
+    }
+  }
+  if (L.failed) {
+    mlirOperationDestroy(nfn);
+    free_vals(&L);
+    mlirExternalPassSignalFailure(pass);
+    return;
+  }
+  append(&L, trn_ir_op(mlirOperationGetLocation(fn), "func.return", 0, NULL, 0, NULL, 0, NULL));
+
+  /* 4. swap the functions */
+  MlirBlock mbody = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  mlirBlockInsertOwnedOperationBefore(mbody, fn, nfn);
+  mlirOperationDestroy(fn);
+  mlirOperationSetAttributeByName(module, mlirStringRefCreateFromCString("trn.target"),
+                                  trn_ir_str(L.ctx, L.target->name));
+  free_vals(&L);
+}
+
+TRN_PASS_DEF kDef = {"TrnLowerToTile", "trn-lower-to-tile", "lower func + tosa to trn_tile", run};
+
+MlirPass trn_pass_create_lower_to_tile(const trn_pass_options_t *opts) { return trn_pass_create(&kDef, opts); }

@@ -1,0 +1,4 @@
+func.func @bad() {
+  "trn_isa.matmul"() {flags = ["acc"]} : () -> ()
+  return
+}
