@@ -33,6 +33,15 @@ typedef struct trn_onnx_op_t {
   trn_onnx_import_fn_t import;
 } trn_onnx_op_t;
 
+/* One operator family's table (one ops_*.c file each). */
+typedef struct trn_onnx_op_table_t {
+  const trn_onnx_op_t *ops;
+  size_t count;
+} trn_onnx_op_table_t;
+extern const trn_onnx_op_table_t trn_onnx_core_ops; /* ops.c */
+#define TRN_ONNX_FAMILY(name) extern const trn_onnx_op_table_t trn_onnx_##name##_ops;
+#include "families.def"
+
 /* The row for (domain, op_type, opset), or NULL; *out_known_type is set when the
  * op_type exists for some other opset. */
 const trn_onnx_op_t *trn_onnx_op_find(const char *domain, const char *op_type, int64_t opset,

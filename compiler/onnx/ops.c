@@ -152,18 +152,40 @@ static trn_status_t import_gemm(trn_onnx_node_t *n) {
   return NULL;
 }
 
-static const trn_onnx_op_t k_ops[] = {
+static const trn_onnx_op_t k_core_ops[] = {
     {{"", "Add", 7, TRN_ONNX_MAX_OPSET, "tosa.add (numpy broadcasting by reshape)"}, import_add},
     {{"", "Gemm", 7, TRN_ONNX_MAX_OPSET, "tosa.transpose, tosa.matmul, tosa.mul, tosa.add"}, import_gemm},
     {{"", "Identity", 1, TRN_ONNX_MAX_OPSET, "forwards its input"}, import_identity},
     {{"", "MatMul", 1, TRN_ONNX_MAX_OPSET, "tosa.reshape to rank 3, tosa.matmul (batched, broadcast)"}, import_matmul},
     {{"", "Relu", 6, TRN_ONNX_MAX_OPSET, "tosa.clamp [0, +max]"}, import_relu},
 };
+const trn_onnx_op_table_t trn_onnx_core_ops = {k_core_ops, sizeof k_core_ops / sizeof k_core_ops[0]};
 
-size_t trn_compiler_onnx_op_count(void) { return sizeof k_ops / sizeof k_ops[0]; }
+/* Every operator family, in --list-ops order. A family is one ops_*.c file with one
+ * table; add a new family here and in import.h. */
+static const trn_onnx_op_table_t *const k_families[] = {
+    &trn_onnx_core_ops,
+#define TRN_ONNX_FAMILY(name) &trn_onnx_##name##_ops,
+#include "families.def"
+};
+
+static const trn_onnx_op_t *op_at(size_t index) {
+  for (size_t f = 0; f < sizeof k_families / sizeof k_families[0]; f++) {
+    if (index < k_families[f]->count) return &k_families[f]->ops[index];
+    index -= k_families[f]->count;
+  }
+  return NULL;
+}
+
+size_t trn_compiler_onnx_op_count(void) {
+  size_t count = 0;
+  for (size_t f = 0; f < sizeof k_families / sizeof k_families[0]; f++) count += k_families[f]->count;
+  return count;
+}
 
 const trn_onnx_op_info_t *trn_compiler_onnx_op_at(size_t index) {
-  return index < trn_compiler_onnx_op_count() ? &k_ops[index].info : NULL;
+  const trn_onnx_op_t *op = op_at(index);
+  return op ? &op->info : NULL;
 }
 
 static bool same_domain(const char *a, const char *b) {
@@ -175,8 +197,8 @@ static bool same_domain(const char *a, const char *b) {
 const trn_onnx_op_t *trn_onnx_op_find(const char *domain, const char *op_type, int64_t opset,
                                       bool *out_known_type) {
   *out_known_type = false;
-  for (size_t i = 0; i < trn_compiler_onnx_op_count(); i++) {
-    const trn_onnx_op_t *op = &k_ops[i];
+  for (size_t i = 0, count = trn_compiler_onnx_op_count(); i < count; i++) {
+    const trn_onnx_op_t *op = op_at(i);
     if (!same_domain(op->info.domain, domain) || strcmp(op->info.op_type, op_type) != 0) continue;
     *out_known_type = true;
     if (opset >= op->info.min_opset && opset <= op->info.max_opset) return op;
