@@ -57,6 +57,29 @@ static void usage(FILE *f) {
           "               [--profile trace.json] [--profile-html timeline.html] [--stats]\n");
 }
 
+static void help(void) {
+  usage(stdout);
+  fputs("\nRuns a .neff in the reference interpreter and checks or saves its outputs.\n\n"
+        "  --input [NAME=]FILE.npy   an input; unnamed files fill the unnamed inputs in order\n"
+        "  --random-inputs SEED      inputs not given are random from SEED: floats uniform\n"
+        "                            in [-1, 1), integers in 0..9\n"
+        "  --expect [NAME=]FILE.npy  an expected output; compared with --rtol/--atol\n"
+        "  -o, --output PATH         write outputs: a .npy file (one output) or a folder\n"
+        "                            (one NAME.npy per output)\n"
+        "  --rtol X, --atol X        tolerances: |got - want| <= atol + rtol * |want|\n"
+        "                            (defaults 1e-3 and 1e-5)\n"
+        "  --strict                  report SBUF/PSUM races between engines (exit 5)\n"
+        "  --profile FILE.json       write a Chrome-trace/Perfetto timeline; implies --stats\n"
+        "  --profile-html FILE.html  write a self-contained HTML timeline; implies --stats\n"
+        "  --stats                   print cycles, simulated time, per-engine busy time,\n"
+        "                            PE utilization, DMA bytes and interpreter wall time\n"
+        "Options taking a value accept both --opt VALUE and --opt=VALUE.\n\n"
+        "exit codes: 0 ok, 1 usage, 2 cannot read a file, 3 invalid .neff, 4 bad input\n"
+        "(shape, dtype or missing), 5 execution trap, deadlock or race, 6 mismatch against\n"
+        "--expect, 7 cannot write an output\n",
+        stdout);
+}
+
 static int fail(int code, const char *what, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -96,13 +119,23 @@ static int parse_args(int argc, char **argv, args_t *a) {
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    /* --opt=VALUE is --opt VALUE. */
+    char name[32];
+    const char *eq = strncmp(s, "--", 2) == 0 ? strchr(s, '=') : NULL;
+    bool inline_value = eq && (size_t)(eq - s) < sizeof name;
+    if (inline_value) {
+      memcpy(name, s, (size_t)(eq - s));
+      name[eq - s] = '\0';
+      s = name;
+      v = eq + 1;
+    }
 #define NEED_VALUE()                                                          \
   do {                                                                        \
     if (!v) return fail(EXIT_USAGE, s, "needs a value"), -1;                  \
-    i++;                                                                      \
+    if (!inline_value) i++;                                                   \
   } while (0)
     if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-      usage(stdout);
+      help();
       return 1;
     } else if (strcmp(s, "--input") == 0 || strcmp(s, "--expect") == 0) {
       NEED_VALUE();
@@ -125,6 +158,8 @@ static int parse_args(int argc, char **argv, args_t *a) {
       NEED_VALUE();
       if (!parse_double(v, s[2] == 'r' ? &a->rtol : &a->atol))
         return fail(EXIT_USAGE, s, "'%s' is not a number", v), -1;
+    } else if (inline_value && (strcmp(s, "--strict") == 0 || strcmp(s, "--stats") == 0)) {
+      return fail(EXIT_USAGE, s, "takes no value"), -1;
     } else if (strcmp(s, "--strict") == 0) {
       a->strict = true;
     } else if (strcmp(s, "--stats") == 0) {
