@@ -23,7 +23,7 @@ static const char k_usage[] =
     "Compiles an ONNX model for the trn accelerator.\n"
     "\n"
     "options:\n"
-    "  -o FILE                    output file (required for --emit=neff; text goes to stdout\n"
+    "  -o, --output FILE          output file (required for --emit=neff; text goes to stdout\n"
     "                             by default; '-' is stdout)\n"
     "  --emit=KIND                mlir (graph-level func+tosa), tile (trn_tile), isa (trn_isa),\n"
     "                             asm (assembly of the binary) or neff (default); import is\n"
@@ -133,11 +133,11 @@ int main(int argc, char **argv) {
       list_ops();
       free(shapes);
       return EXIT_OK;
-    } else if (strcmp(a, "-o") == 0) {
+    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
       if (i + 1 >= argc) rc = usage_error("%s needs a file name", a);
       else output = argv[++i];
-    } else if (strncmp(a, "--output=", 9) == 0) {
-      output = a + 9;
+    } else if ((v = option_value(argc, argv, &i, "--output"))) {
+      output = v;
     } else if ((v = option_value(argc, argv, &i, "--emit"))) {
       if (strcmp(v, "mlir") == 0) opts.emit = TRN_EMIT_MLIR;
       else if (strcmp(v, "import") == 0) opts.emit = TRN_EMIT_IMPORT;
