@@ -353,15 +353,11 @@ static MlirAttribute desc_attr(MlirContext ctx, const trn_dma_desc_t *d) {
   return mlirDictionaryAttrGet(ctx, (intptr_t)a.n, a.items);
 }
 
-static bool dtype_is_float(uint8_t dt) {
-  return dt == TRN_DTYPE_FP32 || dt == TRN_DTYPE_BF16 || dt == TRN_DTYPE_FP16;
-}
-
 /* Which immediates are fp32 values (bit i = imm[i]); the others print as integers. */
 static unsigned float_imms(const trn_inst_t *inst) {
   switch (inst->opcode) {
   case TRN_OP_ACTIVATE: return 0x3;
-  case TRN_OP_TENSOR_SCALAR: return dtype_is_float(inst->src0.dtype) ? 0x3 : 0;
+  case TRN_OP_TENSOR_SCALAR: return 0x3; /* fp32 values, converted when computing in int32 */
   case TRN_OP_SELECT: return 0x1;
   case TRN_OP_AFFINE_SELECT: return 0x8;
   case TRN_OP_MEMSET: return inst->dst.dtype == TRN_DTYPE_FP32 ? 0x1 : 0;

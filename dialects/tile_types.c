@@ -26,6 +26,7 @@ bool trn_dialects_dtype_of(MlirType t, trn_dtype_t *out) {
   else if (mlirTypeIsAInteger(t) && mlirIntegerTypeGetWidth(t) == 32 && !mlirIntegerTypeIsUnsigned(t)) *out = TRN_DTYPE_INT32;
   else if (mlirTypeIsAInteger(t) && mlirIntegerTypeGetWidth(t) == 8 && !mlirIntegerTypeIsUnsigned(t)) *out = TRN_DTYPE_INT8;
   else if (mlirTypeIsAInteger(t) && mlirIntegerTypeGetWidth(t) == 8) *out = TRN_DTYPE_UINT8;
+  else if (mlirTypeIsAInteger(t) && mlirIntegerTypeGetWidth(t) == 1) *out = TRN_DTYPE_UINT8; /* bool: 0 or 1 */
   else return false;
   return true;
 }

@@ -68,7 +68,10 @@ irdl.dialect @trn_tile {
   // A view of a sub-block of an on-chip buffer [P, F...]: partitions
   // [partition_offset, partition_offset + P') and free elements [free_offset,
   // free_offset + F') of the flattened free axis; the result type gives P' and F'.
-  // Operations on the view read/write the buffer (no copy).
+  // With an optional `free_pattern = array<i64: n0, s0[, n1, s1[, n2, s2]]>` the F'
+  // elements are instead free_offset + i0*s0 + i1*s1 + i2*s2 (i_d < n_d, innermost
+  // first; a convolution window, say); such a view is an engine operand only, not a
+  // DMA side. Operations on the view read/write the buffer (no copy).
   irdl.operation @view {
     %src = irdl.base @trn_tile::@tile
     %t = irdl.base @trn_tile::@tile
@@ -159,6 +162,16 @@ irdl.dialect @trn_tile {
     %sizes = irdl.base "#builtin.dense_array"
     irdl.operands(%src, %dst)
     irdl.attributes { "op" = %op, "sizes" = %sizes }
+  }
+
+  // Vector engine: dst[p, f] = cond[p, f] != 0 ? src[p, f] : otherwise.
+  irdl.operation @select {
+    %cond = irdl.base @trn_tile::@tile
+    %src = irdl.base @trn_tile::@tile
+    %dst = irdl.base @trn_tile::@tile
+    %other = irdl.base "#builtin.float"
+    irdl.operands(%cond, %src, %dst)
+    irdl.attributes { "otherwise" = %other }
   }
 
   // Vector engine: dst[p, f] = convert(src[p, f]).

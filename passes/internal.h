@@ -103,8 +103,10 @@ int trn_ir_map_unit_reshape(uint32_t sr, const int64_t *sd, uint32_t dr, const i
 const char *trn_ir_unary_func(MlirOperation op);
 /* The ALU op (DVE mnemonic) of a binary element-wise op, or NULL. */
 const char *trn_ir_binary_alu(MlirOperation op);
-/* Any element-wise op the lowering handles (the two above, clamp, identity, cast,
- * negate). */
+/* A unary op lowered to a vector-engine sequence (floor, ceil, roundeven, not). */
+bool trn_ir_is_unary_dve(MlirOperation op);
+/* Any element-wise op the lowering handles (the three above, clamp, identity, cast,
+ * negate, select). */
 bool trn_ir_is_elementwise(MlirOperation op);
 
 /* ---- pointer map (MlirValue/MlirOperation -> index) ------------------------------- */

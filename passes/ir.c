@@ -272,7 +272,7 @@ static const struct {
     {"tosa.abs", "abs"},         {"tosa.erf", "erf"},     {"tosa.rsqrt", "rsqrt"}, {"tosa.reciprocal", "reciprocal"},
     {"math.sqrt", "sqrt"},       {"math.rsqrt", "rsqrt"}, {"math.sin", "sin"},     {"math.cos", "cos"},
     {"math.erf", "erf"},         {"math.exp", "exp"},     {"math.log", "log"},     {"math.tanh", "tanh"},
-    {"math.absf", "abs"},
+    {"math.absf", "abs"},        {"tosa.sin", "sin"},     {"tosa.cos", "cos"},     {"math.square", "square"},
 };
 
 static const struct {
@@ -281,6 +281,10 @@ static const struct {
     {"tosa.add", "add"},     {"tosa.sub", "sub"},     {"tosa.mul", "mul"},   {"tosa.maximum", "max"},
     {"tosa.minimum", "min"}, {"tosa.pow", "pow"},     {"arith.addf", "add"}, {"arith.subf", "sub"},
     {"arith.mulf", "mul"},   {"arith.divf", "div"},   {"arith.maximumf", "max"}, {"arith.minimumf", "min"},
+    {"arith.remf", "fmod"},  {"tosa.greater", "gt"},  {"tosa.greater_equal", "ge"}, {"tosa.equal", "eq"},
+    {"tosa.logical_and", "and"}, {"tosa.logical_or", "or"}, {"tosa.logical_xor", "xor"},
+    {"tosa.bitwise_and", "bitand"}, {"tosa.bitwise_or", "bitor"}, {"tosa.bitwise_xor", "bitxor"},
+    {"tosa.logical_left_shift", "shl"}, {"tosa.arithmetic_right_shift", "shr"},
 };
 
 const char *trn_ir_unary_func(MlirOperation op) {
@@ -295,9 +299,21 @@ const char *trn_ir_binary_alu(MlirOperation op) {
   return NULL;
 }
 
+/* Unary ops lowered to vector-engine sequences rather than one activation. */
+static const char *const kUnaryDve[] = {
+    "tosa.floor", "tosa.ceil", "math.floor", "math.ceil", "math.roundeven", "tosa.logical_not",
+};
+
+bool trn_ir_is_unary_dve(MlirOperation op) {
+  for (size_t i = 0; i < sizeof kUnaryDve / sizeof kUnaryDve[0]; i++)
+    if (trn_ir_is(op, kUnaryDve[i])) return true;
+  return false;
+}
+
 bool trn_ir_is_elementwise(MlirOperation op) {
-  return trn_ir_unary_func(op) || trn_ir_binary_alu(op) || trn_ir_is(op, "tosa.clamp") ||
-         trn_ir_is(op, "tosa.identity") || trn_ir_is(op, "tosa.cast") || trn_ir_is(op, "tosa.negate");
+  return trn_ir_unary_func(op) || trn_ir_binary_alu(op) || trn_ir_is_unary_dve(op) || trn_ir_is(op, "tosa.clamp") ||
+         trn_ir_is(op, "tosa.identity") || trn_ir_is(op, "tosa.cast") || trn_ir_is(op, "tosa.negate") ||
+         trn_ir_is(op, "tosa.select");
 }
 
 /* ---- pointer map -------------------------------------------------------------- */

@@ -25,7 +25,11 @@
  *  4. Reshapes that only insert or remove unit dims carry the pdim over to the dim it
  *     moves to; transposes carry it through the permutation. Other reshapes of on-chip
  *     tensors go through HBM (no pdim).
- *  5. Constants, graph inputs and their views get no pdim (HBM).
+ *     Convolutions (NHWC) put the channels (dim 3) on partitions; pools too, or the
+ *     images (dim 0) when there are more of them (and the operand is not on chip); a pad
+ *     follows its operand (or picks a dim like an element-wise op).
+ *  5. Constants, graph inputs and their views get no pdim (HBM); so do slices,
+ *     reverses and concatenations, which the lowering makes views of HBM.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,26 +49,27 @@ static bool is_reduce(MlirOperation op) {
          trn_ir_is(op, "tosa.reduce_prod");
 }
 
-/* True if `v`, through a single-use chain of element-wise ops and reshapes, is the
- * second operand (B, contracted along its dim 1) of a tosa.matmul, or is reduced
- * along its last dim (softmax over the keys of attention scores, say): both want the
- * matmul's M on partitions. Element-wise ops with several uses are followed along
- * their first use. */
-static bool feeds_stationary_k(MlirValue v) {
-  for (int depth = 0; depth < 16; depth++) {
-    MlirOpOperand use = mlirValueGetFirstUse(v);
-    if (mlirOpOperandIsNull(use)) return false;
+/* True if `v`, through element-wise ops and reshapes (every use followed), is the
+ * second operand (B, contracted along its dim 1) of a tosa.matmul or is reduced along
+ * its last dim (softmax over the keys of attention scores, say): both want the
+ * matmul's M on partitions. */
+static bool feeds_stationary_k(MlirValue v, int depth) {
+  if (depth > 12) return false;
+  for (MlirOpOperand use = mlirValueGetFirstUse(v); !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
     MlirOperation u = mlirOpOperandGetOwner(use);
-    if (trn_ir_is(u, "tosa.matmul"))
-      return mlirOpOperandGetOperandNumber(use) == 1 && mlirOpOperandIsNull(mlirOpOperandGetNextUse(use));
+    if (trn_ir_is(u, "tosa.matmul")) {
+      if (mlirOpOperandGetOperandNumber(use) == 1) return true;
+      continue;
+    }
     if (is_reduce(u)) {
       int64_t axis = -1;
       trn_ir_get_int(u, "axis", &axis);
-      return axis >= 0 && axis == mlirShapedTypeGetRank(mlirValueGetType(v)) - 1;
+      if (axis >= 0 && axis == mlirShapedTypeGetRank(mlirValueGetType(v)) - 1) return true;
+      continue;
     }
-    if (!trn_ir_is(u, "tosa.reshape") && !trn_ir_is_elementwise(u)) return false;
-    if (mlirOperationGetNumResults(u) != 1) return false;
-    v = mlirOperationGetResult(u, 0);
+    if ((trn_ir_is(u, "tosa.reshape") || trn_ir_is_elementwise(u)) && mlirOperationGetNumResults(u) == 1 &&
+        feeds_stationary_k(mlirOperationGetResult(u, 0), depth + 1))
+      return true;
   }
   return false;
 }
@@ -116,7 +121,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     trn_ir_tensor_shape(mlirValueGetType(res), &rank, dims, &dt);
     mlirOperationRemoveAttributeByName(op, mlirStringRefCreateFromCString("trn.pdim"));
     if (trn_ir_is(op, "tosa.matmul")) {
-      set_pdim(op, feeds_stationary_k(res) ? 1 : 2);
+      set_pdim(op, feeds_stationary_k(res, 0) ? 1 : 2);
     } else if (trn_ir_is_elementwise(op)) {
       int pdim = -1;
       for (intptr_t i = 0; i < mlirOperationGetNumOperands(op) && pdim < 0; i++)
@@ -132,6 +137,29 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       }
       if (rank == 0) continue; /* scalars stay in HBM */
       set_pdim(op, pdim);
+    } else if (trn_ir_is(op, "tosa.conv2d")) {
+      if (rank == 4) set_pdim(op, 3); /* NHWC: channels on partitions (the contraction) */
+    } else if (trn_ir_is(op, "tosa.max_pool2d") || trn_ir_is(op, "tosa.avg_pool2d")) {
+      /* channels on partitions, or the images when there are more of them */
+      int p = value_pdim(mlirOperationGetOperand(op, 0));
+      if (p != 0 && p != 3) {
+        int64_t pc = dims[3] < (int64_t)target->partitions ? dims[3] : (int64_t)target->partitions;
+        int64_t pn = dims[0] < (int64_t)target->partitions ? dims[0] : (int64_t)target->partitions;
+        p = pc >= pn ? 3 : 0;
+      }
+      if (rank == 4) set_pdim(op, p);
+    } else if (trn_ir_is(op, "tosa.pad")) {
+      int pdim = value_pdim(mlirOperationGetOperand(op, 0));
+      if (pdim < 0) {
+        for (uint32_t d = 0; d < rank && pdim < 0; d++)
+          if (dims[d] >= (int64_t)target->partitions) pdim = (int)d;
+      }
+      if (pdim < 0) {
+        pdim = 0;
+        for (uint32_t d = 1; d < rank; d++)
+          if (dims[d] > dims[pdim]) pdim = (int)d;
+      }
+      if (rank) set_pdim(op, pdim);
     } else if (is_reduce(op)) {
       int64_t axis = -1;
       trn_ir_get_int(op, "axis", &axis);

@@ -12,7 +12,8 @@
  *     dims if F exceeds a dim's 16-bit count); a [P, 1] operand of tensor_tensor is
  *     broadcast (step 0); tensor_reduce walks its source [axis, inner, outer].
  *  4. A trn_tile.view is its buffer's placement shifted by its partition and free
- *     offsets (no instruction).
+ *     offsets (no instruction); a strided view (free_pattern) gives the free dims of
+ *     its access pattern.
  *  5. A trn_tile.dma becomes descriptors: each side's element pattern is turned into
  *     byte addresses (HBM: hbm_offset + element * size; on chip: partition *
  *     partition_bytes + offset + free element * size, a stride that is a multiple of
@@ -40,6 +41,8 @@ typedef struct buf_t {
   int64_t free;    /* elements per partition (on chip) */
   uint32_t start_partition;
   size_t parent;   /* index of the buffer a view is of, or SIZE_MAX */
+  int npattern;    /* a strided view: its free dims (num, step), innermost first */
+  int64_t pnum[TRN_AP_DIMS], pstep[TRN_AP_DIMS];
   double ready_ns; /* estimated time its last write completes (queue choice) */
 } buf_t;
 
@@ -97,6 +100,13 @@ static bool ap_of(isa_t *S, MlirOperation op, const buf_t *b, trn_ap_t *ap) {
   for (int i = 0; i < TRN_AP_DIMS; i++) {
     ap->num[i] = 1;
     ap->step[i] = 0;
+  }
+  if (b->npattern) {
+    for (int i = 0; i < b->npattern; i++) {
+      ap->num[i] = (uint16_t)b->pnum[i];
+      ap->step[i] = (int32_t)b->pstep[i];
+    }
+    return true;
   }
   int64_t f = b->free;
   if (f <= UINT16_MAX) {
@@ -176,6 +186,11 @@ typedef struct side_t {
 static bool side_of(isa_t *S, MlirOperation op, const buf_t *b, int64_t offset, const int64_t *strides, int n,
                     side_t *out) {
   uint64_t es = trn_isa_dtype_size(b->type.dtype);
+  if (b->npattern) {
+    trn_ir_error(op, "a strided view cannot be a DMA operand");
+    S->failed = true;
+    return false;
+  }
   if (b->type.space == TRN_SPACE_HBM) {
     if (offset < 0) goto bad;
     out->base = b->offset + (uint64_t)offset * es;
@@ -495,6 +510,13 @@ static void lower_compute(isa_t *S, MlirOperation op) {
       if (!ap_of(S, op, b[2], &inst.src1)) return;
       inst.flags |= TRN_FLAG_S0_AP | TRN_FLAG_S1_AP;
     }
+  } else if (trn_ir_is(op, "trn_tile.select")) {
+    init_inst(&inst, TRN_OP_SELECT);
+    stream = TRN_ENGINE_DVE;
+    if (!ap_of(S, op, b[2], &inst.dst) || !ap_of(S, op, b[0], &inst.src0) || !ap_of(S, op, b[1], &inst.src1)) return;
+    double other = 0;
+    trn_ir_get_float(op, "otherwise", &other);
+    inst.imm[0] = f32_bits(other);
   } else if (trn_ir_is(op, "trn_tile.copy")) {
     init_inst(&inst, TRN_OP_TENSOR_COPY);
     stream = TRN_ENGINE_DVE;
@@ -516,7 +538,11 @@ static void lower_compute(isa_t *S, MlirOperation op) {
   }
   /* the schedule estimate: start when the engine is free and the sources are ready */
   double start = S->engine_ns[stream];
-  size_t dst_index = trn_ir_is(op, "trn_tile.matmul") ? 2 : trn_ir_is(op, "trn_tile.memset") ? 0 : 1;
+  size_t dst_index = trn_ir_is(op, "trn_tile.matmul") || trn_ir_is(op, "trn_tile.tensor_tensor") ||
+                             trn_ir_is(op, "trn_tile.select")
+                         ? 2
+                     : trn_ir_is(op, "trn_tile.memset") ? 0
+                                                        : 1;
   for (intptr_t i = 0; i < nops && i < 3; i++)
     if ((size_t)i != dst_index && ready_of(S, b[i]) > start) start = ready_of(S, b[i]);
   double ghz = stream == TRN_ENGINE_PE ? S->target->pe_ghz
@@ -616,7 +642,28 @@ static void lower_view(isa_t *S, MlirOperation op) {
   }
   b.free = 1;
   for (uint32_t i = 1; i < b.type.rank; i++) b.free *= b.type.dims[i];
-  if (po + b.type.dims[0] > (int64_t)parent->type.dims[0] || fo + b.free > parent->free) {
+  int64_t pat[2 * TRN_AP_DIMS];
+  size_t npat = 0;
+  int64_t lo = fo, hi = fo + b.free - 1;
+  b.npattern = 0;
+  if (trn_ir_get_i64_array(op, "free_pattern", pat, 2 * TRN_AP_DIMS, &npat)) {
+    int64_t count = 1;
+    if (npat == 0 || npat % 2) goto bad_pattern;
+    b.npattern = (int)(npat / 2);
+    hi = fo;
+    for (int i = 0; i < b.npattern; i++) {
+      b.pnum[i] = pat[2 * i];
+      b.pstep[i] = pat[2 * i + 1];
+      if (b.pnum[i] < 1 || b.pnum[i] > UINT16_MAX || b.pstep[i] < INT32_MIN || b.pstep[i] > INT32_MAX)
+        goto bad_pattern;
+      count *= b.pnum[i];
+      int64_t ext = (b.pnum[i] - 1) * b.pstep[i];
+      if (ext < 0) lo += ext;
+      else hi += ext;
+    }
+    if (count != b.free) goto bad_pattern;
+  }
+  if (po + b.type.dims[0] > (int64_t)parent->type.dims[0] || lo < 0 || hi >= parent->free || parent->npattern) {
     trn_ir_error(op, "view out of the bounds of its buffer");
     S->failed = true;
     return;
@@ -626,6 +673,11 @@ static void lower_view(isa_t *S, MlirOperation op) {
   b.ready_ns = 0;
   b.offset = parent->offset + (uint64_t)fo * trn_isa_dtype_size(b.type.dtype);
   if (!push_buf(S, v, &b)) S->failed = true;
+  return;
+bad_pattern:
+  trn_ir_error(op, "'free_pattern' must be (num, step) pairs, at most %d, whose nums multiply to the view's free size",
+               TRN_AP_DIMS);
+  S->failed = true;
 }
 
 static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {

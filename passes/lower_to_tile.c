@@ -40,9 +40,11 @@
  *       clamp.
  *     - tosa.reduce_* along a free dim (trn-layout keeps pdim off the axis): per
  *       output tile, the input tile holding the whole axis and one TENSOR_REDUCE.
- *     - Layout changes (an on-chip operand needed with another tiling, pdim or
- *       broadcast; a transpose or general reshape of an on-chip value): the value is
- *       spilled once to an HBM scratch buffer and reloaded as needed.
+ *     - Layout changes: an on-chip 2-D operand needed with its other dim on
+ *       partitions is transposed block by block on the tensor engine (into PSUM,
+ *       evicted by ACT); any other change (another tiling, a broadcast, a transpose
+ *       or general reshape of an on-chip value) spills the value once to an HBM
+ *       scratch buffer and reloads it as needed.
  *     - Results: each gets a trn_tile.output; a tile of a returned value is stored to
  *       it by DMA as soon as it is made (so stores overlap the rest of the program),
  *       other returned values (views, reshapes) at func.return.
@@ -86,6 +88,7 @@ typedef struct val_t {
   tref_t *tiles;
   size_t ntiles, cap_tiles;
   bool spilled; /* V_CHIP also stored to an HBM scratch buffer (buf, offset, strides) */
+  int64_t tile_bytes; /* per partition, of the tiles produced so far */
   /* tiles loaded from this HBM view, reused by later consumers */
   tref_t *cache;
   size_t ncache, cap_cache;
@@ -392,9 +395,10 @@ static void dma_view_tile(lower_t *L, const val_t *v, const box_t *box, int pdim
   dma_boxes(L, v, box, pdim, 1, 0, 0, tile, box_free(box, v->rank, pdim), 0, to_hbm);
 }
 
-static MlirValue emit_view(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t po, int64_t fo, int64_t p, int64_t f) {
+static MlirValue emit_view_in(lower_t *L, trn_space_t space, MlirValue buf, trn_dtype_t dt, int64_t po, int64_t fo,
+                              int64_t p, int64_t f) {
   int64_t dims[2] = {p, f};
-  MlirType ty = tile_type(L, TRN_SPACE_SBUF, dt, 2, dims);
+  MlirType ty = tile_type(L, space, dt, 2, dims);
   if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
   MlirNamedAttribute attrs[2] = {
       trn_ir_named(L->ctx, "partition_offset", trn_ir_i64(L->ctx, po)),
@@ -403,6 +407,61 @@ static MlirValue emit_view(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t po
   MlirOperation op = trn_ir_op(L->loc, "trn_tile.view", 1, &ty, 1, &buf, 2, attrs);
   append(L, op);
   return mlirOperationGetResult(op, 0);
+}
+
+static MlirValue emit_view(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t po, int64_t fo, int64_t p, int64_t f) {
+  return emit_view_in(L, TRN_SPACE_SBUF, buf, dt, po, fo, p, f);
+}
+
+/* A strided view of an on-chip buffer: partitions [po, po + p), free elements
+ * fo + sum_d i_d * steps[d] (i_d < nums[d], innermost first). */
+static MlirValue emit_view_strided(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t po, int64_t fo, int64_t p,
+                                   int n, const int64_t *nums, const int64_t *steps) {
+  int64_t f = 1, pat[2 * TRN_AP_DIMS];
+  int k = 0;
+  for (int d = 0; d < n; d++) {
+    if (nums[d] == 1) continue;
+    f *= nums[d];
+    pat[2 * k] = nums[d];
+    pat[2 * k + 1] = steps[d];
+    k++;
+  }
+  if (k == 0) {
+    pat[0] = 1;
+    pat[1] = 1;
+    k = 1;
+  }
+  if (k > TRN_AP_DIMS) {
+    fail(L, "a strided view with more than three free dims (internal error)", NULL);
+    return (MlirValue){NULL};
+  }
+  int64_t dims[2] = {p, f};
+  MlirType ty = tile_type(L, TRN_SPACE_SBUF, dt, 2, dims);
+  if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
+  MlirNamedAttribute attrs[3] = {
+      trn_ir_named(L->ctx, "partition_offset", trn_ir_i64(L->ctx, po)),
+      trn_ir_named(L->ctx, "free_offset", trn_ir_i64(L->ctx, fo)),
+      trn_ir_named(L->ctx, "free_pattern", trn_ir_i64_array(L->ctx, (size_t)(2 * k), pat)),
+  };
+  MlirOperation op = trn_ir_op(L->loc, "trn_tile.view", 1, &ty, 1, &buf, 3, attrs);
+  append(L, op);
+  return mlirOperationGetResult(op, 0);
+}
+
+static void emit_select(lower_t *L, MlirValue cond, MlirValue src, MlirValue dst, double otherwise) {
+  MlirValue operands[3] = {cond, src, dst};
+  MlirNamedAttribute attr = trn_ir_named(L->ctx, "otherwise", trn_ir_f32(L->ctx, otherwise));
+  append(L, trn_ir_op(L->loc, "trn_tile.select", 0, NULL, 3, operands, 1, &attr));
+}
+
+static void emit_memset(lower_t *L, MlirValue dst, double value) {
+  MlirNamedAttribute attr = trn_ir_named(L->ctx, "value", trn_ir_f32(L->ctx, value));
+  append(L, trn_ir_op(L->loc, "trn_tile.memset", 0, NULL, 1, &dst, 1, &attr));
+}
+
+static void emit_copy(lower_t *L, MlirValue src, MlirValue dst) {
+  MlirValue operands[2] = {src, dst};
+  append(L, trn_ir_op(L->loc, "trn_tile.copy", 0, NULL, 2, operands, 0, NULL));
 }
 
 static MlirValue find_tile(const tref_t *list, size_t n, const box_t *box, int pdim, trn_dtype_t dt, uint32_t rank) {
@@ -496,6 +555,90 @@ static bool spill(lower_t *L, size_t vi) {
   return !L->failed;
 }
 
+/* SBUF bytes per partition the tiles of one value may hold before it is streamed to
+ * HBM instead (its later tiles are stored as they are made and freed). */
+#define STREAM_BYTES (64 * 1024)
+
+/* Adds a tile a lowering produced (box `box`, `pdim` on partitions) to vals[vi], the
+ * value `value`: stores it if the function returns the value; once the value's tiles
+ * hold more than STREAM_BYTES per partition, the value becomes an HBM buffer and every
+ * tile is stored to it as it is made (so that big activations need not fit SBUF). */
+static bool produce(lower_t *L, size_t vi, MlirValue value, MlirValue tile, const box_t *box, int pdim) {
+  store_if_result(L, value, tile, box, pdim);
+  if (L->failed) return false;
+  val_t *v = &L->vals[vi];
+  if (v->kind == V_HBM) { /* streaming */
+    dma_view_tile(L, v, box, pdim, tile, true);
+    return !L->failed;
+  }
+  if (!add_tile(L, &v->tiles, &v->ntiles, &v->cap_tiles, tile, box, pdim)) return false;
+  v = &L->vals[vi];
+  v->tile_bytes += box_free(box, v->rank, pdim) * (int64_t)trn_isa_dtype_size(v->dtype);
+  if (v->tile_bytes > STREAM_BYTES) {
+    if (!spill(L, vi)) return false;
+    v = &L->vals[vi];
+    v->kind = V_HBM;
+    v->ntiles = 0;
+  }
+  return true;
+}
+
+/* Box `box` of the on-chip 2-D value vals[vi] with `q` on partitions, made from its
+ * tiles (pdim p != q) by tensor-engine transposes of their intersections with the box
+ * into one PSUM tile, evicted to SBUF as `dt`. A null value (and no error) when this
+ * does not apply: another dim than p and q is not 1, the box is wider than a PSUM
+ * bank or the partitions, or the tiles do not cover it. */
+static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, trn_dtype_t dt) {
+  val_t *v = &L->vals[vi];
+  int p = v->pdim;
+  if (v->kind != V_CHIP || p == q || v->ntiles == 0) return (MlirValue){NULL};
+  for (uint32_t d = 0; d < v->rank; d++)
+    if ((int)d != p && (int)d != q && v->dims[d] != 1) return (MlirValue){NULL};
+  int64_t bank = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
+  int64_t rows = box->size[q], cols = box->size[p];
+  if (rows > (int64_t)L->target->partitions || rows > (int64_t)L->target->pe_cols || cols > bank)
+    return (MlirValue){NULL};
+  /* the tiles must cover the box: count covered elements */
+  int64_t covered = 0;
+  for (size_t t = 0; t < v->ntiles; t++) {
+    const box_t *b = &v->tiles[t].box;
+    if (v->tiles[t].pdim != p) return (MlirValue){NULL};
+    int64_t p0 = b->start[p] > box->start[p] ? b->start[p] : box->start[p];
+    int64_t p1 = min64(b->start[p] + b->size[p], box->start[p] + box->size[p]);
+    int64_t q0 = b->start[q] > box->start[q] ? b->start[q] : box->start[q];
+    int64_t q1 = min64(b->start[q] + b->size[q], box->start[q] + box->size[q]);
+    if (p1 > p0 && q1 > q0) covered += (p1 - p0) * (q1 - q0);
+  }
+  if (covered != rows * cols) return (MlirValue){NULL};
+  MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, rows, cols);
+  if (mlirValueIsNull(psum)) return psum;
+  for (size_t t = 0; t < L->vals[vi].ntiles && !L->failed; t++) {
+    tref_t tr = L->vals[vi].tiles[t];
+    const box_t *b = &tr.box;
+    int64_t p0 = b->start[p] > box->start[p] ? b->start[p] : box->start[p];
+    int64_t p1 = min64(b->start[p] + b->size[p], box->start[p] + box->size[p]);
+    int64_t q0 = b->start[q] > box->start[q] ? b->start[q] : box->start[q];
+    int64_t q1 = min64(b->start[q] + b->size[q], box->start[q] + box->size[q]);
+    if (p1 <= p0 || q1 <= q0) continue;
+    /* source rows p0..p1 (partitions of the tile), columns q0..q1 (its free axis) */
+    MlirValue src = tr.tile;
+    if (p0 != b->start[p] || p1 != b->start[p] + b->size[p] || q0 != b->start[q] || q1 != b->start[q] + b->size[q])
+      src = emit_view(L, tr.tile, tr.dtype, p0 - b->start[p], q0 - b->start[q], p1 - p0, q1 - q0);
+    MlirValue dst = psum;
+    if (p1 - p0 != cols || q1 - q0 != rows)
+      dst = emit_view_in(L, TRN_SPACE_PSUM, psum, TRN_DTYPE_FP32, q0 - box->start[q], p0 - box->start[p], q1 - q0,
+                         p1 - p0);
+    MlirValue operands[2] = {src, dst};
+    append(L, trn_ir_op(L->loc, "trn_tile.transpose", 0, NULL, 2, operands, 0, NULL));
+  }
+  MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, dt, rows, cols);
+  if (mlirValueIsNull(out)) return out;
+  emit_activate(L, psum, out, (MlirValue){NULL}, "copy", 1.0, 0.0);
+  v = &L->vals[vi];
+  add_tile(L, &v->cache, &v->ncache, &v->cap_cache, out, box, q);
+  return out;
+}
+
 /* The SBUF tile holding box `box` of `v` with `pdim` on partitions, as `dt`: an
  * existing on-chip tile with exactly that box (converted by a copy if its dtype
  * differs), or a load from HBM. Both are cached. */
@@ -518,7 +661,10 @@ static MlirValue get_tile(lower_t *L, val_t *v, const box_t *box, int pdim, trn_
       add_tile(L, &v->cache, &v->ncache, &v->cap_cache, dst, box, pdim);
       return dst;
     }
-    /* Another layout or tiling: through HBM. */
+    /* Another layout: transposed on the tensor engine if the tensor is 2-D, else
+     * through HBM. */
+    MlirValue tt = transpose_tile(L, vi, box, pdim, dt);
+    if (!mlirValueIsNull(tt) || L->failed) return tt;
     if (!spill(L, vi)) return (MlirValue){NULL};
     v = &L->vals[vi];
   } else if (v->kind != V_HBM) {
@@ -743,7 +889,36 @@ static void lower_transpose(lower_t *L, MlirOperation op) {
     return;
   }
   if (in->kind == V_CHIP) {
+    /* Free when the dims off the partitions keep their order: the tiles are the
+     * same, their boxes permuted (NHWC <-> NCHW around convolutions, say). */
     size_t ii = (size_t)(in - L->vals);
+    int q = -1;
+    int64_t last = -1;
+    bool keeps = true;
+    for (uint32_t d = 0; d < out->rank; d++) {
+      if (perm[d] == in->pdim) {
+        q = (int)d;
+        continue;
+      }
+      if (in->dims[perm[d]] == 1) continue;
+      if (perm[d] < last) keeps = false;
+      last = perm[d];
+    }
+    if (keeps && q >= 0) {
+      out->kind = V_CHIP;
+      out->pdim = q;
+      for (size_t t = 0; t < L->vals[ii].ntiles && !L->failed; t++) {
+        tref_t tr = L->vals[ii].tiles[t];
+        box_t b;
+        for (uint32_t d = 0; d < out->rank; d++) {
+          b.start[d] = tr.box.start[perm[d]];
+          b.size[d] = tr.box.size[perm[d]];
+        }
+        out = &L->vals[oi];
+        add_tile(L, &out->tiles, &out->ntiles, &out->cap_tiles, tr.tile, &b, q);
+      }
+      return;
+    }
     if (!spill(L, ii)) return;
     in = &L->vals[ii];
     out = &L->vals[oi];
@@ -841,11 +1016,11 @@ static MlirValue other_operand(MlirOperation op, MlirValue v) {
 }
 
 /* Collects the fusable single-use chain after `v` (shape `shape`, pdim). */
-static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilogue_t *ep) {
+static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilogue_t *ep, bool preset_bias) {
   ep->nsteps = 0;
   ep->func = "copy";
   ep->scale = 1.0;
-  ep->has_bias = false;
+  ep->has_bias = preset_bias;
   val_t cur = *shape;
   cur.tiles = NULL;
   cur.cache = NULL;
@@ -894,7 +1069,7 @@ static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilog
   }
   /* Trailing reshapes are not worth fusing: they are free views anyway. */
   while (ep->nsteps > 0 && ep->steps[ep->nsteps - 1].kind == STEP_RESHAPE) ep->nsteps--;
-  ep->has_bias = false;
+  ep->has_bias = preset_bias;
   ep->func = "copy";
   for (int i = 0; i < ep->nsteps; i++) {
     step_t *st = &ep->steps[i];
@@ -962,6 +1137,58 @@ static bool operand_tiles(lower_t *L, size_t vi, int pdim, const box_t *first, i
   }
   free(boxes);
   return !L->failed;
+}
+
+/* Evicts the PSUM tile `psum` holding box `ybox` of `y` (its pdim on partitions) to a
+ * new SBUF tile of `out_dt` with one ACTIVATE applying the epilogue `ep` (its bias
+ * tile, or `bias` if given, loaded for all chunks of `chunk` partitions at once),
+ * adds it to the tiles of vals[fi] (the value the epilogue ends in, `final_value`) in
+ * its coordinates and stores it if the function returns that value. */
+static bool evict(lower_t *L, const epilogue_t *ep, const val_t *y, const box_t *ybox, MlirValue psum,
+                  trn_dtype_t out_dt, MlirValue bias, int64_t chunk, size_t fi, MlirValue final_value) {
+  box_t cur = *ybox;
+  val_t curshape = *y;
+  MlirValue bias_tile = bias;
+  for (int i = 0; i < ep->nsteps && !L->failed; i++) {
+    const step_t *st = &ep->steps[i];
+    if (st->kind == STEP_RESHAPE) {
+      cur = map_box(&curshape, &st->shape, &cur);
+    } else if (st->kind == STEP_BIAS) {
+      val_t *bv = get_val(L, st->bias_operand);
+      size_t bvi = (size_t)(bv - L->vals);
+      int bp = st->shape.pdim;
+      box_t bb = cur;
+      for (uint32_t d = 0; d < bv->rank; d++)
+        if ((int)d != bp) bb.start[d] = 0, bb.size[d] = 1;
+      bias_tile = find_tile(bv->cache, bv->ncache, &bb, bp, TRN_DTYPE_FP32, bv->rank);
+      if (mlirValueIsNull(bias_tile) && bv->dtype == TRN_DTYPE_FP32 && chunk > 0) {
+        /* every chunk of the bias in one panel */
+        int64_t extent = st->shape.dims[bp];
+        size_t nb = (size_t)((extent + chunk - 1) / chunk);
+        box_t *bboxes = calloc(nb, sizeof *bboxes);
+        if (!bboxes) {
+          fail_oom(L);
+          return false;
+        }
+        bool aligned = bb.start[bp] % chunk == 0;
+        for (size_t q = 0; q < nb; q++) {
+          bboxes[q] = bb;
+          bboxes[q].start[bp] = (int64_t)q * chunk;
+          bboxes[q].size[bp] = min64(chunk, extent - (int64_t)q * chunk);
+        }
+        if (aligned) load_panel(L, bvi, bboxes, nb, bp, TRN_DTYPE_FP32, true, NULL);
+        free(bboxes);
+        bv = &L->vals[bvi];
+        bias_tile = find_tile(bv->cache, bv->ncache, &bb, bp, TRN_DTYPE_FP32, bv->rank);
+      }
+      if (mlirValueIsNull(bias_tile)) bias_tile = get_tile(L, &L->vals[bvi], &bb, bp, TRN_DTYPE_FP32);
+    }
+    curshape = st->shape;
+  }
+  if (L->failed) return false;
+  MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, out_dt, ybox->size[y->pdim], box_free(ybox, y->rank, y->pdim));
+  emit_activate(L, psum, out, bias_tile, ep->func, ep->scale, 0.0);
+  return produce(L, fi, final_value, out, &cur, L->vals[fi].pdim);
 }
 
 /* The operand geometry of one matmul, for loading its panels. */
@@ -1047,7 +1274,7 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
   y->kind = V_CHIP;
   L->vals[oi].pdim = (int)pd;
   L->vals[oi].kind = V_CHIP;
-  collect_epilogue(L, res, y, &ep);
+  collect_epilogue(L, res, y, &ep, false);
   val_t final = *y;
   MlirValue final_value = res;
   if (ep.nsteps) {
@@ -1070,10 +1297,6 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
     L->vals[fi].pdim = final.pdim;
   }
 
-  /* Bias tiles of the epilogue: one panel for all stationary chunks, loaded up front. */
-  int bias_step = -1;
-  for (int i = 0; i < ep.nsteps; i++)
-    if (ep.steps[i].kind == STEP_BIAS) bias_step = i;
 
   /* The moving operand stays resident across stationary chunks if it is small. */
   int64_t mov_bytes = ((K + P - 1) / P) * MD * (int64_t)trn_isa_dtype_size(m_dt) * (m_batch > 1 ? m_batch : 1);
@@ -1135,51 +1358,7 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
         ybox.start[1] = s0, ybox.size[1] = ssz;
         ybox.start[2] = m0, ybox.size[2] = msz;
       }
-      box_t cur = ybox;
-      val_t curshape = *y;
-      MlirValue bias_tile = {NULL};
-      for (int i = 0; i < ep.nsteps && !L->failed; i++) {
-        step_t *st = &ep.steps[i];
-        if (st->kind == STEP_RESHAPE) {
-          cur = map_box(&curshape, &st->shape, &cur);
-        } else if (i == bias_step) {
-          val_t *bv2 = get_val(L, st->bias_operand);
-          size_t bvi = (size_t)(bv2 - L->vals);
-          box_t bb2 = cur;
-          for (uint32_t d = 0; d < bv2->rank; d++)
-            if ((int)d != st->shape.pdim) bb2.start[d] = 0, bb2.size[d] = 1;
-          bias_tile = find_tile(bv2->cache, bv2->ncache, &bb2, st->shape.pdim, TRN_DTYPE_FP32, bv2->rank);
-          if (mlirValueIsNull(bias_tile) && bv2->dtype == TRN_DTYPE_FP32) {
-            /* all chunks of the bias at once */
-            size_t nb = (size_t)((SD + stat_max - 1) / stat_max);
-            box_t *bboxes = calloc(nb, sizeof *bboxes);
-            if (!bboxes) {
-              fail_oom(L);
-              break;
-            }
-            int bp = st->shape.pdim;
-            for (size_t q = 0; q < nb; q++) {
-              bboxes[q] = bb2;
-              bboxes[q].start[bp] = bb2.start[bp] - s0 + (int64_t)q * stat_max;
-              bboxes[q].size[bp] = min64(stat_max, SD - (int64_t)q * stat_max);
-            }
-            bool ok = bboxes[0].start[bp] >= 0;
-            if (ok) load_panel(L, bvi, bboxes, nb, bp, TRN_DTYPE_FP32, true, NULL);
-            free(bboxes);
-            bv2 = &L->vals[bvi];
-            bias_tile = find_tile(bv2->cache, bv2->ncache, &bb2, bp, TRN_DTYPE_FP32, bv2->rank);
-          }
-          if (mlirValueIsNull(bias_tile)) bias_tile = get_tile(L, &L->vals[bvi], &bb2, st->shape.pdim, TRN_DTYPE_FP32);
-        }
-        curshape = st->shape;
-      }
-      if (L->failed) break;
-      MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, out_dt, ssz, msz);
-      emit_activate(L, psum, out, bias_tile, ep.func, ep.scale, 0.0);
-      val_t *fv = &L->vals[fi];
-      int fpd = fv->pdim;
-      if (!add_tile(L, &fv->tiles, &fv->ntiles, &fv->cap_tiles, out, &cur, fpd)) break;
-      store_if_result(L, final_value, out, &cur, fpd);
+      if (!evict(L, &ep, y, &ybox, psum, out_dt, (MlirValue){NULL}, stat_max, fi, final_value)) break;
       MlirValue *tmp = mov;
       mov = mov_next;
       mov_next = tmp;
@@ -1194,6 +1373,50 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
   free(mov_next);
 }
 
+/* The ALU op computing `s op x` for a scalar s on the left, or NULL if none does. */
+static const char *mirror_alu(const char *alu) {
+  static const struct {
+    const char *op, *mirror;
+  } kMirror[] = {
+      {"add", "add"}, {"mul", "mul"}, {"max", "max"}, {"min", "min"}, {"sub", "rsub"}, {"div", "rdiv"},
+      {"gt", "lt"},   {"ge", "le"},   {"eq", "eq"},   {"and", "and"}, {"or", "or"},    {"xor", "xor"},
+  };
+  for (size_t i = 0; i < sizeof kMirror / sizeof kMirror[0]; i++)
+    if (strcmp(kMirror[i].op, alu) == 0) return kMirror[i].mirror;
+  return NULL;
+}
+
+/* The tile of box `box` (pdim pd) of operand vals[vi] for an element-wise op with
+ * result shape `y`: per-partition operands (varying only along pdim) as their [P, 1]
+ * tile the engine broadcasts; other broadcast on-chip operands through HBM. */
+static MlirValue operand_tile(lower_t *L, size_t vi, const val_t *y, const box_t *box, int pd, trn_dtype_t dt,
+                              bool allow_scalar_tile) {
+  val_t *v = &L->vals[vi];
+  bool same = v->rank == y->rank && memcmp(v->dims, y->dims, y->rank * sizeof y->dims[0]) == 0;
+  if (!same && allow_scalar_tile && v->rank == y->rank && v->dims[pd] == y->dims[pd] &&
+      (v->kind == V_HBM || (v->kind == V_CHIP && v->pdim == pd))) {
+    bool per_partition = true;
+    box_t vb = *box;
+    for (uint32_t d = 0; d < y->rank; d++) {
+      if ((int)d == pd) continue;
+      if (v->dims[d] != 1) per_partition = false;
+      vb.start[d] = 0;
+      vb.size[d] = 1;
+    }
+    if (per_partition) {
+      if (v->kind == V_HBM) return get_tile(L, v, &vb, pd, dt);
+      MlirValue t = find_tile(v->tiles, v->ntiles, &vb, pd, dt, v->rank);
+      if (mlirValueIsNull(t)) t = find_tile(v->cache, v->ncache, &vb, pd, dt, v->rank);
+      if (!mlirValueIsNull(t)) return t;
+    }
+  }
+  if (!same && v->kind == V_CHIP) {
+    if (!spill(L, vi)) return (MlirValue){NULL}; /* broadcast: reload with zero strides */
+    v = &L->vals[vi];
+  }
+  return get_tile(L, v, box, pd, dt);
+}
+
 /* Element-wise ops not fused into a matmul epilogue. */
 static void lower_elementwise(lower_t *L, MlirOperation op) {
   size_t oi;
@@ -1204,8 +1427,8 @@ static void lower_elementwise(lower_t *L, MlirOperation op) {
     return;
   }
   size_t nin = (size_t)mlirOperationGetNumOperands(op);
-  size_t ins[2];
-  if (nin > 2) nin = 2;
+  size_t ins[3];
+  if (nin > 3) nin = 3;
   for (size_t i = 0; i < nin; i++) {
     val_t *v = get_val(L, mlirOperationGetOperand(op, (intptr_t)i));
     if (!v) {
@@ -1222,7 +1445,9 @@ static void lower_elementwise(lower_t *L, MlirOperation op) {
   bool clamp = trn_ir_is(op, "tosa.clamp") && !func;
   bool copy = trn_ir_is(op, "tosa.identity") || trn_ir_is(op, "tosa.cast");
   bool neg = trn_ir_is(op, "tosa.negate");
-  if (!alu && !func && !clamp && !copy && !neg) {
+  bool select = trn_ir_is(op, "tosa.select");
+  bool dve1 = trn_ir_is_unary_dve(op);
+  if (!alu && !func && !clamp && !copy && !neg && !select && !dve1) {
     fail(L, "no lowering to the ISA for this element-wise op yet", NULL);
     return;
   }
@@ -1233,12 +1458,17 @@ static void lower_elementwise(lower_t *L, MlirOperation op) {
       return;
     }
   }
+  size_t nuse = alu ? 2 : select ? 3 : 1;
+  if (nin < nuse) {
+    fail(L, "element-wise op with too few operands", NULL);
+    return;
+  }
   /* The tiling: that of an on-chip operand with the result's shape, else default. */
   box_t *boxes = NULL;
   size_t nboxes = 0;
-  for (size_t i = 0; i < (alu ? nin : 1); i++) {
+  for (size_t i = 0; i < nuse; i++) {
     val_t *v = &L->vals[ins[i]];
-    if (v->kind == V_CHIP && v->pdim == pd && v->rank == y->rank &&
+    if (v->kind == V_CHIP && v->ntiles && v->pdim == pd && v->rank == y->rank &&
         memcmp(v->dims, y->dims, y->rank * sizeof y->dims[0]) == 0) {
       boxes = calloc(v->ntiles ? v->ntiles : 1, sizeof *boxes);
       if (!boxes) {
@@ -1258,44 +1488,40 @@ static void lower_elementwise(lower_t *L, MlirOperation op) {
       return;
     }
   }
+  /* A binary op with a scalar constant operand: TENSOR_SCALAR (mirrored if the
+   * scalar is on the left). */
+  int scalar_at = -1;
+  double scalar = 0;
+  const char *scalar_alu = alu;
+  if (alu) {
+    if (L->vals[ins[1]].splat && L->vals[ins[1]].rank == y->rank) {
+      scalar_at = 1;
+    } else if (L->vals[ins[0]].splat && L->vals[ins[0]].rank == y->rank && mirror_alu(alu)) {
+      scalar_at = 0;
+      scalar_alu = mirror_alu(alu);
+    }
+    if (scalar_at >= 0) {
+      const val_t *o = &L->vals[ins[1 - scalar_at]];
+      scalar = L->vals[ins[scalar_at]].splat_value;
+      /* only when the other operand has the result's shape (no broadcast of it) */
+      if (o->rank != y->rank || memcmp(o->dims, y->dims, y->rank * sizeof y->dims[0]) != 0) scalar_at = -1;
+    }
+  }
   for (size_t t = 0; t < nboxes && !L->failed; t++) {
     box_t box = boxes[t];
     int64_t p = box.size[pd], f = box_free(&box, y->rank, (int)pd);
-    MlirValue srcs[2] = {{NULL}, {NULL}};
-    bool scalar_rhs = false;
-    double scalar = 0;
-    for (size_t i = 0; i < (alu ? nin : 1) && !L->failed; i++) {
-      val_t *v = &L->vals[ins[i]];
-      if (alu && i == 1 && v->splat && L->vals[ins[0]].kind == V_CHIP) {
-        scalar_rhs = true;
-        scalar = v->splat_value;
-        continue;
-      }
-      if (v->kind == V_CHIP && (v->rank != y->rank || memcmp(v->dims, y->dims, y->rank * sizeof y->dims[0]) != 0)) {
-        /* A per-partition scalar (broadcast along every free dim, same pdim and
-         * partition chunks): its [P, 1] tile, broadcast by the engine. */
-        bool per_partition = v->rank == y->rank && v->pdim == (int)pd && v->dims[pd] == y->dims[pd];
-        box_t vb = box;
-        for (uint32_t d = 0; d < y->rank && per_partition; d++) {
-          if ((int)d == pd) continue;
-          if (v->dims[d] != 1) per_partition = false;
-          vb.start[d] = 0;
-          vb.size[d] = 1;
-        }
-        if (per_partition) {
-          srcs[i] = find_tile(v->tiles, v->ntiles, &vb, (int)pd, y->dtype, v->rank);
-          if (mlirValueIsNull(srcs[i])) srcs[i] = find_tile(v->cache, v->ncache, &vb, (int)pd, y->dtype, v->rank);
-          if (!mlirValueIsNull(srcs[i])) continue;
-        }
-        if (!spill(L, ins[i])) break; /* broadcast: reload from HBM with zero strides */
-        v = &L->vals[ins[i]];
-      }
-      srcs[i] = get_tile(L, v, &box, (int)pd, v->dtype);
+    MlirValue srcs[3] = {{NULL}, {NULL}, {NULL}};
+    for (size_t i = 0; i < nuse && !L->failed; i++) {
+      if ((int)i == scalar_at) continue;
+      const val_t *v = &L->vals[ins[i]];
+      /* compute in the operand's dtype; a select's condition stays u8 */
+      trn_dtype_t dt = v->dtype;
+      srcs[i] = operand_tile(L, ins[i], y, &box, (int)pd, dt, alu != NULL && f > 1);
     }
     if (L->failed) break;
     MlirValue dst = alloc_tile(L, TRN_SPACE_SBUF, y->dtype, p, f);
-    if (alu && scalar_rhs) {
-      emit_tensor_scalar(L, srcs[0], dst, alu, scalar, "bypass", 0.0);
+    if (alu && scalar_at >= 0) {
+      emit_tensor_scalar(L, srcs[1 - scalar_at], dst, scalar_alu, scalar, "bypass", 0.0);
     } else if (alu) {
       emit_tensor_tensor(L, srcs[0], srcs[1], dst, alu);
     } else if (func) {
@@ -1306,13 +1532,42 @@ static void lower_elementwise(lower_t *L, MlirOperation op) {
       double lo = -INFINITY, hi = INFINITY;
       trn_ir_get_float(op, "min_fp", &lo);
       trn_ir_get_float(op, "max_fp", &hi);
+      if (!is_float(y->dtype)) {
+        int64_t ilo = 0, ihi = 0;
+        if (trn_ir_get_int(op, "min_int", &ilo)) lo = (double)ilo;
+        if (trn_ir_get_int(op, "max_int", &ihi)) hi = (double)ihi;
+      }
       emit_tensor_scalar(L, srcs[0], dst, "max", lo, "min", hi);
+    } else if (trn_ir_is(op, "tosa.logical_not")) {
+      emit_tensor_scalar(L, srcs[0], dst, "eq", 0.0, "bypass", 0.0);
+    } else if (trn_ir_is(op, "tosa.floor") || trn_ir_is(op, "math.floor")) {
+      /* floor(x) = x - mod(x, 1) (mod takes the sign of the divisor) */
+      MlirValue r = alloc_tile(L, TRN_SPACE_SBUF, y->dtype, p, f);
+      emit_tensor_scalar(L, srcs[0], r, "mod", 1.0, "bypass", 0.0);
+      emit_tensor_tensor(L, srcs[0], r, dst, "sub");
+    } else if (trn_ir_is(op, "tosa.ceil") || trn_ir_is(op, "math.ceil")) {
+      /* ceil(x) = x + mod(-x, 1) */
+      MlirValue r = alloc_tile(L, TRN_SPACE_SBUF, y->dtype, p, f);
+      emit_tensor_scalar(L, srcs[0], r, "mul", -1.0, "mod", 1.0);
+      emit_tensor_tensor(L, srcs[0], r, dst, "add");
+    } else if (trn_ir_is(op, "math.roundeven")) {
+      /* through int32: stores round to nearest even */
+      MlirValue r = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_INT32, p, f);
+      emit_copy(L, srcs[0], r);
+      emit_copy(L, r, dst);
+    } else if (select) {
+      /* cond ? a : b = select(cond, a, 0) + select(cond == 0, b, 0): exact, no a - b */
+      MlirValue s1 = alloc_tile(L, TRN_SPACE_SBUF, y->dtype, p, f);
+      MlirValue nc = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_UINT8, p, f);
+      MlirValue s2 = alloc_tile(L, TRN_SPACE_SBUF, y->dtype, p, f);
+      emit_select(L, srcs[0], srcs[1], s1, 0.0);
+      emit_tensor_scalar(L, srcs[0], nc, "eq", 0.0, "bypass", 0.0);
+      emit_select(L, nc, srcs[2], s2, 0.0);
+      emit_tensor_tensor(L, s1, s2, dst, "add");
     } else {
       emit_activate(L, srcs[0], dst, (MlirValue){NULL}, "copy", 1.0, 0.0);
     }
-    val_t *yv = &L->vals[oi];
-    if (!add_tile(L, &yv->tiles, &yv->ntiles, &yv->cap_tiles, dst, &box, (int)pd)) break;
-    store_if_result(L, mlirOperationGetResult(op, 0), dst, &box, (int)pd);
+    if (!produce(L, oi, mlirOperationGetResult(op, 0), dst, &box, (int)pd)) break;
   }
   free(boxes);
 }
@@ -1348,6 +1603,536 @@ static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intpt
   MlirOperation op = trn_ir_op(L->loc, opname, 1, &ty, 0, NULL, 2, attrs);
   append_header(L, op);
   return mlirOperationGetResult(op, 0);
+}
+
+/* ---- spatial ops (NHWC): convolution, pooling ----------------------------------- */
+
+/* Rows H and columns W of the NHWC tensor vals[xi] in one SBUF buffer [psz, Hp * Wp]
+ * (rows of Wp elements) surrounded by the padding (top, bottom, left, right) filled
+ * with `value`: the operand of windows. Partitions are channels [p0, p0 + psz) of
+ * image `fixed` (axis 3) or images [p0, p0 + psz) of channel `fixed` (axis 0).
+ * On-chip tiles with that axis on partitions are copied in by SBUF-to-SBUF DMAs,
+ * other on-chip layouts go through HBM, HBM views are loaded by one strided DMA. */
+static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
+                              const int64_t *pad, double value, trn_dtype_t dt) {
+  val_t *x = &L->vals[xi];
+  int other = axis == 3 ? 0 : 3;
+  int64_t H = x->dims[1], W = x->dims[2];
+  int64_t Hp = H + pad[0] + pad[1], Wp = W + pad[2] + pad[3], F = Hp * Wp;
+  MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, F);
+  if (mlirValueIsNull(buf)) return buf;
+  if (pad[0] || pad[1] || pad[2] || pad[3]) emit_memset(L, buf, value);
+  int64_t base = pad[0] * Wp + pad[2];
+  if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
+    for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
+      tref_t tr = L->vals[xi].tiles[t];
+      const box_t *b = &tr.box;
+      if (b->start[other] > fixed || b->start[other] + b->size[other] <= fixed) continue;
+      int64_t lo = b->start[axis] > p0 ? b->start[axis] : p0;
+      int64_t hi = min64(b->start[axis] + b->size[axis], p0 + psz);
+      if (hi <= lo) continue;
+      /* the tile's free layout: row-major over its non-partition dims */
+      int64_t fs[4] = {0}, f = 1;
+      for (int d = 3; d >= 0; d--) {
+        if (d == axis) continue;
+        fs[d] = f;
+        f *= b->size[d];
+      }
+      int64_t sizes[3] = {hi - lo, b->size[1], b->size[2]};
+      int64_t ss[3] = {f, fs[1], fs[2]}, ds[3] = {F, Wp, 1};
+      int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other];
+      int64_t doff = (lo - p0) * F + base + b->start[1] * Wp + b->start[2];
+      emit_dma(L, tr.tile, buf, 3, sizes, soff, ss, doff, ds);
+    }
+    return buf;
+  }
+  if (x->kind == V_CHIP && !spill(L, xi)) return (MlirValue){NULL};
+  x = &L->vals[xi];
+  MlirValue hbm = buf_value(L, x->buf);
+  if (mlirValueIsNull(hbm)) return hbm;
+  int64_t sizes[3] = {psz, H, W};
+  int64_t ss[3] = {x->strides[axis], x->strides[1], x->strides[2]}, ds[3] = {F, Wp, 1};
+  emit_dma(L, hbm, buf, 3, sizes, x->offset + fixed * x->strides[other] + p0 * x->strides[axis], ss, base, ds);
+  return buf;
+}
+
+static bool get_i64s(lower_t *L, MlirOperation op, const char *name, int64_t *out, size_t n) {
+  size_t got = 0;
+  if (!trn_ir_get_i64_array(op, name, out, n, &got) || got != n) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "attribute '%s' must be array<i64> of %zu elements", name, n);
+    fail(L, msg, NULL);
+    return false;
+  }
+  return true;
+}
+
+/* tosa.conv2d as implicit GEMMs on the tensor engine: output channels on partitions
+ * (PSUM [OC chunk, pixels]), accumulating over (kh, kw, input-channel chunk): the
+ * stationary operand is the weight tile [IC chunk, OC chunk] of (kh, kw), the moving
+ * one a strided window view of the padded input image (input channels on
+ * partitions). The bias and the fusable chain after the convolution are applied by
+ * the ACTIVATE that evicts PSUM. */
+static void lower_conv2d(lower_t *L, MlirOperation op) {
+  MlirValue res = mlirOperationGetResult(op, 0);
+  size_t oi;
+  if (!new_val(L, res, &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0)), *w = get_val(L, mlirOperationGetOperand(op, 1));
+  val_t *bias = get_val(L, mlirOperationGetOperand(op, 2));
+  if (!x || !w || !bias) {
+    fail(L, "convolution operand has no value (internal error)", NULL);
+    return;
+  }
+  size_t xi = (size_t)(x - L->vals), wi = (size_t)(w - L->vals), bi = (size_t)(bias - L->vals);
+  val_t yshape = L->vals[oi];
+  val_t *y = &yshape;
+  int64_t pad[4], stride[2], dil[2];
+  if (!get_i64s(L, op, "pad", pad, 4) || !get_i64s(L, op, "stride", stride, 2) ||
+      !get_i64s(L, op, "dilation", dil, 2))
+    return;
+  if (x->rank != 4 || w->rank != 4 || y->rank != 4 || !is_float(x->dtype) || !is_float(w->dtype)) {
+    fail(L, "tosa.conv2d needs float NHWC input and OHWI weights", NULL);
+    return;
+  }
+  int64_t N = y->dims[0], OH = y->dims[1], OW = y->dims[2], OC = y->dims[3];
+  int64_t KH = w->dims[1], KW = w->dims[2], IC = w->dims[3];
+  int64_t Hp = x->dims[1] + pad[0] + pad[1], Wp = x->dims[2] + pad[2] + pad[3];
+  int64_t P = L->target->partitions, stat_max = L->target->pe_cols < P ? L->target->pe_cols : P;
+  int64_t mov_max = L->target->moving_free_max;
+  int64_t bank_elems = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
+  if (mov_max > bank_elems) mov_max = bank_elems;
+  trn_dtype_t dt = matmul_dtype(L, x->dtype);
+  int64_t nic = (IC + P - 1) / P;
+  if (Hp * Wp * nic * (int64_t)trn_isa_dtype_size(dt) > (int64_t)L->target->sbuf_partition_bytes / 2) {
+    fail(L, "tosa.conv2d: the padded input image does not fit half of SBUF (row banding is not supported yet)",
+         NULL);
+    return;
+  }
+  int64_t pd = 3;
+  trn_ir_get_int(op, "trn.pdim", &pd);
+  if (pd != 3) {
+    fail(L, "tosa.conv2d result layout must have the channels on partitions (trn.pdim = 3)", NULL);
+    return;
+  }
+  /* the conv's own bias: ACT bias tiles unless it is a zero constant */
+  bool has_bias = !(bias->splat && bias->splat_value == 0.0);
+  if (has_bias && (bias->kind != V_HBM || bias->rank != 1 || bias->dims[0] != OC)) {
+    fail(L, "tosa.conv2d bias must be a [OC] tensor in HBM (a constant or input)", NULL);
+    return;
+  }
+  epilogue_t ep;
+  y->pdim = 3;
+  y->kind = V_CHIP;
+  L->vals[oi].pdim = 3;
+  L->vals[oi].kind = V_CHIP;
+  collect_epilogue(L, res, y, &ep, has_bias);
+  MlirValue final_value = ep.nsteps ? mlirOperationGetResult(ep.steps[ep.nsteps - 1].op, 0) : res;
+  size_t fi = oi;
+  if (ep.nsteps) {
+    L->vals[oi].kind = V_FUSED;
+    for (int i = 0; i < ep.nsteps; i++) {
+      size_t sidx;
+      val_t *sv = new_val(L, mlirOperationGetResult(ep.steps[i].op, 0), &sidx);
+      if (!sv) return;
+      sv->kind = V_FUSED;
+      fi = sidx;
+    }
+    L->vals[fi].kind = V_CHIP;
+    L->vals[fi].pdim = ep.steps[ep.nsteps - 1].shape.pdim;
+  }
+  trn_dtype_t out_dt = y->dtype;
+  if (only_feeds_matmuls(final_value, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
+
+  /* pixel blocks: whole rows when a row fits the moving size */
+  int64_t owb = OW < mov_max ? OW : mov_max;
+  int64_t rb = owb == OW ? mov_max / OW : 1;
+  if (rb > OH) rb = OH;
+  if (rb < 1) rb = 1;
+  size_t nw = (size_t)(KH * KW * nic);
+  MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
+  box_t *wboxes = calloc(nw, sizeof *wboxes);
+  if (!img || !wt || !wboxes) {
+    free(img);
+    free(wt);
+    free(wboxes);
+    fail_oom(L);
+    return;
+  }
+  for (int64_t n = 0; n < N && !L->failed; n++) {
+    for (int64_t c = 0; c < nic && !L->failed; c++)
+      img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, 0.0, dt);
+    for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
+      int64_t ocsz = min64(stat_max, OC - oc0);
+      /* the weight tiles of this OC chunk, one panel: (kh, kw, ic chunk) */
+      for (int64_t kh = 0, k = 0; kh < KH; kh++)
+        for (int64_t kw = 0; kw < KW; kw++)
+          for (int64_t c = 0; c < nic; c++, k++) {
+            box_t b = {{oc0, kh, kw, c * P}, {ocsz, 1, 1, min64(P, IC - c * P)}};
+            wboxes[k] = b;
+          }
+      if (L->vals[wi].kind == V_HBM) {
+        load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
+      } else {
+        for (size_t k = 0; k < nw && !L->failed; k++) wt[k] = get_tile(L, &L->vals[wi], &wboxes[k], 3, dt);
+      }
+      MlirValue btile = {NULL};
+      if (has_bias) {
+        box_t bb = {{oc0}, {ocsz}};
+        btile = get_tile(L, &L->vals[bi], &bb, 0, TRN_DTYPE_FP32);
+      }
+      for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
+        int64_t rbsz = min64(rb, OH - oh0);
+        for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+          int64_t owsz = min64(owb, OW - ow0);
+          MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
+          size_t k = 0;
+          for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+            for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
+              for (int64_t c = 0; c < nic && !L->failed; c++, k++) {
+                int64_t icsz = min64(P, IC - c * P);
+                int64_t start = (oh0 * stride[0] + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
+                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                MlirValue win = emit_view_strided(L, img[c], dt, 0, start, icsz, 2, nums, steps);
+                emit_matmul(L, wt[k], win, psum, k > 0);
+              }
+            }
+          }
+          box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
+          if (!L->failed) evict(L, &ep, y, &ybox, psum, out_dt, btile, stat_max, fi, final_value);
+        }
+      }
+    }
+  }
+  free(img);
+  free(wt);
+  free(wboxes);
+}
+
+/* tosa.max_pool2d / avg_pool2d on the vector engine: per image and channel chunk,
+ * the padded image (pad value -inf or 0) and, per block of output rows, a copy of the
+ * first window view then a max/add with every other one; an average multiplies by
+ * the reciprocal of the number of non-padding elements of each window (a constant
+ * broadcast over the channels). */
+static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
+  MlirValue res = mlirOperationGetResult(op, 0);
+  size_t oi;
+  if (!new_val(L, res, &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0));
+  if (!x) {
+    fail(L, "pooling operand has no value (internal error)", NULL);
+    return;
+  }
+  size_t xi = (size_t)(x - L->vals);
+  val_t y = L->vals[oi];
+  int64_t pad[4], stride[2], kern[2];
+  if (!get_i64s(L, op, "pad", pad, 4) || !get_i64s(L, op, "stride", stride, 2) || !get_i64s(L, op, "kernel", kern, 2))
+    return;
+  if (x->rank != 4 || y.rank != 4 || !is_float(x->dtype)) {
+    fail(L, "pooling needs a float NHWC tensor", NULL);
+    return;
+  }
+  int64_t pd = 3;
+  trn_ir_get_int(op, "trn.pdim", &pd);
+  if (pd != 3 && pd != 0) {
+    fail(L, "pooling result layout must have the channels or the images on partitions (trn.pdim = 3 or 0)", NULL);
+    return;
+  }
+  int64_t N = y.dims[0], OH = y.dims[1], OW = y.dims[2], C = y.dims[3];
+  int64_t H = x->dims[1], W = x->dims[2], Wp = W + pad[2] + pad[3];
+  int64_t Hp = H + pad[0] + pad[1];
+  int64_t P = L->target->partitions;
+  if (Hp * Wp * (int64_t)trn_isa_dtype_size(y.dtype) > (int64_t)L->target->sbuf_partition_bytes / 2) {
+    fail(L, "pooling: the padded input image does not fit half of SBUF (row banding is not supported yet)", NULL);
+    return;
+  }
+  L->vals[oi].kind = V_CHIP;
+  L->vals[oi].pdim = (int)pd;
+  /* the divisor of an average: a constant [1, OH, OW, 1] of reciprocal counts, unless
+   * every window is whole */
+  size_t rc = SIZE_MAX;
+  bool whole = true;
+  if (!is_max) {
+    float *r = malloc((size_t)(OH * OW) * sizeof *r);
+    if (!r) {
+      fail_oom(L);
+      return;
+    }
+    for (int64_t oh = 0; oh < OH; oh++) {
+      for (int64_t ow = 0; ow < OW; ow++) {
+        int64_t h0 = oh * stride[0] - pad[0], w0 = ow * stride[1] - pad[2];
+        int64_t hn = min64(h0 + kern[0], H) - (h0 > 0 ? h0 : 0), wn = min64(w0 + kern[1], W) - (w0 > 0 ? w0 : 0);
+        int64_t cnt = (hn > 0 ? hn : 0) * (wn > 0 ? wn : 0);
+        if (cnt != kern[0] * kern[1]) whole = false;
+        r[oh * OW + ow] = cnt > 0 ? 1.0f / (float)cnt : 0.0f;
+      }
+    }
+    if (!whole) {
+      int64_t dims[4] = {1, OH, OW, 1};
+      MlirType ty = mlirRankedTensorTypeGet(4, dims, mlirF32TypeGet(L->ctx), mlirAttributeGetNull());
+      MlirAttribute attr = mlirDenseElementsAttrFloatGet(ty, (intptr_t)(OH * OW), r);
+      if (!grow((void **)&L->vals, &L->cap_vals, L->nvals + 1, sizeof(val_t))) {
+        free(r);
+        fail_oom(L);
+        return;
+      }
+      rc = L->nvals++; /* an internal constant, not in the value map */
+      val_t *cv = &L->vals[rc];
+      memset(cv, 0, sizeof *cv);
+      cv->kind = V_HBM;
+      cv->rank = 4;
+      memcpy(cv->dims, dims, sizeof dims);
+      cv->dtype = TRN_DTYPE_FP32;
+      row_major(4, dims, cv->strides);
+      size_t b = new_buf(L, (MlirValue){NULL}, attr, cv);
+      L->vals[rc].buf = b;
+    }
+    free(r);
+  }
+  int64_t fmax = 4096;
+  int64_t owb = OW < fmax ? OW : fmax;
+  int64_t rb = owb == OW ? fmax / OW : 1;
+  if (rb > OH) rb = OH;
+  if (rb < 1) rb = 1;
+  /* partitions: channels of one image (pdim 3) or images of one channel (pdim 0) */
+  int64_t nfixed = pd == 3 ? N : C, extent = pd == 3 ? C : N;
+  for (int64_t fx = 0; fx < nfixed && !L->failed; fx++) {
+    for (int64_t p0 = 0; p0 < extent && !L->failed; p0 += P) {
+      int64_t psz = min64(P, extent - p0);
+      MlirValue img = image_buffer(L, xi, (int)pd, fx, p0, psz, pad, is_max ? -INFINITY : 0.0, y.dtype);
+      for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
+        int64_t rbsz = min64(rb, OH - oh0);
+        for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+          int64_t owsz = min64(owb, OW - ow0);
+          MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz);
+          for (int64_t kh = 0; kh < kern[0] && !L->failed; kh++) {
+            for (int64_t kw = 0; kw < kern[1] && !L->failed; kw++) {
+              int64_t start = (oh0 * stride[0] + kh) * Wp + ow0 * stride[1] + kw;
+              int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+              MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, psz, 2, nums, steps);
+              if (kh == 0 && kw == 0)
+                emit_copy(L, win, out);
+              else
+                emit_tensor_tensor(L, out, win, out, is_max ? "max" : "add");
+            }
+          }
+          box_t ybox = {{fx, oh0, ow0, fx}, {1, rbsz, owsz, 1}};
+          ybox.start[pd] = p0;
+          ybox.size[pd] = psz;
+          if (!is_max && whole) {
+            emit_activate(L, out, out, (MlirValue){NULL}, "copy", 1.0 / (double)(kern[0] * kern[1]), 0.0);
+          } else if (!is_max) {
+            MlirValue r = get_tile(L, &L->vals[rc], &ybox, (int)pd, y.dtype);
+            if (!L->failed) emit_tensor_tensor(L, out, r, out, "mul");
+          }
+          if (L->failed || !produce(L, oi, res, out, &ybox, (int)pd)) break;
+        }
+      }
+    }
+  }
+}
+
+/* ---- data movement: pad, slice, reverse, concat ----------------------------------- */
+
+/* tosa.pad: the result on chip, in a default tiling; a tile is set to the pad value
+ * where it is not all interior, then the interior part is copied in from the operand
+ * (an HBM view; on-chip operands go through HBM). */
+static void lower_pad(lower_t *L, MlirOperation op) {
+  size_t oi;
+  if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0));
+  if (!x) {
+    fail(L, "operand of pad has no value (internal error)", NULL);
+    return;
+  }
+  size_t xi = (size_t)(x - L->vals);
+  val_t y = L->vals[oi];
+  MlirValue pv = mlirOperationGetOperand(op, 1);
+  MlirAttribute padding = mlirValueIsAOpResult(pv)
+                              ? mlirOperationGetAttributeByName(mlirOpResultGetOwner(pv),
+                                                                mlirStringRefCreateFromCString("value"))
+                              : mlirAttributeGetNull();
+  int64_t lo[R];
+  for (uint32_t d = 0; d < y.rank; d++) {
+    if (!trn_ir_dense_int_at(padding, 2 * d, &lo[d])) {
+      fail(L, "tosa.pad needs constant padding", NULL);
+      return;
+    }
+  }
+  double value = 0;
+  if (mlirOperationGetNumOperands(op) > 2) {
+    val_t *cv = get_val(L, mlirOperationGetOperand(op, 2));
+    if (!cv || !cv->splat) {
+      fail(L, "tosa.pad needs a constant pad value", NULL);
+      return;
+    }
+    value = cv->splat_value;
+  }
+  int64_t pd = -1;
+  if (!trn_ir_get_int(op, "trn.pdim", &pd) || pd < 0 || pd >= (int64_t)y.rank) {
+    fail(L, "pad without a layout: run trn-layout first", NULL);
+    return;
+  }
+  if (L->vals[xi].kind == V_CHIP && !spill(L, xi)) return;
+  L->vals[oi].kind = V_CHIP;
+  L->vals[oi].pdim = (int)pd;
+  box_t *boxes = NULL;
+  size_t nb = default_boxes(L, y.rank, y.dims, (int)pd, 8192 / (int64_t)trn_isa_dtype_size(y.dtype), &boxes);
+  if (!boxes) {
+    fail_oom(L);
+    return;
+  }
+  MlirValue hbm = buf_value(L, L->vals[xi].buf);
+  for (size_t t = 0; t < nb && !L->failed && !mlirValueIsNull(hbm); t++) {
+    const box_t *b = &boxes[t];
+    MlirValue tile = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, b->size[pd], box_free(b, y.rank, (int)pd));
+    /* the interior part of the box, in the result's coordinates */
+    box_t in;
+    bool inside = true, empty = false;
+    for (uint32_t d = 0; d < y.rank; d++) {
+      int64_t s0 = b->start[d] > lo[d] ? b->start[d] : lo[d];
+      int64_t s1 = min64(b->start[d] + b->size[d], lo[d] + L->vals[xi].dims[d]);
+      in.start[d] = s0;
+      in.size[d] = s1 - s0;
+      if (s1 <= s0) empty = true;
+      if (s0 != b->start[d] || s1 != b->start[d] + b->size[d]) inside = false;
+    }
+    if (!inside) emit_memset(L, tile, value);
+    if (!empty) {
+      const val_t *xv = &L->vals[xi];
+      int64_t fstride[R], f = 1;
+      for (int d = (int)y.rank - 1; d >= 0; d--) {
+        if (d == pd) continue;
+        fstride[d] = f;
+        f *= b->size[d];
+      }
+      int64_t sizes[R], ss[R], ds[R], soff = xv->offset, doff = 0;
+      int k = 0;
+      sizes[k] = in.size[pd];
+      ss[k] = xv->strides[pd];
+      ds[k] = f;
+      k++;
+      for (uint32_t d = 0; d < y.rank; d++) {
+        soff += (in.start[d] - lo[d]) * xv->strides[d];
+        doff += (in.start[d] - b->start[d]) * ((int)d == pd ? f : fstride[d]);
+        if ((int)d == pd) continue;
+        sizes[k] = in.size[d];
+        ss[k] = xv->strides[d];
+        ds[k] = fstride[d];
+        k++;
+      }
+      emit_dma(L, hbm, tile, k, sizes, soff, ss, doff, ds);
+    }
+    if (!produce(L, oi, mlirOperationGetResult(op, 0), tile, b, (int)pd)) break;
+  }
+  free(boxes);
+}
+
+/* The HBM view of vals[vi] (on-chip values are spilled first) into *out. */
+static bool hbm_view(lower_t *L, size_t vi, val_t *out) {
+  if (L->vals[vi].kind == V_CHIP && !spill(L, vi)) return false;
+  if (L->vals[vi].kind != V_CHIP && L->vals[vi].kind != V_HBM) {
+    fail(L, "operand has no value (internal error)", NULL);
+    return false;
+  }
+  *out = L->vals[vi];
+  return true;
+}
+
+/* tosa.slice and tosa.reverse: views (offset and strides) of the operand in HBM. */
+static void lower_view_op(lower_t *L, MlirOperation op) {
+  size_t oi;
+  if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0));
+  val_t in;
+  if (!x) {
+    fail(L, "operand has no value (internal error)", NULL);
+    return;
+  }
+  if (!hbm_view(L, (size_t)(x - L->vals), &in)) return;
+  val_t *y = &L->vals[oi];
+  y->kind = V_HBM;
+  y->buf = in.buf;
+  y->offset = in.offset;
+  memcpy(y->strides, in.strides, sizeof y->strides);
+  if (trn_ir_is(op, "tosa.slice")) {
+    int64_t start[R];
+    size_t n = 0;
+    if (!trn_ir_get_i64_array(op, "start", start, R, &n) || n != y->rank) {
+      fail(L, "tosa.slice needs a constant 'start'", NULL);
+      return;
+    }
+    for (uint32_t d = 0; d < y->rank; d++) y->offset += start[d] * in.strides[d];
+  } else {
+    int64_t axis = -1;
+    trn_ir_get_int(op, "axis", &axis);
+    if (axis < 0 || axis >= (int64_t)y->rank) {
+      fail(L, "tosa.reverse axis out of range", NULL);
+      return;
+    }
+    y->offset += (y->dims[axis] - 1) * in.strides[axis];
+    y->strides[axis] = -in.strides[axis];
+  }
+}
+
+/* tosa.concat: a new HBM buffer, each operand stored into its part of it (on-chip
+ * tiles directly, HBM views through SBUF). */
+static void lower_concat(lower_t *L, MlirOperation op) {
+  MlirValue res = mlirOperationGetResult(op, 0);
+  size_t oi;
+  if (!new_val(L, res, &oi)) return;
+  val_t y = L->vals[oi];
+  int64_t axis = -1;
+  trn_ir_get_int(op, "axis", &axis);
+  if (axis < 0 || axis >= (int64_t)y.rank) {
+    fail(L, "tosa.concat axis out of range", NULL);
+    return;
+  }
+  MlirType ty = tile_type(L, TRN_SPACE_HBM, y.dtype, y.rank ? y.rank : 1, y.dims);
+  if (mlirTypeIsNull(ty)) return;
+  MlirOperation alloc = trn_ir_op(L->loc, "trn_tile.alloc", 1, &ty, 0, NULL, 0, NULL);
+  append(L, alloc);
+  size_t b = new_buf(L, mlirOperationGetResult(alloc, 0), (MlirAttribute){NULL}, &y);
+  int64_t at = 0;
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op) && !L->failed; i++) {
+    val_t *x = get_val(L, mlirOperationGetOperand(op, i));
+    if (!x) {
+      fail(L, "operand of concat has no value (internal error)", NULL);
+      return;
+    }
+    size_t xi = (size_t)(x - L->vals);
+    val_t part = *x; /* the view of this operand's part of the result */
+    part.kind = V_HBM;
+    part.buf = b;
+    row_major(y.rank, y.dims, part.strides);
+    part.offset = at * part.strides[axis];
+    if (x->kind == V_CHIP) {
+      for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
+        tref_t tr = L->vals[xi].tiles[t];
+        dma_view_tile(L, &part, &tr.box, tr.pdim, tr.tile, true);
+      }
+    } else {
+      int pd = 0;
+      for (uint32_t d = 0; d < x->rank; d++)
+        if (x->dims[d] > x->dims[pd]) pd = (int)d;
+      box_t *boxes = NULL;
+      size_t nb = default_boxes(L, x->rank, x->dims, pd, 8192 / (int64_t)trn_isa_dtype_size(x->dtype), &boxes);
+      if (!boxes) {
+        fail_oom(L);
+        return;
+      }
+      for (size_t t = 0; t < nb && !L->failed; t++) {
+        MlirValue tile = get_tile(L, &L->vals[xi], &boxes[t], pd, y.dtype);
+        if (!L->failed) dma_view_tile(L, &part, &boxes[t], pd, tile, true);
+      }
+      free(boxes);
+    }
+    at += L->vals[xi].dims[axis];
+  }
+  val_t *yv = &L->vals[oi];
+  yv->kind = V_HBM;
+  yv->buf = b;
+  yv->offset = 0;
+  row_major(yv->rank, yv->dims, yv->strides);
 }
 
 static const char *reduce_alu(MlirOperation op) {
@@ -1413,9 +2198,7 @@ static void lower_reduce(lower_t *L, MlirOperation op) {
         trn_ir_named(L->ctx, "sizes", trn_ir_i64_array(L->ctx, 3, sizes)),
     };
     append(L, trn_ir_op(L->loc, "trn_tile.tensor_reduce", 0, NULL, 2, operands, 2, attrs));
-    val_t *yv = &L->vals[oi];
-    if (!add_tile(L, &yv->tiles, &yv->ntiles, &yv->cap_tiles, dst, &boxes[t], (int)pd)) break;
-    store_if_result(L, mlirOperationGetResult(op, 0), dst, &boxes[t], (int)pd);
+    if (!produce(L, oi, mlirOperationGetResult(op, 0), dst, &boxes[t], (int)pd)) break;
   }
   free(boxes);
 }
@@ -1581,6 +2364,16 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       lower_elementwise(&L, op);
     } else if (reduce_alu(op)) {
       lower_reduce(&L, op);
+    } else if (trn_ir_is(op, "tosa.conv2d")) {
+      lower_conv2d(&L, op);
+    } else if (trn_ir_is(op, "tosa.max_pool2d") || trn_ir_is(op, "tosa.avg_pool2d")) {
+      lower_pool(&L, op, trn_ir_is(op, "tosa.max_pool2d"));
+    } else if (trn_ir_is(op, "tosa.pad")) {
+      lower_pad(&L, op);
+    } else if (trn_ir_is(op, "tosa.slice") || trn_ir_is(op, "tosa.reverse")) {
+      lower_view_op(&L, op);
+    } else if (trn_ir_is(op, "tosa.concat")) {
+      lower_concat(&L, op);
     } else {
       MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
       char name[128];

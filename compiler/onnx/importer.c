@@ -31,6 +31,11 @@ void trn_onnx_model_destroy(trn_onnx_model_t *m) {
   if (!m) return;
   if (m->proto) onnx__model_proto__free_unpacked(m->proto, NULL);
   if (m->map) munmap(m->map, m->map_size);
+  for (size_t i = 0; i < m->ext_count; i++) {
+    if (m->ext[i].map) munmap(m->ext[i].map, m->ext[i].size);
+    free(m->ext[i].location);
+  }
+  free(m->ext);
   for (size_t i = 0; i < m->buffer_count; i++) free(m->buffers[i]);
   free(m->buffers);
   free(m);
@@ -143,14 +148,20 @@ static trn_status_t build_values(trn_onnx_importer_t *imp) {
     trn_onnx_value_t *v = value_add(imp, t->name);
     if (!v) return trn_status_make(TRN_ERR_FORMAT, "%s: initializer '%s' is defined twice", path, t->name);
     v->init = t;
+    v->constant = true;
+    v->elem = t->has_data_type ? (trn_elem_type_t)t->data_type : TRN_ELEM_UNDEFINED;
   }
   for (size_t i = 0; i < g->n_input; i++) {
     const char *name = g->input[i]->name;
     if (!name || !name[0]) return trn_status_make(TRN_ERR_FORMAT, "%s: graph input #%zu has no name", path, i);
     trn_onnx_value_t *v = trn_onnx_value_find(imp, name);
     if (v && v->init) continue; /* an initializer listed as input (IR < 4): a constant */
-    if (v || !value_add(imp, name))
+    if (v || !(v = value_add(imp, name)))
       return trn_status_make(TRN_ERR_FORMAT, "%s: graph input '%s' is defined twice", path, name);
+    const Onnx__TypeProto *tp = g->input[i]->type;
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && tp->tensor_type &&
+        tp->tensor_type->has_elem_type)
+      v->elem = (trn_elem_type_t)tp->tensor_type->elem_type;
   }
   for (size_t i = 0; i < g->n_node; i++) {
     const Onnx__NodeProto *node = g->node[i];
@@ -304,8 +315,6 @@ done:
  * Step 5: arguments
  * ------------------------------------------------------------------------------- */
 
-/* The element types a graph input or output may have (the runtime's I/O). */
-static bool io_dtype_supported(int32_t t) { return t == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT; }
 
 static const trn_input_shape_t *user_shape(const trn_compile_options_t *opts, const char *name) {
   for (size_t i = 0; i < opts->input_shape_count; i++)
@@ -321,11 +330,9 @@ static trn_status_t input_type(trn_onnx_importer_t *imp, const Onnx__ValueInfoPr
     return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: input '%s' is not a tensor", path, name);
   const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
   int32_t dt = tt->has_elem_type ? tt->elem_type : 0;
-  MlirType elem;
-  size_t esize;
-  if (!io_dtype_supported(dt) || !trn_onnx_dtype(imp->ctx, dt, &elem, &esize))
-    return trn_status_make(TRN_ERR_UNSUPPORTED,
-                           "%s: input '%s': element type %s is not supported (FLOAT only for now)",
+  MlirType elem = trn_onnx_boundary_type(imp->ctx, dt);
+  if (mlirTypeIsNull(elem))
+    return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: input '%s': element type %s is not supported",
                            path, name, trn_onnx_dtype_name(dt));
   const trn_input_shape_t *user = user_shape(imp->opts, name);
   const Onnx__TensorShapeProto *shape = tt->shape;
@@ -381,19 +388,52 @@ static trn_status_t input_type(trn_onnx_importer_t *imp, const Onnx__ValueInfoPr
  * Step 7: outputs
  * ------------------------------------------------------------------------------- */
 
+/* Checks graph output `vi` against the value computed for it and brings the value to
+ * its boundary type (f32 -> f64 for DOUBLE) at the end of the body. */
 static trn_status_t check_output(trn_onnx_importer_t *imp, const Onnx__ValueInfoProto *vi,
-                                 MlirValue value) {
+                                 trn_onnx_value_t *v, MlirValue *out_value) {
   const char *path = imp->path, *name = vi->name;
+  MlirValue value = v->value;
+  *out_value = value;
   MlirType t = mlirValueGetType(value);
-  if (!mlirTypeIsARankedTensor(t) || !mlirTypeIsAF32(mlirShapedTypeGetElementType(t)))
-    return trn_status_make(TRN_ERR_UNSUPPORTED,
-                           "%s: output '%s' is not a FLOAT tensor (FLOAT only for now)", path, name);
+  if (!mlirTypeIsARankedTensor(t))
+    return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: output '%s' is not a ranked tensor", path, name);
+  MlirType computed = mlirShapedTypeGetElementType(t);
+  int32_t dt = (int32_t)v->elem;
   const Onnx__TypeProto *tp = vi->type;
-  if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) return NULL;
-  const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
-  if (tt->has_elem_type && tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-    return trn_status_make(TRN_ERR_FORMAT, "%s: output '%s' is declared %s but computes FLOAT", path,
-                           name, trn_onnx_dtype_name(tt->elem_type));
+  const Onnx__TypeProto__Tensor *tt =
+      tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? tp->tensor_type : NULL;
+  if (tp && !tt)
+    return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: output '%s' is not a tensor", path, name);
+  if (tt && tt->has_elem_type && tt->elem_type != 0) {
+    MlirType want;
+    size_t esize;
+    if (!trn_onnx_dtype(imp->ctx, tt->elem_type, &want, &esize))
+      return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: output '%s': element type %s is not supported",
+                             path, name, trn_onnx_dtype_name(tt->elem_type));
+    if (!mlirTypeEqual(want, computed)) {
+      char buf[32];
+      return trn_status_make(TRN_ERR_FORMAT, "%s: output '%s' is declared %s but computes %s", path,
+                             name, trn_onnx_dtype_name(tt->elem_type),
+                             trn_onnx_type_str(computed, buf, sizeof buf));
+    }
+    dt = tt->elem_type;
+  }
+  if (dt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE && mlirTypeIsAF32(computed)) {
+    int64_t dims[TRN_MAX_RANK];
+    for (intptr_t i = 0; i < mlirShapedTypeGetRank(t) && i < TRN_MAX_RANK; i++)
+      dims[i] = mlirShapedTypeGetDimSize(t, i);
+    MlirType ft = mlirRankedTensorTypeGet(mlirShapedTypeGetRank(t), dims, mlirF64TypeGet(imp->ctx),
+                                          mlirAttributeGetNull());
+    MlirLocation loc = mlirLocationNameGet(imp->ctx, mlirStringRefCreateFromCString(name), imp->file_loc);
+    MlirOperationState st = mlirOperationStateGet(mlirStringRefCreateFromCString("tosa.cast"), loc);
+    mlirOperationStateAddOperands(&st, 1, &value);
+    mlirOperationStateAddResults(&st, 1, &ft);
+    MlirOperation op = mlirOperationCreate(&st);
+    mlirBlockAppendOwnedOperation(imp->body, op);
+    *out_value = mlirOperationGetResult(op, 0);
+  }
+  if (!tt) return NULL;
   const Onnx__TensorShapeProto *shape = tt->shape;
   if (!shape) return NULL;
   intptr_t rank = mlirShapedTypeGetRank(t);
@@ -405,7 +445,7 @@ static trn_status_t check_output(trn_onnx_importer_t *imp, const Onnx__ValueInfo
       ok = false;
   }
   if (ok) return NULL;
-  char declared[256], computed[256];
+  char declared[256], shape_text[256];
   size_t k = 0;
   k += (size_t)snprintf(declared, sizeof declared, "[");
   for (size_t i = 0; i < shape->n_dim && k < sizeof declared; i++) {
@@ -419,7 +459,7 @@ static trn_status_t check_output(trn_onnx_importer_t *imp, const Onnx__ValueInfo
   if (k < sizeof declared) snprintf(declared + k, sizeof declared - k, "]");
   trn_onnx_shape_t s = trn_onnx_shape(value);
   return trn_status_make(TRN_ERR_FORMAT, "%s: output '%s' is declared with shape %s, computed %s",
-                         path, name, declared, trn_onnx_shape_str(&s, computed, sizeof computed));
+                         path, name, declared, trn_onnx_shape_str(&s, shape_text, sizeof shape_text));
 }
 
 /* ---------------------------------------------------------------------------------
@@ -459,7 +499,7 @@ static trn_status_t import_nodes(trn_onnx_importer_t *imp, const size_t *order) 
     for (size_t k = 0; k < proto->n_output; k++) {
       if (!proto->output[k][0]) continue;
       trn_onnx_value_t *v = trn_onnx_value_find(imp, proto->output[k]);
-      if (v && mlirValueIsNull(v->value))
+      if (v && mlirValueIsNull(v->value) && !v->constant)
         return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: node '%s' (%s): output %zu ('%s') is not produced",
                                imp->path, node.name, proto->op_type, k, proto->output[k]);
     }
@@ -513,7 +553,23 @@ static trn_status_t import_graph(trn_onnx_importer_t *imp, MlirModule *out_modul
   }
   block = mlirBlockCreate((intptr_t)nargs, arg_types, arg_locs);
   imp->body = block;
-  for (size_t i = 0; i < nargs; i++) arg_values[i]->value = mlirBlockGetArgument(block, (intptr_t)i);
+  for (size_t i = 0; i < nargs; i++) {
+    MlirValue arg = mlirBlockGetArgument(block, (intptr_t)i);
+    /* DOUBLE is computed in f32: one cast at the boundary. */
+    if (mlirTypeIsAF64(mlirShapedTypeGetElementType(arg_types[i]))) {
+      intptr_t rank = mlirShapedTypeGetRank(arg_types[i]);
+      int64_t dims[TRN_MAX_RANK];
+      for (intptr_t k = 0; k < rank; k++) dims[k] = mlirShapedTypeGetDimSize(arg_types[i], k);
+      MlirType f32 = mlirRankedTensorTypeGet(rank, dims, mlirF32TypeGet(ctx), mlirAttributeGetNull());
+      MlirOperationState st = mlirOperationStateGet(mlirStringRefCreateFromCString("tosa.cast"), arg_locs[i]);
+      mlirOperationStateAddOperands(&st, 1, &arg);
+      mlirOperationStateAddResults(&st, 1, &f32);
+      MlirOperation op = mlirOperationCreate(&st);
+      mlirBlockAppendOwnedOperation(block, op);
+      arg = mlirOperationGetResult(op, 0);
+    }
+    arg_values[i]->value = arg;
+  }
 
   if ((s = import_nodes(imp, order))) goto done;
 
@@ -528,10 +584,13 @@ static trn_status_t import_graph(trn_onnx_importer_t *imp, MlirModule *out_modul
       s = trn_status_make(TRN_ERR_FORMAT, "%s: graph output '%s' is not defined", path, name ? name : "");
       goto done;
     }
-    if (v->init && (s = trn_onnx_value_materialize(imp, v))) goto done;
-    if ((s = check_output(imp, g->output[i], v->value))) goto done;
-    results[i] = v->value;
-    res_types[i] = mlirValueGetType(v->value);
+    if (v->constant && (s = trn_onnx_value_materialize(imp, v))) goto done;
+    if (mlirValueIsNull(v->value)) {
+      s = trn_status_make(TRN_ERR_FORMAT, "%s: graph output '%s' has no value", path, name);
+      goto done;
+    }
+    if ((s = check_output(imp, g->output[i], v, &results[i]))) goto done;
+    res_types[i] = mlirValueGetType(results[i]);
     res_attrs[i] = name_dict(ctx, name);
   }
   MlirOperationState ret = mlirOperationStateGet(mlirStringRefCreateFromCString("func.return"), imp->file_loc);
@@ -583,7 +642,10 @@ trn_status_t trn_onnx_import(MlirContext ctx, const trn_compile_options_t *opts,
   else if (!proto->graph)
     s = trn_status_make(TRN_ERR_FORMAT, "%s: not a valid ONNX model (no graph)", path);
   else if (domain_opset(proto, "") <= 0)
-    s = trn_status_make(TRN_ERR_FORMAT, "%s: the model imports no version of the default ONNX opset", path);
+    s = trn_status_make(TRN_ERR_UNSUPPORTED,
+                        "%s: the model imports no version of the default ONNX opset (a "
+                        "training-only or custom-domain model): not supported",
+                        path);
   else if (proto->graph->n_node == 0)
     s = trn_status_make(TRN_ERR_FORMAT, "%s: the graph has no nodes", path);
   if (s) {

@@ -1,5 +1,7 @@
-/* ONNX operators -> graph-level MLIR (TOSA). One function per operator and one row
- * per operator in k_ops; see import.h for the API the functions use. */
+/* ONNX operators -> graph-level MLIR (TOSA): the core operators (MatMul, Gemm,
+ * Identity) and the list of families. One function per operator and one row per
+ * operator in k_core_ops; see import.h for the API the functions use. Add and Relu
+ * live in ops_elementwise.c with the rest of their family. */
 #include <float.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,31 +12,19 @@
  * semantics implemented here. */
 #define TRN_ONNX_MAX_OPSET 21
 
-/* Identity: the output is the input value. */
+/* Identity: the output is the input value (a small compile-time constant stays one,
+ * so that shape inputs read through Identity). */
 static trn_status_t import_identity(trn_onnx_node_t *n) {
+  const void *data;
+  size_t size;
+  MlirType type;
+  trn_onnx_const_t c;
+  if (trn_onnx_input_constant(n, 0, &data, &size, &type) && trn_onnx_input_const(n, 0, "input", &c) &&
+      trn_onnx_const_count(&c) <= 4096) {
+    trn_onnx_set_output_const(n, 0, &c);
+    return NULL;
+  }
   trn_onnx_set_output(n, 0, trn_onnx_input(n, 0));
-  return NULL;
-}
-
-/* Relu: tosa.clamp to [0, +max]. */
-static trn_status_t import_relu(trn_onnx_node_t *n) {
-  MlirValue x = trn_onnx_input(n, 0);
-  if (!trn_onnx_require_f32(n, x, "input X")) return NULL;
-  MlirNamedAttribute attrs[4] = {
-      trn_onnx_named(n, "min_fp", trn_onnx_f32_attr(n, 0.0f)),
-      trn_onnx_named(n, "max_fp", trn_onnx_f32_attr(n, FLT_MAX)),
-      trn_onnx_named(n, "min_int", trn_onnx_int_attr(n, 64, 0)),
-      trn_onnx_named(n, "max_int", trn_onnx_int_attr(n, 64, INT64_MAX)),
-  };
-  trn_onnx_set_output(n, 0, trn_onnx_build(n, "tosa.clamp", &x, 1, mlirValueGetType(x), attrs, 4));
-  return NULL;
-}
-
-/* Add (numpy broadcasting). */
-static trn_status_t import_add(trn_onnx_node_t *n) {
-  MlirValue a = trn_onnx_input(n, 0), b = trn_onnx_input(n, 1);
-  if (!trn_onnx_require_f32(n, a, "input A") || !trn_onnx_require_f32(n, b, "input B")) return NULL;
-  trn_onnx_set_output(n, 0, trn_onnx_binary(n, "tosa.add", a, b));
   return NULL;
 }
 
@@ -153,11 +143,9 @@ static trn_status_t import_gemm(trn_onnx_node_t *n) {
 }
 
 static const trn_onnx_op_t k_core_ops[] = {
-    {{"", "Add", 7, TRN_ONNX_MAX_OPSET, "tosa.add (numpy broadcasting by reshape)"}, import_add},
     {{"", "Gemm", 7, TRN_ONNX_MAX_OPSET, "tosa.transpose, tosa.matmul, tosa.mul, tosa.add"}, import_gemm},
     {{"", "Identity", 1, TRN_ONNX_MAX_OPSET, "forwards its input"}, import_identity},
     {{"", "MatMul", 1, TRN_ONNX_MAX_OPSET, "tosa.reshape to rank 3, tosa.matmul (batched, broadcast)"}, import_matmul},
-    {{"", "Relu", 6, TRN_ONNX_MAX_OPSET, "tosa.clamp [0, +max]"}, import_relu},
 };
 const trn_onnx_op_table_t trn_onnx_core_ops = {k_core_ops, sizeof k_core_ops / sizeof k_core_ops[0]};
 

@@ -262,6 +262,7 @@ int trn_isa_dma_decode(const uint8_t *in, trn_dma_desc_t *out_desc, char *msg, s
 uint64_t trn_isa_dma_elems(const trn_dma_desc_t *desc) {
   if (!desc) return 0;
   uint64_t n = 1;
-  for (int d = 0; d < TRN_DMA_DIMS; ++d) n *= desc->num[d];
+  for (int d = 0; d < TRN_DMA_DIMS; ++d) /* four 32-bit counts can pass 2^64: saturate */
+    n = desc->num[d] && n > UINT64_MAX / desc->num[d] ? UINT64_MAX : n * desc->num[d];
   return n;
 }

@@ -53,8 +53,7 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
     if (!ses || !des)
       TRAP("descriptor %llu: bad dtype (src %u, dst %u)", (unsigned long long)di,
            desc->src_dtype, desc->dst_dtype);
-    uint64_t elems = 1;
-    for (int d = 0; d < TRN_DMA_DIMS; d++) elems *= desc->num[d];
+    uint64_t elems = trn_isa_dma_elems(desc); /* saturating */
     if (elems == 0) continue;
     int64_t lo = 0, hi = 0;
     if (!side_range(desc->src_addr, desc->src_step, desc->num, ses, ss, &lo, &hi))
@@ -87,7 +86,7 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
               trn_interp_convert(s, sd, t, dd);
           }
         }
-    uint64_t moved = elems * des;
+    uint64_t moved = elems > UINT64_MAX / des ? UINT64_MAX : elems * des;
     bytes += moved;
     if (desc->src_space == TRN_SPACE_HBM || desc->dst_space == TRN_SPACE_HBM) hbm_bytes += moved;
   }

@@ -35,4 +35,20 @@ struct trn_rt_model_t {
 trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
                               const trn_rt_run_options_t *options, trn_rt_profile_t *out_profile);
 
+/* Output files (.neff, .npy, timelines) are written through a temporary file in the
+ * same folder and a rename, so that a failure never leaves a partial file at the
+ * path. An existing non-regular file (/dev/null, a FIFO, a terminal) is written in
+ * place instead: renaming over it would replace a device node when run as root. A
+ * directory is an error. Defined in outfile.c. */
+typedef struct trn_rt_outfile_t {
+  FILE *file;       /* write here */
+  char *tmp;        /* temporary path; NULL when written in place */
+  const char *path;
+} trn_rt_outfile_t;
+trn_status_t trn_rt_outfile_open(const char *path, trn_rt_outfile_t *out);
+/* Finishes the file: renames it into place when `ok` and every write succeeded (else
+ * removes the temporary file); an error of the file itself is reported only when
+ * `ok` (the caller's own error comes first). */
+trn_status_t trn_rt_outfile_close(trn_rt_outfile_t *out, bool ok);
+
 #endif /* TRN_RT_INTERNAL_H */

@@ -139,11 +139,45 @@ static trn_status_t record_event(run_t *r, uint32_t s, size_t index, double star
   return NULL;
 }
 
-static trn_status_t run_loop(run_t *r, uint64_t *out_instructions, uint64_t *out_macs,
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+static uint64_t sat_mul(uint64_t a, uint64_t b) {
+  return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* Elements an instruction processes, saturating (for max_elements): its descriptors'
+ * for a DMA (0 for a descriptor range the DMA itself will reject), else its largest
+ * operand's over all partitions. */
+static uint64_t inst_elements(const trn_rt_model_t *model, const trn_inst_t *in) {
+  uint64_t n = 0;
+  if (in->opcode == TRN_OP_DMA) {
+    uint64_t first = in->aux, count = in->imm[0];
+    if (first > model->dma_count || count > model->dma_count - first) return 0;
+    for (uint64_t d = first; d < first + count; d++) {
+      uint64_t e = 1;
+      for (int k = 0; k < TRN_DMA_DIMS; k++) e = sat_mul(e, model->dma[d].num[k]);
+      n = sat_add(n, e);
+    }
+    return n;
+  }
+  const trn_ap_t *aps[3] = {&in->dst, &in->src0, &in->src1};
+  for (int i = 0; i < 3; i++) {
+    if (aps[i]->space == TRN_SPACE_NONE) continue;
+    uint64_t e = aps[i]->num_partitions;
+    for (int k = 0; k < TRN_AP_DIMS; k++) e = sat_mul(e, aps[i]->num[k]);
+    if (e > n) n = e;
+  }
+  return n;
+}
+
+static trn_status_t run_loop(run_t *r, const trn_rt_run_options_t *options,
+                             uint64_t *out_instructions, uint64_t *out_macs,
                              uint64_t *out_dma_bytes) {
   trn_interp_t *it = &r->it;
   const trn_target_t *t = it->target;
-  uint64_t instructions = 0, macs = 0, dma_bytes = 0;
+  uint64_t instructions = 0, macs = 0, dma_bytes = 0, elements = 0;
+  const uint64_t max_instructions = options ? options->max_instructions : 0;
+  const uint64_t max_elements = options ? options->max_elements : 0;
   for (;;) {
     int best = -1;
     double best_start = 0;
@@ -181,6 +215,27 @@ static trn_status_t run_loop(run_t *r, uint64_t *out_instructions, uint64_t *out
     stream_t *st = &r->streams[s];
     size_t index = st->pc;
     const trn_inst_t *in = &st->insts[index];
+    if (max_instructions && instructions >= max_instructions) {
+      char sname[16];
+      *out_instructions = instructions;
+      return trn_status_make(TRN_ERR_EXEC,
+                             "stream %s instruction %zu: the run reached its limit of %llu "
+                             "executed instructions (max_instructions)",
+                             trn_isa_stream_name(s, sname, sizeof sname), index,
+                             (unsigned long long)max_instructions);
+    }
+    if (max_elements) {
+      elements = sat_add(elements, inst_elements(it->model, in));
+      if (elements > max_elements) {
+        char sname[16];
+        *out_instructions = instructions;
+        return trn_status_make(TRN_ERR_EXEC,
+                               "stream %s instruction %zu: the run would pass its limit of %llu "
+                               "processed elements (max_elements)",
+                               trn_isa_stream_name(s, sname, sizeof sname), index,
+                               (unsigned long long)max_elements);
+      }
+    }
     if (in->signal_sem != TRN_SEM_NONE && in->signal_sem >= r->nsems)
       return trn_interp_trap(s, index, in, "signal_sem %u is not below the %u semaphores",
                              in->signal_sem, r->nsems);
@@ -284,7 +339,7 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
     if (ss->done && it->race) trn_race_stream_done(it->race, s);
   }
   uint64_t instructions = 0, macs = 0, dma_bytes = 0;
-  st = run_loop(r, &instructions, &macs, &dma_bytes);
+  st = run_loop(r, options, &instructions, &macs, &dma_bytes);
 
   double total_ns = 0;
   for (uint32_t s = 0; s < r->nstreams; s++)

@@ -1,4 +1,5 @@
 /* NumPy .npy reader and writer (see npy.h). */
+#include "internal.h"
 #include "npy.h"
 
 #include <errno.h>
@@ -407,37 +408,12 @@ trn_status_t trn_npy_write_file(const char *path, trn_dtype_t dtype, uint32_t ra
   void *buf;
   size_t size;
   TRN_RETURN_IF_ERROR(trn_npy_write_memory(dtype, rank, dims, data, &buf, &size));
-  size_t n = strlen(path) + 16;
-  char *tmp = malloc(n);
-  if (!tmp) {
-    free(buf);
-    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s", path);
+  trn_rt_outfile_t out;
+  trn_status_t st = trn_rt_outfile_open(path, &out);
+  if (!st) {
+    fwrite(buf, 1, size, out.file); /* a short write sets the stream's error */
+    st = trn_rt_outfile_close(&out, true);
   }
-  snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  trn_status_t st = NULL;
-  if (fd < 0) {
-    st = trn_status_make(TRN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-  } else {
-    fchmod(fd, 0644); /* mkstemp makes 0600 */
-    FILE *f = fdopen(fd, "wb");
-    bool bad = !f;
-    if (f) {
-      bad = fwrite(buf, 1, size, f) != size;
-      if (fclose(f) != 0) bad = true;
-    } else {
-      close(fd);
-    }
-    if (bad) {
-      st = trn_status_make(TRN_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-      unlink(tmp);
-    } else if (rename(tmp, path) != 0) {
-      st = trn_status_make(TRN_ERR_IO, "%s: cannot rename the temporary file: %s", path,
-                           strerror(errno));
-      unlink(tmp);
-    }
-  }
-  free(tmp);
   free(buf);
   return st;
 }

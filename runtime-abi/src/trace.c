@@ -1,6 +1,7 @@
 /* Timeline writers: Chrome-trace/Perfetto JSON and a self-contained HTML page
- * (inline canvas + script, no network). Both go through a temporary file in the same
- * folder and a rename, so that a failure never leaves a partial file. */
+ * (inline canvas + script, no network). Both go through trn_rt_outfile_t (a temporary
+ * file in the same folder and a rename), so that a failure never leaves a partial
+ * file. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,54 +11,11 @@
 
 #include "interp_internal.h"
 
-typedef struct tmpfile_t {
-  FILE *f;
-  char *tmp;
-  const char *path;
-} tmpfile_t;
+typedef trn_rt_outfile_t tmpfile_t;
 
-static trn_status_t tmp_open(const char *path, tmpfile_t *out) {
-  memset(out, 0, sizeof *out);
-  size_t n = strlen(path) + 16;
-  out->tmp = malloc(n);
-  if (!out->tmp) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: path", path);
-  snprintf(out->tmp, n, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(out->tmp);
-  if (fd < 0) {
-    trn_status_t st = trn_status_make(TRN_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                                      strerror(errno));
-    free(out->tmp);
-    out->tmp = NULL;
-    return st;
-  }
-  fchmod(fd, 0644); /* mkstemp makes 0600; a timeline is an ordinary file */
-  out->f = fdopen(fd, "w");
-  if (!out->f) {
-    close(fd);
-    unlink(out->tmp);
-    free(out->tmp);
-    out->tmp = NULL;
-    return trn_status_make(TRN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  }
-  out->path = path;
-  return NULL;
-}
+static trn_status_t tmp_open(const char *path, tmpfile_t *out) { return trn_rt_outfile_open(path, out); }
 
-static trn_status_t tmp_close(tmpfile_t *t) {
-  bool bad = ferror(t->f) != 0;
-  if (fclose(t->f) != 0) bad = true;
-  trn_status_t st = NULL;
-  if (bad) {
-    st = trn_status_make(TRN_ERR_IO, "%s: write failed: %s", t->path, strerror(errno));
-    unlink(t->tmp);
-  } else if (rename(t->tmp, t->path) != 0) {
-    st = trn_status_make(TRN_ERR_IO, "%s: cannot rename the temporary file: %s", t->path,
-                         strerror(errno));
-    unlink(t->tmp);
-  }
-  free(t->tmp);
-  return st;
-}
+static trn_status_t tmp_close(tmpfile_t *t) { return trn_rt_outfile_close(t, true); }
 
 /* Writes s as the body of a JSON string ('<' escaped too, for inline scripts). */
 static void json_str(FILE *f, const char *s) {
@@ -81,7 +39,7 @@ trn_status_t trn_trace_write_json(const char *path, const trn_rt_model_t *model,
                                   const trn_trace_event_t *events, size_t count) {
   tmpfile_t t;
   TRN_RETURN_IF_ERROR(tmp_open(path, &t));
-  FILE *f = t.f;
+  FILE *f = t.file;
   fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
   fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":\"trn %s\"}}",
           model->target->name);
@@ -183,7 +141,7 @@ trn_status_t trn_trace_write_html(const char *path, const trn_rt_model_t *model,
                                   const trn_rt_profile_t *profile) {
   tmpfile_t t;
   TRN_RETURN_IF_ERROR(tmp_open(path, &t));
-  FILE *f = t.f;
+  FILE *f = t.file;
   fputs(trn_html_head, f);
   fprintf(f, "const TOTAL=%.3f;\n", profile->total_seconds * 1e9);
   fprintf(f, "const ROWS=[");

@@ -415,57 +415,13 @@ trn_status_t trn_rt_writer_write_file(trn_rt_writer_t *writer, const char *path)
   size_t size;
   TRN_RETURN_IF_ERROR(serialize_checked(writer, &data, &size));
 
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
-  if (!tmp) {
+  trn_rt_outfile_t out;
+  trn_status_t status = trn_rt_outfile_open(path, &out);
+  if (status) {
     free(data);
-    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    return status;
   }
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    trn_status_t st = trn_status_make(TRN_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                                      strerror(errno));
-    free(tmp);
-    free(data);
-    return st;
-  }
-  const char *failed = NULL;
-  int err = 0;
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = write(fd, data + done, size - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      failed = "cannot write the temporary file";
-      err = errno;
-      break;
-    }
-    done += (size_t)n;
-  }
-  if (!failed && fchmod(fd, 0644) != 0) {
-    failed = "cannot set the permissions of the temporary file";
-    err = errno;
-  }
-  if (!failed && fsync(fd) != 0) {
-    failed = "cannot sync the temporary file";
-    err = errno;
-  }
-  if (close(fd) != 0 && !failed) {
-    failed = "cannot close the temporary file";
-    err = errno;
-  }
-  if (!failed && rename(tmp, path) != 0) {
-    failed = "cannot rename the temporary file into place";
-    err = errno;
-  }
-  trn_status_t status = NULL;
-  if (failed) {
-    unlink(tmp);
-    status = trn_status_make(TRN_ERR_IO, "%s: %s: %s", path, failed, strerror(err));
-  }
-  free(tmp);
+  fwrite(data, 1, size, out.file); /* a short write sets the stream's error: close reports it */
   free(data);
-  return status;
+  return trn_rt_outfile_close(&out, true);
 }

@@ -85,7 +85,8 @@ MlirType trn_dialects_tile_type_get(MlirContext ctx, const trn_tile_type_t *tile
 bool trn_dialects_tile_type_read(MlirType type, trn_tile_type_t *out_tile);
 /* The MLIR element type of a dtype (f32, bf16, f16, i32, i8, ui8). */
 MlirType trn_dialects_dtype_type(MlirContext ctx, trn_dtype_t dtype);
-/* The dtype of an MLIR element type; false if it has none. */
+/* The dtype of an MLIR element type; false if it has none. Booleans (i1) are u8
+ * holding 0 or 1. */
 bool trn_dialects_dtype_of(MlirType type, trn_dtype_t *out_dtype);
 
 #ifdef __cplusplus

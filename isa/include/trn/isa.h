@@ -253,7 +253,7 @@ typedef struct trn_dma_desc_t {
 #define TRN_DMA_DESC_BYTES 112
 void trn_isa_dma_encode(const trn_dma_desc_t *desc, uint8_t *out);
 int trn_isa_dma_decode(const uint8_t *in, trn_dma_desc_t *out_desc, char *msg, size_t msg_size);
-/* Total elements a descriptor moves. */
+/* Total elements a descriptor moves (UINT64_MAX when the product passes 2^64). */
 uint64_t trn_isa_dma_elems(const trn_dma_desc_t *desc);
 /* Checks a descriptor against the target: direction HBM->SBUF, SBUF->HBM or
  * SBUF->SBUF; valid dtypes; every num[d] >= 1; every byte either side can touch lies

@@ -201,6 +201,16 @@ typedef struct trn_rt_run_options_t {
   bool strict;             /* report SBUF/PSUM races between engines as TRN_ERR_RACE */
   const char *trace_path;  /* if set, write a Chrome-trace/Perfetto JSON timeline */
   const char *html_path;   /* if set, write a self-contained HTML timeline */
+  /* Limits that bound the work one run of an untrusted .neff may take (a fuzzer, a
+   * service). A valid program may legally ask for a lot: a DMA descriptor with zero
+   * steps and large counts moves up to 2^128 elements. 0 = no limit. Reaching a limit
+   * stops the run before the instruction that would pass it, with TRN_ERR_EXEC naming
+   * that instruction. */
+  uint64_t max_instructions; /* instructions executed */
+  uint64_t max_elements;     /* elements processed, summed over instructions: a DMA
+                                counts the elements of its descriptors, any other
+                                instruction those of its largest operand (all
+                                partitions) */
 } trn_rt_run_options_t;
 
 typedef struct trn_rt_profile_t {

@@ -1,7 +1,8 @@
 // trn-layout: a matmul result that (through element-wise ops and reshapes) is the
 // second operand of another matmul, contracted along its M, gets M on partitions
 // (trn.pdim = 1) so that it needs no layout change; the other matmul stays
-// feature-major.
+// feature-major. Attention scores reduced along their last dim (a softmax) get M on
+// partitions too: the reductions then run along the free axis.
 // RUN: trn-opt %s --trn-layout | FileCheck %s
 
 // CHECK-LABEL: func.func @main

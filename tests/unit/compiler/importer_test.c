@@ -2,6 +2,7 @@
  * (compiler/compiler.c). Small models are built here with protobuf-c structs and
  * packed to temporary files. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,8 +157,9 @@ typedef struct graph_spec_t {
   size_t n_inits;
 } graph_spec_t;
 
-/* Packs the model (opset 13) into a new temporary file; returns its path. */
-static char *write_model(arena_t *a, const graph_spec_t *g) {
+/* Packs the model (opset 13) into `path`, or a new temporary file when path is NULL;
+ * returns the path. */
+static char *write_model_at(arena_t *a, const graph_spec_t *g, const char *path_or_null) {
   Onnx__GraphProto graph;
   onnx__graph_proto__init(&graph);
   graph.name = arena_str(a, "test");
@@ -185,13 +187,15 @@ static char *write_model(arena_t *a, const graph_spec_t *g) {
   size_t size = onnx__model_proto__get_packed_size(&model);
   uint8_t *buf = arena_alloc(a, size + 1);
   onnx__model_proto__pack(&model, buf);
-  char *path = arena_str(a, "/tmp/trn_importer_test_XXXXXX");
-  int fd = mkstemp(path);
+  char *path = arena_str(a, path_or_null ? path_or_null : "/tmp/trn_importer_test_XXXXXX");
+  int fd = path_or_null ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : mkstemp(path);
   ck_assert_int_ge(fd, 0);
   ck_assert_int_eq(write(fd, buf, size), (ssize_t)size);
   close(fd);
   return path;
 }
+
+static char *write_model(arena_t *a, const graph_spec_t *g) { return write_model_at(a, g, NULL); }
 
 static char *write_bytes(arena_t *a, const void *data, size_t size) {
   char *path = arena_str(a, "/tmp/trn_importer_test_XXXXXX");
@@ -337,13 +341,166 @@ START_TEST(test_importer_weights_resource_values) {
 }
 END_TEST
 
+/* Sets the element type of a value info made by make_vi. */
+static Onnx__ValueInfoProto *with_elem(Onnx__ValueInfoProto *vi, int32_t elem) {
+  vi->type->tensor_type->elem_type = elem;
+  return vi;
+}
+
+START_TEST(test_importer_element_types_at_the_boundary) {
+  /* INT64 stays i64; DOUBLE is f64 at the boundary and f32 inside; UINT8 is i8. */
+  arena_t a = {0};
+  const int64_t d[1] = {3};
+  graph_spec_t g = {0};
+  Onnx__NodeProto *cast = make_node(&a, "Cast", "to_double", (const char *[]){"x", NULL}, (const char *[]){"y", NULL});
+  node_attr_int(&a, cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE);
+  g.nodes[g.n_nodes++] = cast;
+  g.nodes[g.n_nodes++] = make_node(&a, "Identity", "id", (const char *[]){"u", NULL}, (const char *[]){"v", NULL});
+  g.inputs[g.n_inputs++] = with_elem(make_vi(&a, "x", 1, d), ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
+  g.inputs[g.n_inputs++] = with_elem(make_vi(&a, "u", 1, d), ONNX__TENSOR_PROTO__DATA_TYPE__UINT8);
+  g.outputs[g.n_outputs++] = with_elem(make_vi(&a, "y", 1, d), ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE);
+  g.outputs[g.n_outputs++] = with_elem(make_vi(&a, "v", 1, d), ONNX__TENSOR_PROTO__DATA_TYPE__UINT8);
+  char *path = write_model(&a, &g);
+  trn_compiler_t *c = new_compiler(NULL, 0);
+  MlirModule m;
+  trn_status_t s = import_path(c, path, &m);
+  ck_assert_msg(s == NULL, "%s", trn_status_message(s));
+  MlirAttribute fta = mlirOperationGetAttributeByName(main_func(m), mlirStringRefCreateFromCString("function_type"));
+  char *t = type_text(mlirTypeAttrGetValue(fta));
+  ck_assert_str_eq(t, "(tensor<3xi64>, tensor<3xi8>) -> (tensor<3xf64>, tensor<3xi8>)");
+  free(t);
+  char *text = module_text(m);
+  ck_assert_ptr_nonnull(strstr(text, "tosa.cast %arg0 : (tensor<3xi64>) -> tensor<3xf32>"));
+  ck_assert_ptr_nonnull(strstr(text, "(tensor<3xf32>) -> tensor<3xf64>"));
+  free(text);
+  mlirModuleDestroy(m);
+  trn_compiler_destroy(c);
+  unlink(path);
+  arena_free(&a);
+}
+END_TEST
+
+/* An initializer `w` [2] stored in `location` at offset 8. */
+static Onnx__TensorProto *make_external_init(arena_t *a, const char *location) {
+  const int64_t d[1] = {2};
+  Onnx__TensorProto *t = make_init(a, "w", 1, d, (const float[]){0, 0}, false);
+  t->n_float_data = 0;
+  t->has_data_location = 1;
+  t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  const char *kv[3][2] = {{"location", location}, {"offset", "8"}, {"length", "8"}};
+  t->n_external_data = 3;
+  t->external_data = arena_alloc(a, 3 * sizeof *t->external_data);
+  for (int i = 0; i < 3; i++) {
+    Onnx__StringStringEntryProto *e = arena_alloc(a, sizeof *e);
+    onnx__string_string_entry_proto__init(e);
+    e->key = arena_str(a, kv[i][0]);
+    e->value = arena_str(a, kv[i][1]);
+    t->external_data[i] = e;
+  }
+  return t;
+}
+
+START_TEST(test_importer_external_data_stays_in_folder) {
+  arena_t a = {0};
+  const int64_t d[1] = {2};
+  char dir[] = "/tmp/trn_importer_ext_XXXXXX", outside[] = "/tmp/trn_importer_out_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  const float bytes[4] = {9.0f, 9.0f, 1.25f, -3.5f}; /* 8 bytes of padding, then w */
+  char file[256], link[256], model[256];
+  snprintf(file, sizeof file, "%s/w.bin", dir);
+  snprintf(link, sizeof link, "%s/link.bin", dir);
+  snprintf(model, sizeof model, "%s/model.onnx", dir);
+  FILE *f = fopen(file, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(bytes, 1, sizeof bytes, f), sizeof bytes);
+  fclose(f);
+  int fd = mkstemp(outside);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, bytes, sizeof bytes), (ssize_t)sizeof bytes);
+  close(fd);
+  ck_assert_int_eq(symlink(outside, link), 0);
+  static const char *const k_locations[] = {"w.bin", "link.bin", "../w.bin", "/etc/passwd"};
+  for (int k = 0; k < 4; k++) {
+    graph_spec_t g = {0};
+    g.nodes[g.n_nodes++] = make_node(&a, "Add", "add", (const char *[]){"x", "w", NULL}, (const char *[]){"y", NULL});
+    g.inputs[g.n_inputs++] = make_vi(&a, "x", 1, d);
+    g.outputs[g.n_outputs++] = make_vi(&a, "y", 1, d);
+    g.inits[g.n_inits++] = make_external_init(&a, k_locations[k]);
+    write_model_at(&a, &g, model);
+    trn_compiler_t *c = new_compiler(NULL, 0);
+    MlirModule m;
+    trn_status_t s = import_path(c, model, &m);
+    if (k == 0) {
+      ck_assert_msg(s == NULL, "%s", trn_status_message(s));
+      MlirOperation op = mlirBlockGetFirstOperation(mlirRegionGetFirstBlock(mlirOperationGetRegion(main_func(m), 0)));
+      ck_assert_str_eq(mlirIdentifierStr(mlirOperationGetName(op)).data, "tosa.const");
+      MlirAttribute v = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("value"));
+      ck_assert(mlirAttributeIsADenseResourceElements(v));
+      ck_assert_float_eq(mlirDenseFloatResourceElementsAttrGetValue(v, 0), 1.25f);
+      ck_assert_float_eq(mlirDenseFloatResourceElementsAttrGetValue(v, 1), -3.5f);
+      mlirModuleDestroy(m);
+    } else {
+      expect_error(s, TRN_ERR_FORMAT, k == 1 ? "is outside the model's folder" : "must be a relative path");
+    }
+    trn_compiler_destroy(c);
+  }
+  unlink(link);
+  unlink(file);
+  unlink(model);
+  unlink(outside);
+  rmdir(dir);
+  arena_free(&a);
+}
+END_TEST
+
+START_TEST(test_importer_constants_fold_into_shapes) {
+  /* Constant -> Sub -> ConstantOfShape: the shape is read at compile time. */
+  arena_t a = {0};
+  const int64_t d[2] = {2, 3};
+  graph_spec_t g = {0};
+  Onnx__NodeProto *k = make_node(&a, "Constant", "dims", (const char *[]){NULL}, (const char *[]){"s", NULL});
+  Onnx__AttributeProto *attr = arena_alloc(&a, sizeof *attr);
+  onnx__attribute_proto__init(attr);
+  attr->name = arena_str(&a, "value_ints");
+  attr->has_type = 1;
+  attr->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+  attr->n_ints = 2;
+  attr->ints = arena_alloc(&a, 2 * sizeof(int64_t));
+  attr->ints[0] = 3, attr->ints[1] = 4;
+  node_add_attr(&a, k, attr);
+  g.nodes[g.n_nodes++] = k;
+  Onnx__NodeProto *one = make_node(&a, "Constant", "one", (const char *[]){NULL}, (const char *[]){"o", NULL});
+  node_attr_int(&a, one, "value_int", 1);
+  g.nodes[g.n_nodes++] = one;
+  g.nodes[g.n_nodes++] = make_node(&a, "Sub", "sub", (const char *[]){"s", "o", NULL}, (const char *[]){"t", NULL});
+  g.nodes[g.n_nodes++] = make_node(&a, "ConstantOfShape", "fill", (const char *[]){"t", NULL}, (const char *[]){"z", NULL});
+  g.nodes[g.n_nodes++] = make_node(&a, "Add", "add", (const char *[]){"x", "z", NULL}, (const char *[]){"y", NULL});
+  g.inputs[g.n_inputs++] = make_vi(&a, "x", 2, d);
+  g.outputs[g.n_outputs++] = make_vi(&a, "y", 2, d);
+  char *path = write_model(&a, &g);
+  trn_compiler_t *c = new_compiler(NULL, 0);
+  MlirModule m;
+  trn_status_t s = import_path(c, path, &m);
+  ck_assert_msg(s == NULL, "%s", trn_status_message(s));
+  char *text = module_text(m);
+  ck_assert_ptr_nonnull(strstr(text, "dense<0.000000e+00> : tensor<2x3xf32>"));
+  ck_assert_ptr_null(strstr(text, "tosa.sub"));
+  free(text);
+  mlirModuleDestroy(m);
+  trn_compiler_destroy(c);
+  unlink(path);
+  arena_free(&a);
+}
+END_TEST
+
 START_TEST(test_importer_unsupported_lists_every_node) {
   arena_t a = {0};
   const int64_t d[2] = {2, 2};
   graph_spec_t g = {0};
-  g.nodes[g.n_nodes++] = make_node(&a, "Conv", "conv1", (const char *[]){"x", NULL}, (const char *[]){"c", NULL});
+  /* Operators no family plans to lower. */
+  g.nodes[g.n_nodes++] = make_node(&a, "TfIdfVectorizer", "tfidf1", (const char *[]){"x", NULL}, (const char *[]){"c", NULL});
   g.nodes[g.n_nodes++] = make_node(&a, "Relu", "relu", (const char *[]){"c", NULL}, (const char *[]){"r", NULL});
-  g.nodes[g.n_nodes++] = make_node(&a, "Softmax", NULL, (const char *[]){"r", NULL}, (const char *[]){"y", NULL});
+  g.nodes[g.n_nodes++] = make_node(&a, "StringNormalizer", NULL, (const char *[]){"r", NULL}, (const char *[]){"y", NULL});
   g.inputs[g.n_inputs++] = make_vi(&a, "x", 2, d);
   g.outputs[g.n_outputs++] = make_vi(&a, "y", 2, d);
   char *path = write_model(&a, &g);
@@ -354,8 +511,8 @@ START_TEST(test_importer_unsupported_lists_every_node) {
   ck_assert_int_eq(trn_status_code(s), TRN_ERR_UNSUPPORTED);
   const char *msg = trn_status_message(s);
   ck_assert_ptr_nonnull(strstr(msg, "unsupported operators:\n"));
-  ck_assert_ptr_nonnull(strstr(msg, "  node 'conv1' (Conv, opset 13): no lowering for this operator"));
-  ck_assert_ptr_nonnull(strstr(msg, "  node '#2' (Softmax, opset 13): no lowering for this operator"));
+  ck_assert_ptr_nonnull(strstr(msg, "  node 'tfidf1' (TfIdfVectorizer, opset 13): no lowering for this operator"));
+  ck_assert_ptr_nonnull(strstr(msg, "  node '#2' (StringNormalizer, opset 13): no lowering for this operator"));
   ck_assert_ptr_null(strstr(msg, "Relu"));
   trn_status_free(s);
   trn_compiler_destroy(c);
@@ -665,6 +822,9 @@ static Suite *importer_suite(void) {
   tcase_add_test(tc, test_importer_undefined_input_and_cycle);
   tcase_add_test(tc, test_importer_attributes);
   tcase_add_test(tc, test_importer_broadcast_mismatch);
+  tcase_add_test(tc, test_importer_element_types_at_the_boundary);
+  tcase_add_test(tc, test_importer_external_data_stays_in_folder);
+  tcase_add_test(tc, test_importer_constants_fold_into_shapes);
   suite_add_tcase(s, tc);
   TCase *tc2 = tcase_create("compiler");
   tcase_set_timeout(tc2, 60);

@@ -214,6 +214,50 @@ START_TEST(test_emit_elementwise_ops_match_reference) {
 }
 END_TEST
 
+/* Attention: scores = q k (M on partitions, so that the softmax reductions run along
+ * the free axis), a softmax (reduce_max, broadcast sub, exp, reduce_sum, reciprocal,
+ * broadcast mul), then p v (p needs the keys on partitions: a layout change). */
+START_TEST(test_emit_attention_matches_reference) {
+  const char *text =
+      "func.func @main(%q: tensor<1x64x32xf32>, %k: tensor<1x32x200xf32>, %v: tensor<1x200x16xf32>) -> tensor<1x64x16xf32> {\n"
+      "  %s = tosa.matmul %q, %k : (tensor<1x64x32xf32>, tensor<1x32x200xf32>) -> tensor<1x64x200xf32>\n"
+      "  %m = tosa.reduce_max %s {axis = 2 : i32} : (tensor<1x64x200xf32>) -> tensor<1x64x1xf32>\n"
+      "  %d = tosa.sub %s, %m : (tensor<1x64x200xf32>, tensor<1x64x1xf32>) -> tensor<1x64x200xf32>\n"
+      "  %e = tosa.exp %d : (tensor<1x64x200xf32>) -> tensor<1x64x200xf32>\n"
+      "  %z = tosa.reduce_sum %e {axis = 2 : i32} : (tensor<1x64x200xf32>) -> tensor<1x64x1xf32>\n"
+      "  %r = tosa.reciprocal %z : (tensor<1x64x1xf32>) -> tensor<1x64x1xf32>\n"
+      "  %p = tosa.mul %e, %r {shift = 0 : i8} : (tensor<1x64x200xf32>, tensor<1x64x1xf32>) -> tensor<1x64x200xf32>\n"
+      "  %o = tosa.matmul %p, %v : (tensor<1x64x200xf32>, tensor<1x200x16xf32>) -> tensor<1x64x16xf32>\n"
+      "  return %o : tensor<1x64x16xf32>\n}\n";
+  enum { M = 64, D = 32, N = 200, V = 16 };
+  static float q[M * D], k[D * N], v[N * V], o[M * V];
+  static double want[M * V], p[M * N];
+  for (int i = 0; i < M * D; i++) q[i] = (float)((i * 29) % 41) / 20.0f - 1.0f;
+  for (int i = 0; i < D * N; i++) k[i] = (float)((i * 17) % 37) / 30.0f - 0.6f;
+  for (int i = 0; i < N * V; i++) v[i] = (float)((i * 13) % 23) / 11.0f - 1.0f;
+  for (int m = 0; m < M; m++) {
+    double mx = -1e300, sum = 0;
+    for (int n = 0; n < N; n++) {
+      double s = 0;
+      for (int d = 0; d < D; d++) s += (double)q[m * D + d] * k[d * N + n];
+      p[m * N + n] = s;
+      if (s > mx) mx = s;
+    }
+    for (int n = 0; n < N; n++) sum += p[m * N + n] = exp(p[m * N + n] - mx);
+    for (int n = 0; n < N; n++) p[m * N + n] /= sum;
+    for (int j = 0; j < V; j++) {
+      double acc = 0;
+      for (int n = 0; n < N; n++) acc += p[m * N + n] * v[n * V + j];
+      want[m * V + j] = acc;
+    }
+  }
+  const void *ins[3] = {q, k, v};
+  void *outs[1] = {o};
+  compile_and_run(text, ins, outs);
+  check_close(o, want, M * V, 1e-3, 1e-4);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("passes_emit");
   TCase *tc = tcase_create("emit");
@@ -222,6 +266,7 @@ int main(void) {
   tcase_add_test(tc, test_emit_rejects_graph_level_ir);
   tcase_add_test(tc, test_emit_reports_instructions_failing_the_isa_check);
   tcase_add_test(tc, test_emit_elementwise_ops_match_reference);
+  tcase_add_test(tc, test_emit_attention_matches_reference);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

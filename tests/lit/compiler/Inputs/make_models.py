@@ -68,24 +68,53 @@ def main():
                [vi("a", [2, 1, 3, 4]), vi("b", [3, 4, 5]), vi("v", [5])], [vi("y", [2, 3, 3])]),
          "matmul_broadcast.onnx")
 
-    # Unsupported operators, some without names.
-    save(model([helper.make_node("Conv", ["x", "wc"], ["c"], name="conv1"),
+    # Unsupported operators (ones no family plans to lower), some without names.
+    save(model([helper.make_node("TfIdfVectorizer", ["x"], ["c"], name="tfidf1"),
                 helper.make_node("Relu", ["c"], ["r"], name="relu1"),
-                helper.make_node("Softmax", ["r"], ["s"]),
+                helper.make_node("StringNormalizer", ["r"], ["s"]),
                 helper.make_node("Relu", ["s"], ["y"], name="relu2")],
-               [vi("x", [1, 1, 4, 4])], [vi("y", [1, 1, 2, 2])],
-               [numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "wc")]),
-         "unsupported.onnx")
+               [vi("x", [1, 1, 4, 4])], [vi("y", [1, 1, 2, 2])]),
+         "unsupported.onnx", check=False)
 
     # A symbolic batch dimension.
     save(model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
                [vi("x", ["batch", 16])], [vi("y", ["batch", 16])]),
          "symbolic.onnx")
 
-    # An int64 input: not supported on the device path yet.
+    # An int64 input and output (i64 at graph level).
     save(model([helper.make_node("Identity", ["x"], ["y"], name="id")],
                [vi("x", [4], TensorProto.INT64)], [vi("y", [4], TensorProto.INT64)]),
          "int64_input.onnx")
+
+    # A STRING input: no graph-level type for it.
+    save(model([helper.make_node("Identity", ["x"], ["y"], name="id")],
+               [vi("x", [4], TensorProto.STRING)], [vi("y", [4], TensorProto.STRING)]),
+         "string_input.onnx")
+
+    # A training-only model: no default-domain opset import.
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], "g",
+                          [vi("x", [4])], [vi("y", [4])])
+    m = helper.make_model(g, producer_name="trn-lit",
+                          opset_imports=[helper.make_opsetid("ai.onnx.preview.training", 1)])
+    m.ir_version = 8
+    save(m, "training_only.onnx", check=False)
+
+    # Weights in an external data file beside the model (offset 16, 6 floats), one whose
+    # location leaves the model's folder, and one whose file does not exist.
+    w = np.arange(6, dtype=np.float32).reshape(2, 3) / 4
+    with open(os.path.join(HERE, "external_data.bin"), "wb") as f:
+        f.write(b"\x00" * 16 + w.tobytes())
+    for name, location in (("external_data.onnx", "external_data.bin"),
+                           ("external_escape.onnx", "../Inputs/external_data.bin"),
+                           ("external_missing.onnx", "no_such_file.bin")):
+        t = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2, 3])
+        t.data_location = onnx.TensorProto.EXTERNAL
+        for k, v in (("location", location), ("offset", "16"), ("length", "24")):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        save(model([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")],
+                   [vi("x", [2, 3])], [vi("y", [2, 3])], [t]),
+             name, check=False)
 
     # A node input nobody defines (invalid model).
     save(model([helper.make_node("Relu", ["nowhere"], ["y"], name="lost")],

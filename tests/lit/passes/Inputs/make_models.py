@@ -80,8 +80,8 @@ def main():
 
 
     # A matmul result used twice, as the moving operand of one matmul and the
-    # stationary one of another: one of the two needs it in another layout (spilled to
-    # HBM and reloaded).
+    # stationary one of another: one of the two needs it in another layout (transposed
+    # on the tensor engine).
     u = rand(6, 40)
     v = rand(40, 24, scale=0.2)
     w2 = rand(24, 5, scale=0.3)
