@@ -21,8 +21,8 @@
 
 /* tosa (and tensor/arith/math/linalg on tensors) -> linalg -> buffers -> loops -> LLVM. */
 static const char kRefPipeline[] =
-    "func.func(tosa-optional-decompositions,tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
-    "tosa-to-tensor,tosa-to-scf),"
+    "func.func(tosa-optional-decompositions,tosa-to-scf,tosa-to-linalg-named,tosa-to-linalg,"
+    "tosa-to-arith,tosa-to-tensor),"
     "convert-elementwise-to-linalg,"
     "func.func(linalg-fuse-elementwise-ops),canonicalize,"
     "one-shot-bufferize{bufferize-function-boundaries "

@@ -366,9 +366,9 @@ trn_status_t trn_onnx_value_materialize(trn_onnx_importer_t *imp, trn_onnx_value
     for (size_t i = 0; i < count; i++) flags[i] = ((const uint8_t *)v->data)[i] != 0;
     value = mlirDenseElementsAttrBoolGet(v->type, (intptr_t)count, flags);
     free(flags);
-  } else if ((!v->init && count <= TRN_ONNX_INLINE_ELEMENTS) || count == 1) {
-    /* Also every one-element initializer: LLVM 19's finalize-memref-to-llvm crashes on
-     * a rank-0 memref.global whose value is a dense resource. */
+  } else if ((!v->init && count <= TRN_ONNX_INLINE_ELEMENTS) || count <= 1) {
+    /* Also every initializer of at most one element: LLVM 19's finalize-memref-to-llvm
+     * crashes on a rank-0 memref.global whose value is a dense resource. */
     value = mlirDenseElementsAttrRawBufferGet(v->type, v->size, v->data);
   } else {
     char *rname = NULL;
@@ -889,6 +889,17 @@ MlirValue trn_onnx_build(trn_onnx_node_t *n, const char *op_name, const MlirValu
       trn_onnx_error(n, TRN_ERR_INTERNAL, "operand %zu of %s is null", i, op_name);
       return null;
     }
+  /* A result without elements has one possible value: an empty constant (TOSA's
+   * verifiers reject zero-sized dims on several ops, e.g. tosa.reshape). */
+  if (strcmp(op_name, "tosa.const") != 0 && mlirTypeIsARankedTensor(result_type)) {
+    bool empty = false;
+    for (intptr_t d = 0; d < mlirShapedTypeGetRank(result_type); d++)
+      empty = empty || mlirShapedTypeGetDimSize(result_type, d) == 0;
+    if (empty) {
+      MlirNamedAttribute value = trn_onnx_named(n, "value", mlirDenseElementsAttrRawBufferGet(result_type, 0, NULL));
+      return trn_onnx_build(n, "tosa.const", NULL, 0, result_type, &value, 1);
+    }
+  }
   MlirOperationState st = mlirOperationStateGet(mlirStringRefCreateFromCString(op_name), n->loc);
   if (operand_count) mlirOperationStateAddOperands(&st, (intptr_t)operand_count, operands);
   mlirOperationStateAddResults(&st, 1, &result_type);

@@ -193,7 +193,8 @@ bool trn_onnx_require_same_elem(trn_onnx_node_t *n, MlirValue a, MlirValue b, co
 
 /* Creates `op_name` at the node's location with operands, one result of
  * `result_type` and attributes given as (name, attribute) pairs; appends it to the
- * function body and returns its result. */
+ * function body and returns its result. A result type without elements (a dim of 0)
+ * gives an empty tosa.const instead (its only possible value). */
 MlirValue trn_onnx_build(trn_onnx_node_t *n, const char *op_name, const MlirValue *operands,
                          size_t operand_count, MlirType result_type,
                          const MlirNamedAttribute *attrs, size_t attr_count);

@@ -355,6 +355,9 @@ static trn_status_t input_type(trn_onnx_importer_t *imp, const Onnx__ValueInfoPr
     const Onnx__TensorShapeProto__Dimension *d = shape ? shape->dim[i] : NULL;
     bool fixed = d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
                  d->dim_value >= 0;
+    if (d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value < 0)
+      return trn_status_make(TRN_ERR_FORMAT, "%s: input '%s': dim %zu is %lld; dimensions must be >= 0",
+                             path, name, i, (long long)d->dim_value);
     if (fixed && d->dim_value > TRN_ONNX_MAX_DIM)
       return trn_status_make(TRN_ERR_UNSUPPORTED, "%s: input '%s': dim %zu (%lld) is too large",
                              path, name, i, (long long)d->dim_value);

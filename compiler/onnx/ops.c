@@ -65,6 +65,13 @@ static MlirValue matmul_nd(trn_onnx_node_t *n, MlirValue a, MlirValue b) {
   memcpy(ba.dims, sa.dims, sizeof(int64_t) * (size_t)ba.rank);
   memcpy(bb.dims, sb.dims, sizeof(int64_t) * (size_t)bb.rank);
   if (!trn_onnx_broadcast(n, &ba, &bb, &batch)) return (MlirValue){NULL};
+  if (k == 0) {
+    /* An empty inner dimension: every sum is 0. */
+    trn_onnx_shape_t out = batch;
+    if (!a_vec) out.dims[out.rank++] = m;
+    if (!b_vec) out.dims[out.rank++] = nn;
+    return trn_onnx_splat(n, &out, trn_onnx_element_type(a), 0.0);
+  }
   int64_t nb = trn_onnx_shape_elements(&batch);
   int64_t nba = trn_onnx_shape_elements(&ba), nbb = trn_onnx_shape_elements(&bb);
   MlirValue r;

@@ -378,7 +378,7 @@ static bool reduced_axes(trn_onnx_node_t *n, int64_t rank, int64_t input_opset, 
                      count, TRN_REDUCE_MAX_AXES);
       return false;
     }
-    memcpy(values, attr, count * sizeof *values);
+    if (count) memcpy(values, attr, count * sizeof *values);
   }
   for (size_t i = 0; i < count; i++) {
     int64_t a;

@@ -13,4 +13,3 @@ config.environment["PATH"] = os.pathsep.join(
     [config.trn_bin_dir, os.path.dirname(config.trn_filecheck), config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%python", config.trn_python))
 config.substitutions.append(("%examples", os.path.join(config.trn_source_dir, "examples")))
-config.substitutions.append(("%inputs", os.path.join(config.trn_lit_src, "Inputs")))
