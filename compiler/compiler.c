@@ -273,6 +273,10 @@ trn_status_t trn_compiler_write_module(trn_compiler_t *c, MlirModule module, con
   output_t out;
   TRN_RETURN_IF_ERROR(output_open(path, &out));
   MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
+  if (c && c->opts.elide_weights) {
+    mlirOpPrintingFlagsElideLargeElementsAttrs(flags, 16);
+    mlirOpPrintingFlagsElideLargeResourceString(flags, 64);
+  }
   mlirOperationPrintWithFlags(mlirModuleGetOperation(module), flags, print_to_file, out.file);
   mlirOpPrintingFlagsDestroy(flags);
   fputc('\n', out.file);

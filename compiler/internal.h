@@ -59,6 +59,16 @@ int trn_diag_format_location(MlirLocation loc, char *buf, size_t size);
  * ------------------------------------------------------------------------------- */
 
 void trn_sha256(const void *data, size_t size, uint8_t out_digest[32]);
+/* Incremental form, for data hashed in pieces. */
+typedef struct trn_sha256_t {
+  uint32_t h[8];
+  uint8_t block[64];
+  size_t buffered;
+  uint64_t total;
+} trn_sha256_t;
+void trn_sha256_init(trn_sha256_t *ctx);
+void trn_sha256_update(trn_sha256_t *ctx, const void *data, size_t size);
+void trn_sha256_final(trn_sha256_t *ctx, uint8_t out_digest[32]);
 
 /* ---------------------------------------------------------------------------------
  * ONNX import (onnx/importer.c)

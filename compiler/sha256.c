@@ -41,24 +41,51 @@ static void compress(uint32_t h[8], const uint8_t block[64]) {
   h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
-void trn_sha256(const void *data, size_t size, uint8_t out_digest[32]) {
-  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+void trn_sha256_init(trn_sha256_t *ctx) {
+  static const uint32_t k_init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  memcpy(ctx->h, k_init, sizeof k_init);
+  ctx->buffered = 0;
+  ctx->total = 0;
+}
+
+void trn_sha256_update(trn_sha256_t *ctx, const void *data, size_t size) {
   const uint8_t *p = data;
-  size_t left = size;
-  for (; left >= 64; left -= 64, p += 64) compress(h, p);
+  ctx->total += size;
+  if (ctx->buffered) {
+    size_t take = 64 - ctx->buffered < size ? 64 - ctx->buffered : size;
+    memcpy(ctx->block + ctx->buffered, p, take);
+    ctx->buffered += take, p += take, size -= take;
+    if (ctx->buffered < 64) return;
+    compress(ctx->h, ctx->block);
+    ctx->buffered = 0;
+  }
+  for (; size >= 64; size -= 64, p += 64) compress(ctx->h, p);
+  memcpy(ctx->block, p, size);
+  ctx->buffered = size;
+}
+
+void trn_sha256_final(trn_sha256_t *ctx, uint8_t out_digest[32]) {
   uint8_t tail[128] = {0};
-  if (left) memcpy(tail, p, left);
+  size_t left = ctx->buffered;
+  memcpy(tail, ctx->block, left);
   tail[left] = 0x80;
   size_t tail_len = left + 9 <= 64 ? 64 : 128;
-  uint64_t bits = (uint64_t)size * 8;
+  uint64_t bits = ctx->total * 8;
   for (int i = 0; i < 8; i++) tail[tail_len - 1 - i] = (uint8_t)(bits >> (8 * i));
-  compress(h, tail);
-  if (tail_len == 128) compress(h, tail + 64);
+  compress(ctx->h, tail);
+  if (tail_len == 128) compress(ctx->h, tail + 64);
   for (int i = 0; i < 8; i++) {
-    out_digest[4 * i] = (uint8_t)(h[i] >> 24);
-    out_digest[4 * i + 1] = (uint8_t)(h[i] >> 16);
-    out_digest[4 * i + 2] = (uint8_t)(h[i] >> 8);
-    out_digest[4 * i + 3] = (uint8_t)h[i];
+    out_digest[4 * i] = (uint8_t)(ctx->h[i] >> 24);
+    out_digest[4 * i + 1] = (uint8_t)(ctx->h[i] >> 16);
+    out_digest[4 * i + 2] = (uint8_t)(ctx->h[i] >> 8);
+    out_digest[4 * i + 3] = (uint8_t)ctx->h[i];
   }
+}
+
+void trn_sha256(const void *data, size_t size, uint8_t out_digest[32]) {
+  trn_sha256_t ctx;
+  trn_sha256_init(&ctx);
+  trn_sha256_update(&ctx, data, size);
+  trn_sha256_final(&ctx, out_digest);
 }

@@ -2,6 +2,7 @@
  * import functions, and the initializer -> tosa.const path. */
 /* realpath */
 #define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE /* madvise */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,6 +72,22 @@ void *trn_onnx_model_alloc(trn_onnx_model_t *m, size_t size) {
   void *p = aligned_alloc(64, rounded ? rounded : 64);
   if (p) m->buffers[m->buffer_count++] = p;
   return p;
+}
+
+/* Drops the whole pages of [data, data + size) from memory after their bytes were
+ * copied elsewhere, so that a realigned weight is not held twice. Only for bytes in
+ * one of the model's read-only file mappings, which refault from the page cache if
+ * read again. */
+static void release_mapped(const trn_onnx_model_t *m, const void *data, size_t size) {
+  const uint8_t *p = data;
+  bool mapped = p >= (const uint8_t *)m->map && p + size <= (const uint8_t *)m->map + m->map_size;
+  for (size_t i = 0; i < m->ext_count && !mapped; i++)
+    mapped = p >= (const uint8_t *)m->ext[i].map && p + size <= (const uint8_t *)m->ext[i].map + m->ext[i].size;
+  if (!mapped) return;
+  const size_t page = 4096;
+  uintptr_t start = ((uintptr_t)data + page - 1) & ~(uintptr_t)(page - 1);
+  uintptr_t end = ((uintptr_t)data + size) & ~(uintptr_t)(page - 1);
+  if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
 static bool mul_overflows(size_t a, size_t b, size_t *out) {
@@ -264,6 +281,7 @@ trn_status_t trn_onnx_tensor_resolve(trn_onnx_importer_t *imp, const Onnx__Tenso
       void *copy = trn_onnx_model_alloc(imp->model, bytes);
       if (!copy) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
       memcpy(copy, data, bytes);
+      release_mapped(imp->model, data, bytes);
       data = copy;
     }
   } else {

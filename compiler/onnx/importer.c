@@ -1,6 +1,7 @@
 /* ONNX model -> func.func @main with TOSA ops.
  *
- * 1. Map the file read-only, hash it, unpack the protobuf.
+ * 1. Map the file read-only, hash it, unpack the protobuf without its weights (they
+ *    stay in the mapping: see unpack_without_weights).
  * 2. Validate: ir_version, opset, a non-empty graph, named values defined once.
  * 3. Collect every node without a lowering (op type and opset) into one error.
  * 4. Order the nodes topologically (every input defined earlier; a cycle is an error).
@@ -10,6 +11,7 @@
  *    first use, with dense resource values pointing at the model's bytes.
  * 7. Return the graph outputs, check them against their declared types, verify.
  */
+#define _DEFAULT_SOURCE /* madvise */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,7 +31,16 @@
 
 void trn_onnx_model_destroy(trn_onnx_model_t *m) {
   if (!m) return;
-  if (m->proto) onnx__model_proto__free_unpacked(m->proto, NULL);
+  if (m->proto) {
+    /* Weights that point into the mapping are not protobuf-c's to free. */
+    for (size_t i = 0; i < m->raw_count; i++) {
+      Onnx__TensorProto *t = m->proto->graph->initializer[m->raw_initializers[i]];
+      t->raw_data.data = NULL;
+      t->raw_data.len = 0;
+    }
+    onnx__model_proto__free_unpacked(m->proto, NULL);
+  }
+  free(m->raw_initializers);
   if (m->map) munmap(m->map, m->map_size);
   for (size_t i = 0; i < m->ext_count; i++) {
     if (m->ext[i].map) munmap(m->ext[i].map, m->ext[i].size);
@@ -42,6 +53,181 @@ void trn_onnx_model_destroy(trn_onnx_model_t *m) {
 }
 
 const uint8_t *trn_onnx_model_hash(const trn_onnx_model_t *m) { return m->hash; }
+
+/* ---------------------------------------------------------------------------------
+ * Unpacking without copying the weights
+ *
+ * protobuf-c copies every bytes field it unpacks, so unpacking a model would hold its
+ * weights twice. Instead, the importer unpacks a skeleton of the file: the same
+ * message with the raw_data payload of each graph initializer (ModelProto.graph = 7,
+ * GraphProto.initializer = 5, TensorProto.raw_data = 9) cut out, and then points each
+ * initializer's raw_data at its bytes in the read-only mapping. The weights' pages are
+ * not even touched until emission copies them into the .neff.
+ * ------------------------------------------------------------------------------- */
+
+typedef struct skel_t {
+  const uint8_t *base; /* the mapping */
+  uint8_t *out;        /* NULL while sizing */
+  size_t out_len;
+  size_t initializer;  /* index of the current GraphProto.initializer */
+  size_t *refs;        /* (initializer index, offset, length) triples, writing pass */
+  size_t ref_count, ref_cap;
+} skel_t;
+
+static bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+  uint64_t v = 0;
+  for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+    uint8_t b = *(*p)++;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+static void skel_emit(skel_t *k, const void *data, size_t len) {
+  if (k->out) memcpy(k->out + k->out_len, data, len);
+  k->out_len += len;
+}
+
+static void skel_emit_varint(skel_t *k, uint64_t v) {
+  uint8_t buf[10];
+  size_t n = 0;
+  for (; v >= 0x80; v >>= 7) buf[n++] = (uint8_t)(v | 0x80);
+  buf[n++] = (uint8_t)v;
+  skel_emit(k, buf, n);
+}
+
+static bool skel_message(skel_t *k, const uint8_t *p, const uint8_t *end, int level);
+
+/* Copies the length-delimited field with key `key` whose payload is [p, p + len). */
+static bool skel_field(skel_t *k, uint64_t key, const uint8_t *p, uint64_t len, int level) {
+  uint64_t field = key >> 3;
+  bool nested = (level == 0 && field == 7) || (level == 1 && field == 5);
+  if (level == 2 && field == 9 && len > 0) {
+    /* raw_data: keep the field, empty, and remember where its bytes are. */
+    if (k->out) {
+      if (k->ref_count + 3 > k->ref_cap) {
+        size_t cap = k->ref_cap ? 2 * k->ref_cap : 48;
+        size_t *refs = realloc(k->refs, cap * sizeof *refs);
+        if (!refs) return false;
+        k->refs = refs, k->ref_cap = cap;
+      }
+      k->refs[k->ref_count++] = k->initializer;
+      k->refs[k->ref_count++] = (size_t)(p - k->base);
+      k->refs[k->ref_count++] = (size_t)len;
+    }
+    skel_emit_varint(k, key);
+    skel_emit_varint(k, 0);
+    return true;
+  }
+  skel_emit_varint(k, key);
+  if (!nested) {
+    skel_emit_varint(k, len);
+    skel_emit(k, p, (size_t)len);
+    return true;
+  }
+  /* A message on the path to the weights: size it, then copy it. */
+  uint8_t *out = k->out;
+  size_t start = k->out_len;
+  k->out = NULL;
+  if (!skel_message(k, p, p + len, level + 1)) return false;
+  size_t inner = k->out_len - start;
+  k->out = out;
+  k->out_len = start;
+  skel_emit_varint(k, inner);
+  if (!skel_message(k, p, p + len, level + 1)) return false;
+  if (level == 1 && out) k->initializer++;
+  return true;
+}
+
+static bool skel_message(skel_t *k, const uint8_t *p, const uint8_t *end, int level) {
+  while (p < end) {
+    const uint8_t *field_start = p;
+    uint64_t key, v;
+    if (!wire_varint(&p, end, &key)) return false;
+    switch (key & 7) {
+      case 0:
+        if (!wire_varint(&p, end, &v)) return false;
+        break;
+      case 1:
+        if (end - p < 8) return false;
+        p += 8;
+        break;
+      case 5:
+        if (end - p < 4) return false;
+        p += 4;
+        break;
+      case 2: {
+        if (!wire_varint(&p, end, &v) || v > (uint64_t)(end - p)) return false;
+        if (!skel_field(k, key, p, v, level)) return false;
+        p += v;
+        continue;
+      }
+      default:
+        return false; /* groups are not used by ONNX */
+    }
+    skel_emit(k, field_start, (size_t)(p - field_start));
+  }
+  return true;
+}
+
+/* Unpacks the model at map[0, size) with the initializers' raw_data left in the
+ * mapping. Falls back to a plain unpack when the file does not scan as protobuf
+ * (which then fails and is reported as such). */
+static Onnx__ModelProto *unpack_without_weights(trn_onnx_model_t *m) {
+  const uint8_t *map = m->map;
+  skel_t k = {.base = map};
+  if (!skel_message(&k, map, map + m->map_size, 0)) {
+    free(k.refs);
+    return onnx__model_proto__unpack(NULL, m->map_size, map);
+  }
+  size_t skeleton_len = k.out_len;
+  k.out = malloc(skeleton_len ? skeleton_len : 1);
+  if (!k.out) return NULL;
+  k.out_len = 0;
+  k.initializer = 0;
+  bool ok = skel_message(&k, map, map + m->map_size, 0) && k.out_len == skeleton_len;
+  Onnx__ModelProto *proto = ok ? onnx__model_proto__unpack(NULL, skeleton_len, k.out) : NULL;
+  free(k.out);
+  size_t nrefs = k.ref_count / 3;
+  if (proto && nrefs) {
+    m->raw_initializers = malloc(nrefs * sizeof *m->raw_initializers);
+    if (!m->raw_initializers || !proto->graph) {
+      onnx__model_proto__free_unpacked(proto, NULL);
+      free(k.refs);
+      return NULL;
+    }
+    for (size_t i = 0; i < nrefs; i++) {
+      size_t index = k.refs[3 * i], offset = k.refs[3 * i + 1], len = k.refs[3 * i + 2];
+      if (index >= proto->graph->n_initializer) continue;
+      Onnx__TensorProto *t = proto->graph->initializer[index];
+      free(t->raw_data.data); /* the empty copy, if protobuf-c made one */
+      t->raw_data.data = (uint8_t *)map + offset;
+      t->raw_data.len = len;
+      t->has_raw_data = 1;
+      m->raw_initializers[m->raw_count++] = index;
+    }
+  }
+  free(k.refs);
+  return proto;
+}
+
+/* SHA-256 of the mapping, dropping each hashed piece from memory again so that a
+ * large model's pages are not all resident at once. */
+static void hash_mapping(trn_onnx_model_t *m) {
+  const size_t piece = (size_t)8 << 20;
+  trn_sha256_t ctx;
+  trn_sha256_init(&ctx);
+  for (size_t at = 0; at < m->map_size; at += piece) {
+    size_t len = m->map_size - at < piece ? m->map_size - at : piece;
+    trn_sha256_update(&ctx, (const uint8_t *)m->map + at, len);
+    madvise((uint8_t *)m->map + at, len, MADV_DONTNEED);
+  }
+  trn_sha256_final(&ctx, m->hash);
+}
 
 static trn_status_t model_load(const char *path, trn_onnx_model_t **out) {
   *out = NULL;
@@ -71,8 +257,8 @@ static trn_status_t model_load(const char *path, trn_onnx_model_t **out) {
     return trn_status_make(TRN_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
   }
   m->map = map;
-  trn_sha256(map, m->map_size, m->hash);
-  m->proto = onnx__model_proto__unpack(NULL, m->map_size, map);
+  hash_mapping(m);
+  m->proto = unpack_without_weights(m);
   if (!m->proto) {
     trn_onnx_model_destroy(m);
     return trn_status_make(TRN_ERR_FORMAT, "%s: not a valid ONNX model (protobuf parse failed)", path);

@@ -25,6 +25,10 @@ struct trn_onnx_model_t {
   trn_onnx_extfile_t *ext; /* external data files mapped so far */
   size_t ext_count;
   Onnx__ModelProto *proto; /* unpacked; weights point into it */
+  /* Initializers whose raw_data was left out of the unpacked copy and points into
+   * the mapping instead (restored to empty before the proto is freed). */
+  size_t *raw_initializers;
+  size_t raw_count;
   uint8_t hash[32];
   void **buffers; /* converted or realigned weights */
   size_t buffer_count, buffer_capacity;

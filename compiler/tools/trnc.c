@@ -38,6 +38,8 @@ static const char k_usage[] =
     "  --print-ir-after=PASS      print the IR after PASS (its argument, e.g. canonicalize)\n"
     "  --timing                   print the time of import, each pass and emission to stderr\n"
     "  --no-verify                do not verify the IR after each pass\n"
+    "  --elide-weights            text forms: print weights and large constants as\n"
+    "                             placeholders (readable, not parseable back)\n"
     "  --list-ops                 list the ONNX operators the importer supports\n"
     "  --version                  print the version\n"
     "  --help                     print this help\n"
@@ -170,6 +172,8 @@ int main(int argc, char **argv) {
       opts.print_ir_after = v;
     } else if (strcmp(a, "--timing") == 0) {
       opts.timing = true;
+    } else if (strcmp(a, "--elide-weights") == 0) {
+      opts.elide_weights = true;
     } else if (strcmp(a, "--no-verify") == 0) {
       opts.verify_each = false;
     } else if (a[0] == '-' && a[1] != '\0') {

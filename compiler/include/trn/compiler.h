@@ -49,6 +49,8 @@ typedef struct trn_compile_options_t {
   const char *print_ir_after;          /* dump after this pass only (its argument) */
   bool timing;                         /* per-pass timing report to stderr */
   bool verify_each;                    /* verify after every pass (default true) */
+  bool elide_weights;                  /* text output: print weights and large constants
+                                          as placeholders (not parseable back) */
 } trn_compile_options_t;
 
 /* Defaults: trn1, -O2, emit neff, verification on. */
