@@ -109,6 +109,46 @@ static trn_status_t mm_store(trn_interp_t *it, const trn_inst_t *inst, const mm_
   return NULL;
 }
 
+/* An AP an fp32 GEMM can read or write in place, rows = partitions. */
+static bool mm_ap_direct(const trn_ap_t *a, uint64_t pbytes) {
+  return a->dtype == TRN_DTYPE_FP32 && a->step[0] == 1 && a->num[1] == 1 && a->num[2] == 1 &&
+         a->offset % 4 == 0 && pbytes % 4 == 0;
+}
+
+static uint8_t *mm_space(trn_interp_t *it, uint8_t space, uint64_t *pbytes) {
+  bool psum = space == TRN_SPACE_PSUM;
+  *pbytes = psum ? it->target->psum_partition_bytes : it->target->sbuf_partition_bytes;
+  return psum ? it->psum : it->sbuf;
+}
+
+static const float *mm_in_place(const trn_ap_t *a, const uint8_t *base, uint64_t pbytes) {
+  return (const float *)(const void *)(base + (uint64_t)a->start_partition * pbytes + a->offset);
+}
+
+/* Whether every instruction of the chain [index, end) has all its operands in place,
+ * and no source overlaps the dst (the dst is written before later sources are read). */
+static bool mm_chain_direct(trn_interp_t *it, const trn_inst_t *insts, size_t index, size_t end,
+                            const mm_ops_t *head) {
+  const trn_ap_t *d = &insts[index].dst;
+  if (!mm_ap_direct(d, head->dp)) return false;
+  uint64_t d_lo = (uint64_t)d->start_partition, d_hi = d_lo + d->num_partitions;
+  uint64_t d_off = d->offset, d_end = d_off + head->n * 4;
+  for (size_t i = index; i < end; i++) {
+    const trn_ap_t *srcs[2] = {&insts[i].src0, &insts[i].src1};
+    for (int k = 0; k < 2; k++) {
+      const trn_ap_t *a = srcs[k];
+      uint64_t pb;
+      (void)mm_space(it, a->space, &pb);
+      if (!mm_ap_direct(a, pb)) return false;
+      if (a->space != d->space) continue;
+      uint64_t lo = a->start_partition, hi = lo + a->num_partitions;
+      uint64_t off = a->offset, oend = off + (uint64_t)a->num[0] * 4;
+      if (lo < d_hi && d_lo < hi && off < d_end && d_off < oend) return false;
+    }
+  }
+  return true;
+}
+
 /* Longest accumulation chain fused into one GEMM, in rows of K. */
 #define TRN_MM_FUSE_MAX_K 4096
 
@@ -154,6 +194,32 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
     TRN_RETURN_IF_ERROR(mm_view(it, 0, &inst->src0, head.ab, head.ap, head.m, &A, &lda));
     TRN_RETURN_IF_ERROR(mm_view(it, 1, &inst->src1, head.bb, head.bp, head.n, &B, &ldb));
     return mm_store(it, inst, &head, head.k, A, lda, B, ldb);
+  }
+  /* Every operand and the dst in place (fp32, contiguous per partition): one GEMM per
+   * instruction reading SBUF in place (no gather), accumulating in fp32 into a dense
+   * M x N buffer (PSUM rows, a power-of-two stride apart, would share cache sets),
+   * copied to the dst once at the end. Same sums, same order as one at a time. */
+  if (mm_chain_direct(it, insts, index, end, &head)) {
+    const trn_ap_t *d = &inst->dst;
+    float *C = NULL;
+    TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(head.m * head.n), &C));
+    it->fused_end[stream] = end;
+    uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
+    bool acc = (inst->flags & TRN_FLAG_ACC) != 0;
+    if (acc)
+      for (uint64_t p = 0; p < head.m; p++)
+        memcpy(C + p * head.n, dst + p * head.dp, (size_t)head.n * 4);
+    for (size_t i = index; i < end; i++) {
+      const trn_inst_t *in = &insts[i];
+      uint64_t ap, bp;
+      uint8_t *ab = mm_space(it, in->src0.space, &ap), *bb = mm_space(it, in->src1.space, &bp);
+      gemm_tn(head.m, head.n, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
+              (size_t)(ap / 4), mm_in_place(&in->src1, bb, bp), (size_t)(bp / 4),
+              acc || i > index, C, (size_t)head.n);
+    }
+    for (uint64_t p = 0; p < head.m; p++)
+      memcpy(dst + p * head.dp, C + p * head.n, (size_t)head.n * 4);
+    return NULL;
   }
   TRN_RETURN_IF_ERROR(mm_buffer(it, 0, (size_t)(ktot * head.m), &A));
   TRN_RETURN_IF_ERROR(mm_buffer(it, 1, (size_t)(ktot * head.n), &B));
