@@ -6,7 +6,7 @@ set -eu
 PACKAGES="cmake make gcc g++ pkg-config
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
-  check libopenblas-dev clang-19 libclang-rt-19-dev
+  check libopenblas-dev zlib1g-dev clang-19 libclang-rt-19-dev
   python3-onnx python3-numpy"
 # Only for regenerating the larger example models and for PyTorch comparisons.
 OPTIONAL_PACKAGES="python3-torch python3-torchvision"
