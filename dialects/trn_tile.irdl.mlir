@@ -33,7 +33,8 @@ irdl.dialect @trn_tile {
     irdl.parameters(%shape, %elem, %space)
   }
 
-  // A graph input in HBM: {name = "x", index = 0}.
+  // A graph input in HBM: {name = "x", index = 0}; optional `type`: the graph's
+  // tensor type (a rank-0 tensor is a [1] tile).
   irdl.operation @input {
     %t = irdl.base @trn_tile::@tile
     %name = irdl.base "#builtin.string"
@@ -42,7 +43,7 @@ irdl.dialect @trn_tile {
     irdl.results(%t)
   }
 
-  // A graph output in HBM: {name = "y", index = 0}.
+  // A graph output in HBM: {name = "y", index = 0}; optional `type` as for input.
   irdl.operation @output {
     %t = irdl.base @trn_tile::@tile
     %name = irdl.base "#builtin.string"
@@ -162,6 +163,16 @@ irdl.dialect @trn_tile {
     %sizes = irdl.base "#builtin.dense_array"
     irdl.operands(%src, %dst)
     irdl.attributes { "op" = %op, "sizes" = %sizes }
+  }
+
+  // GpSimd engine: dst[0, f] = op over p of src[p, f] (a reduction across partitions;
+  // dst has one partition).
+  irdl.operation @partition_reduce {
+    %src = irdl.base @trn_tile::@tile
+    %dst = irdl.base @trn_tile::@tile
+    %op = irdl.base "#builtin.string"
+    irdl.operands(%src, %dst)
+    irdl.attributes { "op" = %op }
   }
 
   // Vector engine: dst[p, f] = cond[p, f] != 0 ? src[p, f] : otherwise.

@@ -19,9 +19,9 @@
  *     dim, pdim = 1 (M) instead, so that it needs no layout change.
  *  3. Element-wise ops take the pdim of their first on-chip operand. If no operand is
  *     on chip, pdim is the outermost dim of size >= partitions, else the largest dim.
- *     Reductions (tosa.reduce_*) keep their operand's pdim unless it is the reduced
- *     axis; then (or for an HBM operand) the largest other dim, so that the reduction
- *     runs along the free axis on the vector engine.
+ *     Reductions (tosa.reduce_*) keep their operand's pdim (a reduction across
+ *     partitions if it is the axis); an HBM operand gets the largest dim off the axis
+ *     (a free-axis reduction on the vector engine), a vector its only dim.
  *  4. Reshapes that only insert or remove unit dims carry the pdim over to the dim it
  *     moves to; transposes carry it through the permutation. Other reshapes of on-chip
  *     tensors go through HBM (no pdim).
@@ -135,9 +135,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
         for (uint32_t d = 1; d < rank; d++)
           if (dims[d] > dims[pdim]) pdim = (int)d;
       }
-      if (rank == 0) continue; /* scalars stay in HBM */
-      set_pdim(op, pdim);
-    } else if (trn_ir_is(op, "tosa.conv2d")) {
+      set_pdim(op, rank == 0 ? 0 : pdim); /* a scalar: one partition, one element */
+    } else if (trn_ir_is(op, "tosa.conv2d") || trn_ir_is(op, "tosa.depthwise_conv2d")) {
       if (rank == 4) set_pdim(op, 3); /* NHWC: channels on partitions (the contraction) */
     } else if (trn_ir_is(op, "tosa.max_pool2d") || trn_ir_is(op, "tosa.avg_pool2d")) {
       /* channels on partitions, or the images when there are more of them */
@@ -163,9 +162,14 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     } else if (is_reduce(op)) {
       int64_t axis = -1;
       trn_ir_get_int(op, "axis", &axis);
-      if (rank < 2 || axis < 0 || axis >= (int64_t)rank) continue; /* the lowering reports it */
+      if (axis < 0 || axis >= (int64_t)rank) continue; /* the lowering reports it */
       int pdim = value_pdim(mlirOperationGetOperand(op, 0));
-      if (pdim < 0 || pdim == axis) {
+      /* on partitions already, or a vector: reduced across partitions */
+      if (pdim == axis || rank == 1) {
+        set_pdim(op, (int)axis);
+        continue;
+      }
+      if (pdim < 0) {
         pdim = -1;
         for (uint32_t d = 0; d < rank; d++)
           if ((int64_t)d != axis && (pdim < 0 || dims[d] > dims[pdim])) pdim = (int)d;

@@ -7,7 +7,7 @@
  *     type and HBM offset (constants keep their elements attribute).
  *  3. Engine ops become one instruction each on their engine's stream: matmul and
  *     transpose on PE, activate on ACT, tensor_tensor/tensor_scalar/tensor_reduce/
- *     copy/memset on DVE. A tile operand [P, F...] at byte offset o is the access
+ *     select/copy/memset on DVE, partition_reduce on POOL. A tile operand [P, F...] at byte offset o is the access
  *     pattern partitions [0, P), offset o, free elements F contiguous (split over two
  *     dims if F exceeds a dim's 16-bit count); a [P, 1] operand of tensor_tensor is
  *     broadcast (step 0); tensor_reduce walks its source [axis, inner, outer].
@@ -510,6 +510,11 @@ static void lower_compute(isa_t *S, MlirOperation op) {
       if (!ap_of(S, op, b[2], &inst.src1)) return;
       inst.flags |= TRN_FLAG_S0_AP | TRN_FLAG_S1_AP;
     }
+  } else if (trn_ir_is(op, "trn_tile.partition_reduce")) {
+    init_inst(&inst, TRN_OP_PARTITION_REDUCE);
+    stream = TRN_ENGINE_POOL;
+    if (!ap_of(S, op, b[1], &inst.dst) || !ap_of(S, op, b[0], &inst.src0)) return;
+    if (!parse_name(S, op, "op", false, &inst.op0)) return;
   } else if (trn_ir_is(op, "trn_tile.select")) {
     init_inst(&inst, TRN_OP_SELECT);
     stream = TRN_ENGINE_DVE;
@@ -599,7 +604,9 @@ static void lower_buffer(isa_t *S, MlirOperation op) {
       trn_ir_get_int(op, "index", &index);
       attrs[n++] = trn_ir_named(S->ctx, "name", mlirStringAttrGet(S->ctx, name));
       attrs[n++] = trn_ir_named(S->ctx, "index", trn_ir_i64(S->ctx, index));
-      attrs[n++] = trn_ir_named(S->ctx, "type", tensor_type_attr(S, &b.type));
+      MlirAttribute ta = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("type"));
+      attrs[n++] = trn_ir_named(S->ctx, "type",
+                                !mlirAttributeIsNull(ta) && mlirAttributeIsAType(ta) ? ta : tensor_type_attr(S, &b.type));
     } else {
       attrs[n++] = trn_ir_named(S->ctx, "value",
                                 mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("value")));

@@ -8,6 +8,8 @@
  * the HBM buffers.
  *
  * Algorithm:
+ *  0. Refuse a graph whose inputs, outputs and constants alone exceed the target's
+ *     HBM, before tiling anything.
  *  1. Create the new function; graph arguments become trn_tile.input (named from
  *     trn.name), constants become trn_tile.const on first use (a transpose's perms
  *     never do).
@@ -38,16 +40,27 @@
  *       tile the engine broadcasts; another broadcast operand is loaded from HBM
  *       with zero strides), TENSOR_SCALAR for a scalar constant operand or a general
  *       clamp.
- *     - tosa.reduce_* along a free dim (trn-layout keeps pdim off the axis): per
- *       output tile, the input tile holding the whole axis and one TENSOR_REDUCE.
+ *     - tosa.reduce_* along a free dim: per output tile, the input tile holding the
+ *       whole axis and one TENSOR_REDUCE; along the partition dim: a PARTITION_REDUCE
+ *       per chunk of the axis, the chunks combined on DVE.
  *     - Layout changes: an on-chip 2-D operand needed with its other dim on
  *       partitions is transposed block by block on the tensor engine (into PSUM,
  *       evicted by ACT); any other change (another tiling, a broadcast, a transpose
  *       or general reshape of an on-chip value) spills the value once to an HBM
  *       scratch buffer and reloads it as needed.
+ *     - tosa.conv2d (NHWC): implicit GEMMs, output channels on partitions; per input
+ *       channel chunk the padded image in SBUF, per (kh, kw) a matmul of the weight
+ *       tile [IC, OC] with a strided window view of the image, accumulated in PSUM and
+ *       evicted with the bias and the fusable chain after it. Depthwise convolutions
+ *       multiply window views by per-partition weights on DVE. Pools: the padded image
+ *       and a copy/max/add per window view on DVE (averages scaled by reciprocal
+ *       window sizes). tosa.pad: tiles set to the pad value, the interior copied in.
+ *       Slices and reverses are HBM views; concat stores each part into a new HBM
+ *       buffer.
  *     - Results: each gets a trn_tile.output; a tile of a returned value is stored to
  *       it by DMA as soon as it is made (so stores overlap the rest of the program),
- *       other returned values (views, reshapes) at func.return.
+ *       other returned values (views, reshapes) at func.return. A value whose tiles
+ *       exceed 64 KiB per partition is streamed to an HBM buffer as it is made.
  *  3. Anything else is an error on that op: "no lowering to the ISA for 'op' yet".
  *  4. Replace the old function by the new one.
  */
@@ -555,6 +568,18 @@ static bool spill(lower_t *L, size_t vi) {
   return !L->failed;
 }
 
+/* True if the only uses of `v` are func.return, directly or through reshapes (its
+ * tiles were stored as made). */
+static bool only_returned(MlirValue v) {
+  for (MlirOpOperand u = mlirValueGetFirstUse(v); !mlirOpOperandIsNull(u); u = mlirOpOperandGetNextUse(u)) {
+    MlirOperation o = mlirOpOperandGetOwner(u);
+    if (trn_ir_is(o, "func.return")) continue;
+    if (trn_ir_is(o, "tosa.reshape") && only_returned(mlirOperationGetResult(o, 0))) continue;
+    return false;
+  }
+  return true;
+}
+
 /* SBUF bytes per partition the tiles of one value may hold before it is streamed to
  * HBM instead (its later tiles are stored as they are made and freed). */
 #define STREAM_BYTES (64 * 1024)
@@ -562,7 +587,8 @@ static bool spill(lower_t *L, size_t vi) {
 /* Adds a tile a lowering produced (box `box`, `pdim` on partitions) to vals[vi], the
  * value `value`: stores it if the function returns the value; once the value's tiles
  * hold more than STREAM_BYTES per partition, the value becomes an HBM buffer and every
- * tile is stored to it as it is made (so that big activations need not fit SBUF). */
+ * tile is stored to it as it is made (so that big activations need not fit SBUF),
+ * unless the value is only returned. */
 static bool produce(lower_t *L, size_t vi, MlirValue value, MlirValue tile, const box_t *box, int pdim) {
   store_if_result(L, value, tile, box, pdim);
   if (L->failed) return false;
@@ -574,7 +600,7 @@ static bool produce(lower_t *L, size_t vi, MlirValue value, MlirValue tile, cons
   if (!add_tile(L, &v->tiles, &v->ntiles, &v->cap_tiles, tile, box, pdim)) return false;
   v = &L->vals[vi];
   v->tile_bytes += box_free(box, v->rank, pdim) * (int64_t)trn_isa_dtype_size(v->dtype);
-  if (v->tile_bytes > STREAM_BYTES) {
+  if (v->tile_bytes > STREAM_BYTES && !only_returned(value)) {
     if (!spill(L, vi)) return false;
     v = &L->vals[vi];
     v->kind = V_HBM;
@@ -592,8 +618,10 @@ static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, 
   val_t *v = &L->vals[vi];
   int p = v->pdim;
   if (v->kind != V_CHIP || p == q || v->ntiles == 0) return (MlirValue){NULL};
-  for (uint32_t d = 0; d < v->rank; d++)
+  for (uint32_t d = 0; d < v->rank; d++) {
     if ((int)d != p && (int)d != q && v->dims[d] != 1) return (MlirValue){NULL};
+    if (box->start[d] < 0 || box->start[d] + box->size[d] > v->dims[d]) return (MlirValue){NULL}; /* a broadcast */
+  }
   int64_t bank = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
   int64_t rows = box->size[q], cols = box->size[p];
   if (rows > (int64_t)L->target->partitions || rows > (int64_t)L->target->pe_cols || cols > bank)
@@ -681,7 +709,13 @@ static MlirValue get_tile(lower_t *L, val_t *v, const box_t *box, int pdim, trn_
  * stays <= fmax, the next one chunked, the outer ones one index at a time. */
 static size_t default_boxes(const lower_t *L, uint32_t rank, const int64_t *dims, int pdim, int64_t fmax,
                             box_t **out) {
-  int64_t chunk[R];
+  for (uint32_t d = 0; d < rank; d++) {
+    if (dims[d] <= 0) { /* an empty tensor: no tiles */
+      *out = calloc(1, sizeof **out);
+      return 0;
+    }
+  }
+  int64_t chunk[R] = {0};
   int64_t prod = 1;
   bool split = false;
   for (int d = (int)rank - 1; d >= 0; d--) {
@@ -708,6 +742,7 @@ static size_t default_boxes(const lower_t *L, uint32_t rank, const int64_t *dims
   box_t *boxes = calloc(count ? count : 1, sizeof *boxes);
   if (!boxes) return 0;
   for (size_t i = 0; i < count; i++) {
+    for (int d = 0; d < R; d++) boxes[i].size[d] = 1; /* dims beyond the rank */
     size_t rem = i;
     for (int d = (int)rank - 1; d >= 0; d--) {
       int64_t c = (int64_t)(rem % (size_t)nchunks[d]);
@@ -1112,6 +1147,7 @@ static trn_dtype_t matmul_dtype(const lower_t *L, trn_dtype_t model) {
 static bool operand_tiles(lower_t *L, size_t vi, int pdim, const box_t *first, int kdim, int64_t K, int64_t P,
                           trn_dtype_t dt, bool cache, MlirValue *out) {
   size_t nk = (size_t)((K + P - 1) / P);
+  if (nk == 0) return true; /* K = 0: nothing to load */
   box_t *boxes = calloc(nk, sizeof *boxes);
   if (!boxes) {
     fail_oom(L);
@@ -1302,7 +1338,7 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
   int64_t mov_bytes = ((K + P - 1) / P) * MD * (int64_t)trn_isa_dtype_size(m_dt) * (m_batch > 1 ? m_batch : 1);
   bool cache_mov = mov_bytes <= PANEL_CACHE_BYTES;
   size_t nk = (size_t)((K + P - 1) / P);
-  MlirValue *stat = calloc(nk, sizeof *stat), *mov = calloc(nk, sizeof *mov);
+  MlirValue *stat = calloc(nk + 1, sizeof *stat), *mov = calloc(nk + 1, sizeof *mov);
   if (!stat || !mov) {
     free(stat);
     free(mov);
@@ -1314,7 +1350,7 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
    * a stationary chunk starts, the next moving panel before this one's matmuls), so
    * that in each DMA queue's program order loads come before the stores of results
    * produced meanwhile (double buffering). */
-  MlirValue *stat_next = calloc(nk, sizeof *stat_next), *mov_next = calloc(nk, sizeof *mov_next);
+  MlirValue *stat_next = calloc(nk + 1, sizeof *stat_next), *mov_next = calloc(nk + 1, sizeof *mov_next);
   if (!stat_next || !mov_next) {
     free(stat_next);
     free(mov_next);
@@ -1346,6 +1382,7 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
         load_mov(L, &mm, is + 1, 0, mov_next);
       if (L->failed) break;
       MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ssz, msz);
+      if (nk == 0) emit_memset(L, psum, 0.0); /* a sum over nothing */
       for (size_t k = 0; k < nk && !L->failed; k++) emit_matmul(L, stat[k], mov[k], psum, k > 0);
       if (L->failed) break;
 
@@ -1422,7 +1459,7 @@ static void lower_elementwise(lower_t *L, MlirOperation op) {
   size_t oi;
   if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
   int64_t pd = -1;
-  if (!trn_ir_get_int(op, "trn.pdim", &pd) || pd < 0 || pd >= (int64_t)L->vals[oi].rank) {
+  if (!trn_ir_get_int(op, "trn.pdim", &pd) || pd < 0 || (pd >= (int64_t)L->vals[oi].rank && !(pd == 0 && L->vals[oi].rank == 0))) {
     fail(L, "element-wise op without a layout: run trn-layout first", NULL);
     return;
   }
@@ -1594,13 +1631,17 @@ static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intpt
     snprintf(buf, sizeof buf, "%s%ld", kind, (long)index);
     name = mlirStringRefCreateFromCString(buf);
   }
-  MlirNamedAttribute attrs[2] = {
+  /* the graph's tensor type: a rank-0 tensor is a [1] tile but keeps rank 0 */
+  MlirType tt = mlirRankedTensorTypeGet((intptr_t)shape->rank, shape->dims,
+                                        trn_dialects_dtype_type(L->ctx, shape->dtype), mlirAttributeGetNull());
+  MlirNamedAttribute attrs[3] = {
       trn_ir_named(L->ctx, "name", mlirStringAttrGet(L->ctx, name)),
       trn_ir_named(L->ctx, "index", trn_ir_i64(L->ctx, index)),
+      trn_ir_named(L->ctx, "type", mlirTypeAttrGet(tt)),
   };
   char opname[32];
   snprintf(opname, sizeof opname, "trn_tile.%s", kind);
-  MlirOperation op = trn_ir_op(L->loc, opname, 1, &ty, 0, NULL, 2, attrs);
+  MlirOperation op = trn_ir_op(L->loc, opname, 1, &ty, 0, NULL, 3, attrs);
   append_header(L, op);
   return mlirOperationGetResult(op, 0);
 }
@@ -1806,6 +1847,161 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   free(img);
   free(wt);
   free(wboxes);
+}
+
+/* tosa.depthwise_conv2d on the vector engine, channels on partitions: per channel
+ * chunk the padded image, per (kh, kw) a window view times the per-partition weight
+ * w[kh, kw, c, m] ([P, 1] broadcast), summed; the bias (and, for one output channel
+ * per input channel, the fusable chain after the op) applied by an ACTIVATE. With a
+ * channel multiplier M > 1 the output channels c * M + m interleave, so each (m) tile
+ * is stored to an HBM buffer with channel stride M. */
+static void lower_depthwise(lower_t *L, MlirOperation op) {
+  MlirValue res = mlirOperationGetResult(op, 0);
+  size_t oi;
+  if (!new_val(L, res, &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0)), *w = get_val(L, mlirOperationGetOperand(op, 1));
+  val_t *bias = get_val(L, mlirOperationGetOperand(op, 2));
+  if (!x || !w || !bias) {
+    fail(L, "depthwise convolution operand has no value (internal error)", NULL);
+    return;
+  }
+  size_t xi = (size_t)(x - L->vals), wi = (size_t)(w - L->vals), bi = (size_t)(bias - L->vals);
+  val_t y = L->vals[oi];
+  int64_t pad[4], stride[2], dil[2];
+  if (!get_i64s(L, op, "pad", pad, 4) || !get_i64s(L, op, "stride", stride, 2) ||
+      !get_i64s(L, op, "dilation", dil, 2))
+    return;
+  if (x->rank != 4 || w->rank != 4 || y.rank != 4 || !is_float(x->dtype)) {
+    fail(L, "tosa.depthwise_conv2d needs a float NHWC input and [KH, KW, C, M] weights", NULL);
+    return;
+  }
+  int64_t N = y.dims[0], OH = y.dims[1], OW = y.dims[2];
+  int64_t KH = w->dims[0], KW = w->dims[1], C = w->dims[2], M = w->dims[3];
+  int64_t Hp = x->dims[1] + pad[0] + pad[1], Wp = x->dims[2] + pad[2] + pad[3];
+  int64_t P = L->target->partitions;
+  if (Hp * Wp * (int64_t)trn_isa_dtype_size(y.dtype) > (int64_t)L->target->sbuf_partition_bytes / 2) {
+    fail(L, "tosa.depthwise_conv2d: the padded input image does not fit half of SBUF", NULL);
+    return;
+  }
+  bool has_bias = !(bias->splat && bias->splat_value == 0.0);
+  if (has_bias && (bias->kind != V_HBM || bias->rank != 1 || bias->dims[0] != C * M)) {
+    fail(L, "tosa.depthwise_conv2d bias must be a [C * M] tensor in HBM", NULL);
+    return;
+  }
+  epilogue_t ep;
+  memset(&ep, 0, sizeof ep);
+  ep.func = "copy";
+  ep.scale = 1.0;
+  y.pdim = 3;
+  y.kind = V_CHIP;
+  MlirValue final_value = res;
+  size_t fi = oi;
+  val_t scratch; /* M > 1: the HBM buffer the output goes to */
+  if (M == 1) {
+    L->vals[oi].kind = V_CHIP;
+    L->vals[oi].pdim = 3;
+    collect_epilogue(L, res, &y, &ep, has_bias);
+    if (ep.nsteps) {
+      final_value = mlirOperationGetResult(ep.steps[ep.nsteps - 1].op, 0);
+      L->vals[oi].kind = V_FUSED;
+      for (int i = 0; i < ep.nsteps; i++) {
+        size_t sidx;
+        val_t *sv = new_val(L, mlirOperationGetResult(ep.steps[i].op, 0), &sidx);
+        if (!sv) return;
+        sv->kind = V_FUSED;
+        fi = sidx;
+      }
+      L->vals[fi].kind = V_CHIP;
+      L->vals[fi].pdim = ep.steps[ep.nsteps - 1].shape.pdim;
+    }
+  } else {
+    MlirType ty = tile_type(L, TRN_SPACE_HBM, y.dtype, 4, y.dims);
+    if (mlirTypeIsNull(ty)) return;
+    MlirOperation alloc = trn_ir_op(L->loc, "trn_tile.alloc", 1, &ty, 0, NULL, 0, NULL);
+    append(L, alloc);
+    scratch = y;
+    scratch.kind = V_HBM;
+    scratch.buf = new_buf(L, mlirOperationGetResult(alloc, 0), (MlirAttribute){NULL}, &y);
+    scratch.offset = 0;
+    row_major(4, y.dims, scratch.strides);
+  }
+  int64_t fmax = 4096;
+  int64_t owb = OW < fmax ? OW : fmax;
+  int64_t rb = owb == OW ? fmax / OW : 1;
+  if (rb > OH) rb = OH;
+  if (rb < 1) rb = 1;
+  for (int64_t n = 0; n < N && !L->failed; n++) {
+    for (int64_t c0 = 0; c0 < C && !L->failed; c0 += P) {
+      int64_t csz = min64(P, C - c0);
+      MlirValue img = image_buffer(L, xi, 3, n, c0, csz, pad, 0.0, y.dtype);
+      for (int64_t m = 0; m < M && !L->failed; m++) {
+        /* the weights w[kh, kw, c0 + p, m] as [csz, KH * KW]: column k is tap k */
+        MlirValue wt = {NULL};
+        {
+          val_t *wv = &L->vals[wi];
+          if (wv->kind == V_CHIP && !spill(L, wi)) return;
+          wv = &L->vals[wi];
+          MlirValue hbm = buf_value(L, wv->buf);
+          if (mlirValueIsNull(hbm)) return;
+          wt = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, KH * KW);
+          int64_t sizes[3] = {csz, KH, KW}, ss[3] = {wv->strides[2], wv->strides[0], wv->strides[1]};
+          int64_t ds[3] = {KH * KW, KW, 1};
+          emit_dma(L, hbm, wt, 3, sizes, wv->offset + (c0)*wv->strides[2] + m * wv->strides[3], ss, 0, ds);
+        }
+        MlirValue btile = {NULL};
+        if (has_bias) {
+          /* bias[(c0 + p) * M + m] */
+          val_t *bv = &L->vals[bi];
+          MlirValue hbm = buf_value(L, bv->buf);
+          btile = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_FP32, csz, 1);
+          int64_t sizes[1] = {csz}, ss[1] = {M * bv->strides[0]}, ds[1] = {1};
+          emit_dma(L, hbm, btile, 1, sizes, bv->offset + (c0 * M + m) * bv->strides[0], ss, 0, ds);
+        }
+        for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
+          int64_t rbsz = min64(rb, OH - oh0);
+          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+            int64_t owsz = min64(owb, OW - ow0), f = rbsz * owsz;
+            MlirValue acc = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
+            MlirValue prod = (KH * KW > 1) ? alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f) : acc;
+            for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+              for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
+                int64_t start = (oh0 * stride[0] + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
+                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, csz, 2, nums, steps);
+                MlirValue tap = emit_view(L, wt, y.dtype, 0, kh * KW + kw, csz, 1);
+                bool first = kh == 0 && kw == 0;
+                emit_tensor_tensor(L, win, tap, first ? acc : prod, "mul");
+                if (!first) emit_tensor_tensor(L, acc, prod, acc, "add");
+              }
+            }
+            box_t ybox = {{n, oh0, ow0, c0}, {1, rbsz, owsz, csz}};
+            if (M == 1) {
+              if (!evict(L, &ep, &y, &ybox, acc, y.dtype, btile, P, fi, final_value)) break;
+            } else {
+              MlirValue out = acc;
+              if (has_bias) {
+                out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
+                emit_activate(L, acc, out, btile, "copy", 1.0, 0.0);
+              }
+              /* channels c * M + m: the view of the scratch with channel stride M */
+              val_t part = scratch;
+              part.offset = m * scratch.strides[3];
+              part.strides[3] = M * scratch.strides[3];
+              part.dims[3] = C;
+              dma_view_tile(L, &part, &ybox, 3, out, true);
+            }
+          }
+        }
+      }
+    }
+  }
+  if (M > 1 && !L->failed) {
+    val_t *yv = &L->vals[oi];
+    yv->kind = V_HBM;
+    yv->buf = scratch.buf;
+    yv->offset = 0;
+    row_major(4, yv->dims, yv->strides);
+  }
 }
 
 /* tosa.max_pool2d / avg_pool2d on the vector engine: per image and channel chunk,
@@ -2074,6 +2270,74 @@ static void lower_view_op(lower_t *L, MlirOperation op) {
   }
 }
 
+/* tosa.tile: repeating dims of size 1 is a view with stride 0; otherwise every
+ * repetition is copied (through SBUF) into a new HBM buffer. */
+static void lower_tile_op(lower_t *L, MlirOperation op) {
+  size_t oi;
+  if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0));
+  int64_t mult[R];
+  size_t nm = 0;
+  if (!x || !trn_ir_get_i64_array(op, "multiples", mult, R, &nm) || nm != x->rank) {
+    fail(L, "tosa.tile needs constant 'multiples' and an operand", NULL);
+    return;
+  }
+  size_t xi = (size_t)(x - L->vals);
+  val_t in;
+  if (!hbm_view(L, xi, &in)) return;
+  val_t *y = &L->vals[oi];
+  bool view = true;
+  for (uint32_t d = 0; d < y->rank; d++)
+    if (mult[d] > 1 && in.dims[d] != 1) view = false;
+  if (view) {
+    y->kind = V_HBM;
+    y->buf = in.buf;
+    y->offset = in.offset;
+    for (uint32_t d = 0; d < y->rank; d++) y->strides[d] = mult[d] > 1 ? 0 : in.strides[d];
+    return;
+  }
+  val_t ys = *y;
+  MlirType ty = tile_type(L, TRN_SPACE_HBM, ys.dtype, ys.rank, ys.dims);
+  if (mlirTypeIsNull(ty)) return;
+  MlirOperation alloc = trn_ir_op(L->loc, "trn_tile.alloc", 1, &ty, 0, NULL, 0, NULL);
+  append(L, alloc);
+  size_t b = new_buf(L, mlirOperationGetResult(alloc, 0), (MlirAttribute){NULL}, &ys);
+  int pd = 0;
+  for (uint32_t d = 0; d < in.rank; d++)
+    if (in.dims[d] > in.dims[pd]) pd = (int)d;
+  box_t *boxes = NULL;
+  size_t nb = default_boxes(L, in.rank, in.dims, pd, 8192 / (int64_t)trn_isa_dtype_size(in.dtype), &boxes);
+  if (!boxes) {
+    fail_oom(L);
+    return;
+  }
+  size_t reps = 1;
+  for (uint32_t d = 0; d < ys.rank; d++) reps *= (size_t)mult[d];
+  for (size_t t = 0; t < nb && !L->failed; t++) {
+    MlirValue tile = get_tile(L, &L->vals[xi], &boxes[t], pd, ys.dtype);
+    for (size_t r = 0; r < reps && !L->failed; r++) {
+      val_t part = ys; /* the view of repetition r */
+      part.kind = V_HBM;
+      part.buf = b;
+      row_major(ys.rank, ys.dims, part.strides);
+      part.offset = 0;
+      size_t rem = r;
+      for (int d = (int)ys.rank - 1; d >= 0; d--) {
+        part.offset += (int64_t)(rem % (size_t)mult[d]) * in.dims[d] * part.strides[d];
+        rem /= (size_t)mult[d];
+      }
+      memcpy(part.dims, in.dims, sizeof part.dims);
+      dma_view_tile(L, &part, &boxes[t], pd, tile, true);
+    }
+  }
+  free(boxes);
+  y = &L->vals[oi];
+  y->kind = V_HBM;
+  y->buf = b;
+  y->offset = 0;
+  row_major(y->rank, y->dims, y->strides);
+}
+
 /* tosa.concat: a new HBM buffer, each operand stored into its part of it (on-chip
  * tiles directly, HBM views through SBUF). */
 static void lower_concat(lower_t *L, MlirOperation op) {
@@ -2157,17 +2421,47 @@ static void lower_reduce(lower_t *L, MlirOperation op) {
   val_t y = L->vals[oi];
   int64_t axis = -1, pd = -1;
   trn_ir_get_int(op, "axis", &axis);
-  if (y.rank < 2 || axis < 0 || axis >= (int64_t)y.rank || y.dims[axis] != 1) {
-    fail(L, "reductions of rank-1 tensors (or without keepdims) are not supported yet", NULL);
+  if (axis < 0 || axis >= (int64_t)y.rank || y.dims[axis] != 1) {
+    fail(L, "reductions without keepdims are not supported", NULL);
     return;
   }
-  if (!trn_ir_get_int(op, "trn.pdim", &pd) || pd < 0 || pd >= (int64_t)y.rank || pd == axis) {
-    fail(L, "reduction without a layout off its axis: run trn-layout first", NULL);
+  if (!trn_ir_get_int(op, "trn.pdim", &pd) || pd < 0 || pd >= (int64_t)y.rank) {
+    fail(L, "reduction without a layout: run trn-layout first", NULL);
     return;
   }
   L->vals[oi].kind = V_CHIP;
   L->vals[oi].pdim = (int)pd;
   int64_t n = x->dims[axis];
+  if (pd == axis) {
+    /* across partitions: per chunk of the axis a PARTITION_REDUCE into one
+     * partition, the chunks combined on DVE */
+    int64_t P = L->target->partitions;
+    box_t *boxes = NULL;
+    size_t nb = default_boxes(L, y.rank, y.dims, (int)pd, 8192 / (int64_t)trn_isa_dtype_size(y.dtype), &boxes);
+    if (!boxes) {
+      fail_oom(L);
+      return;
+    }
+    for (size_t t = 0; t < nb && !L->failed; t++) {
+      int64_t f = box_free(&boxes[t], y.rank, (int)pd);
+      MlirValue acc = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, 1, f);
+      for (int64_t k0 = 0; k0 < n && !L->failed; k0 += P) {
+        box_t in = boxes[t];
+        in.start[axis] = k0;
+        in.size[axis] = min64(P, n - k0);
+        MlirValue src = get_tile(L, &L->vals[xi], &in, (int)pd, y.dtype);
+        if (L->failed) break;
+        MlirValue part = k0 == 0 ? acc : alloc_tile(L, TRN_SPACE_SBUF, y.dtype, 1, f);
+        MlirValue operands[2] = {src, part};
+        MlirNamedAttribute attr = trn_ir_named(L->ctx, "op", trn_ir_str(L->ctx, reduce_alu(op)));
+        append(L, trn_ir_op(L->loc, "trn_tile.partition_reduce", 0, NULL, 2, operands, 1, &attr));
+        if (k0 > 0) emit_tensor_tensor(L, acc, part, acc, reduce_alu(op));
+      }
+      if (!L->failed) produce(L, oi, mlirOperationGetResult(op, 0), acc, &boxes[t], (int)pd);
+    }
+    free(boxes);
+    return;
+  }
   int64_t budget = 16384 / (int64_t)trn_isa_dtype_size(y.dtype);
   box_t *boxes = NULL;
   size_t nb = default_boxes(L, y.rank, y.dims, (int)pd, budget / n > 0 ? budget / n : 1, &boxes);
@@ -2236,11 +2530,39 @@ static bool output_view(lower_t *L, int i, val_t *ov) {
 
 /* Stores a tile of `v` to its output right away if the function returns `v`, so that
  * stores overlap the rest of the program instead of queueing up at its end. */
+/* The result index at which the function returns `v`, directly or through a chain of
+ * single-use reshapes that only insert or remove unit dims; *box and *pdim are mapped
+ * to the returned value's coordinates. -1 if it is not returned that way. */
+static int returned_via(lower_t *L, MlirValue v, box_t *box, int *pdim) {
+  for (int depth = 0; depth < 8; depth++) {
+    int i = result_index(L, v);
+    if (i >= 0) return i;
+    MlirOperation u = single_user(v);
+    if (mlirOperationIsNull(u) || !trn_ir_is(u, "tosa.reshape")) return -1;
+    val_t in, out;
+    memset(&in, 0, sizeof in);
+    memset(&out, 0, sizeof out);
+    MlirValue r = mlirOperationGetResult(u, 0);
+    if (!trn_ir_tensor_shape(mlirValueGetType(v), &in.rank, in.dims, &in.dtype) ||
+        !trn_ir_tensor_shape(mlirValueGetType(r), &out.rank, out.dims, &out.dtype))
+      return -1;
+    in.pdim = *pdim;
+    int q;
+    if (!is_unit_reshape(&in, &out, &q)) return -1;
+    *box = map_box(&in, &out, box);
+    *pdim = q;
+    v = r;
+  }
+  return -1;
+}
+
 static void store_if_result(lower_t *L, MlirValue v, MlirValue tile, const box_t *box, int pdim) {
-  int i = result_index(L, v);
+  box_t b = *box;
+  int pd = pdim;
+  int i = returned_via(L, v, &b, &pd);
   val_t ov;
   if (i < 0 || L->failed || !output_view(L, i, &ov)) return;
-  dma_view_tile(L, &ov, box, pdim, tile, true);
+  dma_view_tile(L, &ov, &b, pd, tile, true);
   L->out_stored[i] = true;
 }
 
@@ -2307,6 +2629,43 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     return;
   }
 
+  /* 0. the graph's HBM footprint (inputs, outputs, constants) against the target,
+   * before tiling anything */
+  {
+    double bytes = 0;
+    for (intptr_t i = 0; i < mlirBlockGetNumArguments(old); i++) {
+      val_t sh;
+      memset(&sh, 0, sizeof sh);
+      if (trn_ir_tensor_shape(mlirValueGetType(mlirBlockGetArgument(old, i)), &sh.rank, sh.dims, &sh.dtype)) {
+        double b = (double)trn_isa_dtype_size(sh.dtype);
+        for (uint32_t d = 0; d < sh.rank; d++) b *= (double)sh.dims[d];
+        bytes += b;
+      }
+    }
+    for (MlirOperation op = mlirBlockGetFirstOperation(old); !mlirOperationIsNull(op);
+         op = mlirOperationGetNextInBlock(op)) {
+      bool ret = trn_ir_is(op, "func.return");
+      if (!ret && !trn_ir_is(op, "tosa.const")) continue;
+      intptr_t n = ret ? mlirOperationGetNumOperands(op) : 1;
+      for (intptr_t i = 0; i < n; i++) {
+        MlirValue v = ret ? mlirOperationGetOperand(op, i) : mlirOperationGetResult(op, 0);
+        val_t sh;
+        memset(&sh, 0, sizeof sh);
+        if (!trn_ir_tensor_shape(mlirValueGetType(v), &sh.rank, sh.dims, &sh.dtype)) continue;
+        double b = (double)trn_isa_dtype_size(sh.dtype);
+        for (uint32_t d = 0; d < sh.rank; d++) b *= (double)sh.dims[d];
+        bytes += b;
+      }
+    }
+    if (bytes > (double)L.target->hbm_bytes) {
+      trn_ir_error(fn, "the model needs %.0f bytes of HBM, the target has %llu (inputs, outputs and constants alone)",
+                   bytes, (unsigned long long)L.target->hbm_bytes);
+      free_vals(&L);
+      mlirExternalPassSignalFailure(pass);
+      return;
+    }
+  }
+
   /* 1. the new function */
   MlirRegion region = mlirRegionCreate();
   L.block = mlirBlockCreate(0, NULL, NULL);
@@ -2366,6 +2725,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       lower_reduce(&L, op);
     } else if (trn_ir_is(op, "tosa.conv2d")) {
       lower_conv2d(&L, op);
+    } else if (trn_ir_is(op, "tosa.depthwise_conv2d")) {
+      lower_depthwise(&L, op);
     } else if (trn_ir_is(op, "tosa.max_pool2d") || trn_ir_is(op, "tosa.avg_pool2d")) {
       lower_pool(&L, op, trn_ir_is(op, "tosa.max_pool2d"));
     } else if (trn_ir_is(op, "tosa.pad")) {
@@ -2374,6 +2735,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       lower_view_op(&L, op);
     } else if (trn_ir_is(op, "tosa.concat")) {
       lower_concat(&L, op);
+    } else if (trn_ir_is(op, "tosa.tile")) {
+      lower_tile_op(&L, op);
     } else {
       MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
       char name[128];

@@ -64,10 +64,13 @@ MlirLogicalResult trn_passes_add_pipeline(MlirOpPassManager pm, const trn_pass_o
     }
     opts = &defaults;
   }
-  /* Graph level: upstream clean-up (folds reshape chains, drops identities). */
+  /* Graph level: upstream clean-up (folds reshape chains, drops identities). LLVM
+   * 19's ClampClampOptimization merges clamp(clamp(x)) into one clamp of the
+   * intersected range, which is wrong when the ranges are disjoint (ONNX Clip then
+   * Relu), so it is left out. */
   if (mlirLogicalResultIsFailure(mlirOpPassManagerAddPipeline(
-          pm, mlirStringRefCreateFromCString("func.func(canonicalize),cse"), ignore_text,
-          NULL)))
+          pm, mlirStringRefCreateFromCString("func.func(canonicalize{disable-patterns=ClampClampOptimization}),cse"),
+          ignore_text, NULL)))
     return mlirLogicalResultFailure();
   if (until == TRN_STAGE_GRAPH) return mlirLogicalResultSuccess();
   static const char *const kTile[] = {"trn-layout", "trn-lower-to-tile", "trn-allocate"};

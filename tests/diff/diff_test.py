@@ -22,7 +22,6 @@ Usage: tests/diff/run.sh [--count N] [--seed S] [options] (see --help).
 """
 import argparse
 import copy
-import json
 import os
 import re
 import shutil
@@ -47,7 +46,8 @@ def run_suite(args, data_dir, suite, jobs):
                        errors="replace")
     if p.returncode not in (0, 1):
         sys.stderr.write(p.stdout[-2000:])
-        raise SystemExit("diff: %s exited with %d" % (" ".join(cmd), p.returncode))
+        sys.stderr.write("diff: %s exited with %d\n" % (" ".join(cmd), p.returncode))
+        sys.exit(2)
     results, cur = {}, None
     head = re.compile(r"^%s/(\S+) \([0-9.]+s\)$" % re.escape(suite))
     line_re = re.compile(r"^    (ref|isa): (pass|skip|FAIL)(?: - (.*))?$")
@@ -139,7 +139,7 @@ def candidates(spec):
         node = c["nodes"].pop(k)
         # Its output becomes a graph input of the same shape (positive if a consumer
         # needs positive values).
-        positive = any(m["op"] in ("Sqrt", "Log", "Reciprocal") or
+        positive = any(m["op"] in ("Sqrt", "Log", "Reciprocal", "Pow") or
                        (m["op"] == "Div" and m["inputs"][1:2] == [node["output"]])
                        for m in c["nodes"] if node["output"] in m["inputs"])
         c["inputs"].append({"name": node["output"], "shape": node["shape"], "init": False,

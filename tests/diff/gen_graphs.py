@@ -47,16 +47,23 @@ ALL_OPS = {
     "ReduceSum": 1, "ReduceMean": 1, "ReduceMax": 1, "ReduceMin": 1,
     # shapes
     "Reshape": 1, "Transpose": 1, "Flatten": 1,
+    # more: data movement, pooling, normalization, more element-wise
+    "Concat": 1, "Slice": 1, "Unsqueeze": 1, "Squeeze": 1,
+    "MaxPool": 1, "AveragePool": 1, "GlobalAveragePool": 1,
+    "BatchNormalization": 1, "LayerNormalization": 1,
+    "Softplus": 1, "Erf": 1, "HardSigmoid": 1, "Pow": 1,
 }
 UNARY = {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Sqrt", "Log", "Reciprocal",
-         "LeakyRelu", "Clip", "Softmax", "Identity"}
+         "LeakyRelu", "Clip", "Softmax", "Identity", "Softplus", "Erf", "HardSigmoid", "Pow"}
+POOL = {"MaxPool", "AveragePool", "GlobalAveragePool"}
 BINARY = {"Add", "Sub", "Mul", "Div", "Max", "Min"}
 REDUCE = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"}
 
 
 # ---- dim expressions --------------------------------------------------------------
-# An expression is an int, ["v", id] (dim variable), ["mul", a, b] or
-# ["conv", a, k, stride, pad, dilation] (output size of a convolution).
+# An expression is an int, ["v", id] (dim variable), ["mul", a, b], ["add", a, b],
+# ["conv", a, k, stride, pad, dilation] (output size of a convolution or pooling) or
+# ["slice", a, start, end, step] (length of a Python/ONNX slice of a).
 
 def ev(e, dims):
     if isinstance(e, int):
@@ -65,10 +72,15 @@ def ev(e, dims):
         return dims[e[1]]
     if e[0] == "mul":
         return ev(e[1], dims) * ev(e[2], dims)
+    if e[0] == "add":
+        return ev(e[1], dims) + ev(e[2], dims)
     if e[0] == "conv":
         n = ev(e[1], dims)
         _, _, k, s, p, d = e
         return (n + 2 * p - d * (k - 1) - 1) // s + 1
+    if e[0] == "slice":
+        n = ev(e[1], dims)
+        return len(range(*slice(e[2], e[3], e[4]).indices(n)))
     raise ValueError("bad dim expression %r" % (e,))
 
 
@@ -208,6 +220,23 @@ class Gen:
                 return None
             attrs = {"axis": int(self.rng.integers(-len(x.shape), len(x.shape)))}
             nb, np_ = 1.0, 0.0
+        elif op == "Softplus":
+            if b > 30:
+                return None
+            nb, np_ = b + 1.0, math.log1p(math.exp(-b))
+        elif op == "Erf":
+            nb, np_ = 1.0, 0.0
+        elif op == "HardSigmoid":
+            attrs = {"alpha": float(self.pick([0.2, 0.5])), "beta": float(self.pick([0.5, 0.3]))}
+            nb, np_ = 1.0, 0.0
+        elif op == "Pow":
+            if p <= 0:
+                x = self.new_tensor(x.shape, positive=True)
+                b, p = x.bound, x.pos
+            e = float(self.pick([2.0, 3.0, 0.5]))
+            if b ** e > 1e6:
+                return None
+            return self.node(op, [x.name, "#%r" % e], x.shape, b ** e, p ** e)
         else:  # Identity
             nb, np_ = b, p
         return self.node(op, [x.name], x.shape, nb, np_, attrs)
@@ -363,6 +392,96 @@ class Gen:
         minus = int(self.rng.integers(len(out))) if self.chance(0.3) else -1
         return self.node(op, [x.name], out, x.bound, x.pos, extra={"minus_one": minus})
 
+    def need4(self, x):
+        """x if it is rank 4 (NCHW), else a new rank-4 graph input."""
+        if len(x.shape) == 4:
+            return x
+        c = self.new_dim(small=True)
+        hw = [self.new_dim(small=True) for _ in range(2)]
+        return self.new_tensor([self.pick([1, 2]), c] + hw)
+
+    def gen_pool(self, op, x):
+        x = self.need4(x)
+        dims = self.spec["dims"]
+        if op == "GlobalAveragePool":
+            return self.node(op, [x.name], x.shape[:2] + [1, 1], x.bound, x.pos)
+        k = [int(self.pick([1, 2, 3])) for _ in range(2)]
+        st = int(self.pick([1, 2]))
+        pad = [int(self.pick([0, 0, 1])) if k[i] > 1 else 0 for i in range(2)]
+        out_hw = [["conv", x.shape[2 + i], k[i], st, pad[i], 1] for i in range(2)]
+        if min(ev(e, dims) for e in out_hw) < 1:
+            return None
+        attrs = {"kernel_shape": k, "strides": [st, st], "pads": [pad[0], pad[1], pad[0], pad[1]]}
+        return self.node(op, [x.name], x.shape[:2] + out_hw, x.bound, x.pos if op == "AveragePool" else 0.0,
+                         attrs)
+
+    def gen_norm(self, op, x):
+        dims = self.spec["dims"]
+        if op == "BatchNormalization":
+            if len(x.shape) < 2:
+                return None
+            c = x.shape[1]
+            ins = [x.name] + [self.new_tensor([c], init=True).name for _ in range(3)]
+            ins.append(self.new_tensor([c], positive=True, init=True).name)  # variance
+            return self.node(op, ins, x.shape, 3.0 * x.bound / math.sqrt(0.5) + 3.0, 0.0,
+                             {"epsilon": 1e-5})
+        if not x.shape or ev(x.shape[-1], dims) < 2:
+            return None
+        r = len(x.shape)
+        axis = int(self.rng.integers(max(0, r - 2), r))
+        norm = x.shape[axis:]
+        ins = [x.name, self.new_tensor(norm, init=True).name]
+        if self.chance(0.7):
+            ins.append(self.new_tensor(norm, init=True).name)
+        attrs = {"axis": axis - r if self.chance(0.5) else axis, "epsilon": 1e-5}
+        return self.node(op, ins, x.shape, 3.0 * math.sqrt(max(1, self.size(norm))) * 3.0 + 3.0, 0.0, attrs)
+
+    def gen_move(self, op, x):
+        r = len(x.shape)
+        dims = self.spec["dims"]
+        if op == "Concat":
+            if r == 0:
+                return None
+            axis = int(self.rng.integers(r))
+            d = self.new_dim(cap=max(1, MAX_ELEMS // max(1, self.size(x.shape))))
+            yshape = list(x.shape)
+            yshape[axis] = d
+            y = self.new_tensor(yshape, init=self.chance(0.4))
+            ins = [y.name, x.name] if self.chance(0.5) else [x.name, y.name]
+            out = list(x.shape)
+            out[axis] = ["add", x.shape[axis], d]
+            if self.size(out) > MAX_ELEMS:
+                return None
+            return self.node(op, ins, out, max(x.bound, y.bound), min(x.pos, y.pos),
+                             {"axis": axis - r if self.chance(0.3) else axis})
+        if op == "Slice":
+            if r == 0:
+                return None
+            axis = int(self.rng.integers(r))
+            n = ev(x.shape[axis], dims)
+            start = int(self.pick([0, 1, 2, -3]))
+            end = int(self.pick([-1, n, 1 << 40, max(1, n // 2)]))
+            step = int(self.pick([1, 1, 2]))
+            out = list(x.shape)
+            out[axis] = ["slice", x.shape[axis], start, end, step]
+            if ev(out[axis], dims) < 1:
+                return None
+            return self.node(op, [x.name], out, x.bound, x.pos, extra={
+                "slice": [start, end, axis - r if self.chance(0.3) else axis, step]})
+        if op == "Unsqueeze":
+            if r >= MAX_RANK:
+                return None
+            axis = int(self.rng.integers(r + 1))
+            out = x.shape[:axis] + [1] + x.shape[axis:]
+            return self.node(op, [x.name], out, x.bound, x.pos, extra={"axes": [axis]})
+        # Squeeze: drop the dims that are the constant 1
+        ones = [i for i, e in enumerate(x.shape) if e == 1]
+        if not ones:
+            return None
+        axes = sorted({int(self.pick(ones)) for _ in range(2)})
+        out = [e for i, e in enumerate(x.shape) if i not in axes]
+        return self.node(op, [x.name], out, x.bound, x.pos, extra={"axes": axes})
+
     def gen_node(self):
         names = list(self.ops)
         weights = np.array([self.ops[n] for n in names], dtype=float)
@@ -382,6 +501,12 @@ class Gen:
                 v = self.gen_conv(x)
             elif op in REDUCE:
                 v = self.gen_reduce(op, x)
+            elif op in POOL:
+                v = self.gen_pool(op, x)
+            elif op in ("BatchNormalization", "LayerNormalization"):
+                v = self.gen_norm(op, x)
+            elif op in ("Concat", "Slice", "Unsqueeze", "Squeeze"):
+                v = self.gen_move(op, x)
             else:
                 v = self.gen_shape(op, x)
             if v is not None:
@@ -420,7 +545,7 @@ def generate(seed, index, ops, max_nodes=4):
             continue
         spec["name"] = "g%d_%04d" % (seed, index)
         try:
-            build(spec)  # non-finite expected values: try another
+            spec["_built"] = build(spec)  # non-finite expected values: try another
         except ValueError:
             continue
         return spec
@@ -478,6 +603,41 @@ def run_node(n, args, opset):
         r = e / e.sum(axis=a["axis"], keepdims=True)
     elif op == "Identity":
         r = f64[0]
+    elif op == "Softplus":
+        r = np.log1p(np.exp(f64[0]))
+    elif op == "Erf":
+        r = erf_np(f64[0])
+    elif op == "HardSigmoid":
+        r = np.clip(a["alpha"] * f64[0] + a["beta"], 0, 1)
+    elif op == "Pow":
+        r = np.power(f64[0], f64[1])
+    elif op in ("MaxPool", "AveragePool"):
+        r = pool2d(op, f64[0], a["kernel_shape"], a["strides"][0], a["pads"][:2])
+    elif op == "GlobalAveragePool":
+        r = f64[0].mean(axis=(2, 3), keepdims=True)
+    elif op == "BatchNormalization":
+        sh = [1, -1] + [1] * (f64[0].ndim - 2)
+        scale, bias, mean, var = (v.reshape(sh) for v in f64[1:5])
+        r = (f64[0] - mean) / np.sqrt(var + a["epsilon"]) * scale + bias
+    elif op == "LayerNormalization":
+        ax = a["axis"] % f64[0].ndim
+        axes = tuple(range(ax, f64[0].ndim))
+        mu = f64[0].mean(axis=axes, keepdims=True)
+        var = ((f64[0] - mu) ** 2).mean(axis=axes, keepdims=True)
+        r = (f64[0] - mu) / np.sqrt(var + a["epsilon"]) * f64[1]
+        if len(f64) > 2:
+            r = r + f64[2]
+    elif op == "Concat":
+        r = np.concatenate(f64, axis=a["axis"])
+    elif op == "Slice":
+        start, end, axis, step = n["slice"]
+        idx = [slice(None)] * f64[0].ndim
+        idx[axis] = slice(start, end, step)
+        r = f64[0][tuple(idx)]
+    elif op == "Unsqueeze":
+        r = np.expand_dims(f64[0], tuple(n["axes"]))
+    elif op == "Squeeze":
+        r = np.squeeze(f64[0], axis=tuple(n["axes"]))
     elif op == "MatMul":
         r = np.matmul(f64[0], f64[1])
     elif op == "Gemm":
@@ -503,6 +663,26 @@ def run_node(n, args, opset):
     else:
         raise ValueError("no numpy semantics for " + op)
     return np.asarray(r, dtype=np.float32)
+
+
+def pool2d(op, x, k, s, p):
+    """MaxPool / AveragePool (count_include_pad=0) over NCHW with symmetric pads."""
+    n, c, h, w = x.shape
+    oh, ow = (h + 2 * p[0] - k[0]) // s + 1, (w + 2 * p[1] - k[1]) // s + 1
+    fill = -np.inf if op == "MaxPool" else 0.0
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+    ones = np.pad(np.ones((h, w)), ((p[0], p[0]), (p[1], p[1])))
+    acc = np.full((n, c, oh, ow), -np.inf) if op == "MaxPool" else np.zeros((n, c, oh, ow))
+    cnt = np.zeros((oh, ow))
+    for i in range(k[0]):
+        for j in range(k[1]):
+            patch = xp[:, :, i:i + s * oh:s, j:j + s * ow:s]
+            if op == "MaxPool":
+                acc = np.maximum(acc, patch)
+            else:
+                acc = acc + patch
+                cnt = cnt + ones[i:i + s * oh:s, j:j + s * ow:s]
+    return acc if op == "MaxPool" else acc / cnt
 
 
 def conv2d(x, w, b, s, p):
@@ -558,6 +738,16 @@ def build(spec):
                 ins.append(aname)
             else:
                 attrs["axes"] = list(n["axes"])
+        if n["op"] == "Slice":
+            start, end, axis, step = n["slice"]
+            for k, v in (("starts", start), ("ends", end), ("axes", axis), ("steps", step)):
+                cname = "%s_%s" % (n["output"], k)
+                inits.append(numpy_helper.from_array(np.array([v], dtype=np.int64), cname))
+                ins.append(cname)
+        if n["op"] in ("Unsqueeze", "Squeeze"):
+            cname = n["output"] + "_axes"
+            inits.append(numpy_helper.from_array(np.array(n["axes"], dtype=np.int64), cname))
+            ins.append(cname)
         if n["op"] == "Reshape":
             # Recompute the target from the input's dims: merged dims are products.
             shape = reshape_target(n, spec, x.shape)
@@ -569,7 +759,7 @@ def build(spec):
             inits.append(numpy_helper.from_array(np.array(target, dtype=np.int64), sname))
             ins.append(sname)
         args = [env[i] for i in ins if i in env]
-        if n["op"] in REDUCE or n["op"] == "Reshape":
+        if n["op"] in REDUCE or n["op"] in ("Reshape", "Slice", "Unsqueeze", "Squeeze"):
             args = args[:1]
         if any(v.size == 0 for v in args):
             raise ValueError("empty tensor")
@@ -604,7 +794,8 @@ def reshape_target(n, spec, in_shape):
 
 def write_case(spec, folder):
     """Writes the backend-test folder of `spec`; returns (inputs, expected)."""
-    model, feeds, expected = build(spec)
+    built = spec.pop("_built", None)
+    model, feeds, expected = built if built else build(spec)
     os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
     onnx.save(model, os.path.join(folder, "model.onnx"))
     for k, (name, data) in enumerate(feeds):

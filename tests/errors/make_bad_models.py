@@ -5,7 +5,6 @@ The outputs are tiny and checked in beside this script, in tests/errors/inputs/.
 Run with Debian's python3: /usr/bin/python3 tests/errors/make_bad_models.py
 """
 import os
-import zlib
 
 import numpy as np
 import onnx
@@ -116,7 +115,7 @@ def main():
                [vi("y", [2, 3])], [short]), "init_short_data.onnx")
 
     # Larger than HBM (16 GiB): a 32 GiB weight declared through external data (the
-    # file holds 16 bytes), and an input of 64 GiB.
+    # file holds 16 bytes), and a 16 GiB input with its 16 GiB output.
     ext = onnx.TensorProto()
     ext.name, ext.data_type = "w", F
     ext.dims.extend([4, 1 << 31])
@@ -128,7 +127,7 @@ def main():
         f.write(b"\0" * 16)
     save(model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", [2, 4])],
                [vi("y", [2, 1 << 31])], [ext]), "huge_external.onnx")
-    save(model([relu("x", "y", "act")], [vi("x", [1 << 17, 1 << 17])], [vi("y", [1 << 17, 1 << 17])]),
+    save(model([relu("x", "y", "act")], [vi("x", [1 << 16, 1 << 16])], [vi("y", [1 << 16, 1 << 16])]),
          "huge_input.onnx")
 
     # A node of the right op with a wrong arity, and a bad shape combination.

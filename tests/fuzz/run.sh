@@ -40,6 +40,7 @@ fuzz_flags="-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address
        -fno-sanitize-recover=undefined"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 max_len=8192
+dict=""
 
 echo "building trn-as for the seeds"
 # shellcheck disable=SC2086
@@ -102,6 +103,7 @@ case $target in
       if [ -f "$data/$t/model.onnx" ]; then cp "$data/$t/model.onnx" "$work/corpus-importer/$t.onnx"; fi
     done
     max_len=65536
+    dict="-dict=$root/tests/fuzz/onnx.dict"
     ;;
 esac
 
@@ -121,11 +123,15 @@ fi
 
 cd "$work"
 echo "fuzzing for ${secs}s (corpus $work/corpus-$target)"
+# TRN_FUZZ_KEEP_GOING=1: libFuzzer's fork mode, which records a crash, a timeout or an
+# out-of-memory input and goes on fuzzing (for long runs over known bugs).
+keep=""
+[ "${TRN_FUZZ_KEEP_GOING:-0}" = 1 ] && keep="-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
 # shellcheck disable=SC2086
-$nice ./"fuzz_$target" -max_total_time="$secs" -max_len=$max_len -timeout=20 -rss_limit_mb=3072 \
+$nice ./"fuzz_$target" $keep $dict -max_total_time="$secs" -max_len=$max_len -timeout=20 -rss_limit_mb=3072 \
   -print_final_stats=1 ${TRN_FUZZ_FLAGS:-} "corpus-$target" 2>&1 |
   tee "fuzz_$target.log" |
-  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|artifact)' || true
+  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|artifact|INFO: fuzzed for)' || true
 if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|deadly signal' "fuzz_$target.log"; then
   echo "fuzz_$target: FAILED (see $work/fuzz_$target.log)"
   exit 1

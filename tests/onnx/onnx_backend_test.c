@@ -892,11 +892,14 @@ static int ob_write_expectations(const ob_options_t *o, const ob_expect_t *old, 
              "# (path: ref = CPU reference backend, isa = compiled .neff in the interpreter).\n"
              "# Regenerate with: trn-onnx-backend-test --update-expectations\n");
   for (size_t i = 0; i < e.n; i++) fprintf(f, "%s\n", e.lines[i]);
+  size_t written = e.n;
+  for (size_t i = 0; i < e.n; i++) free(e.lines[i]);
+  free(e.lines);
   if (fclose(f) != 0 || rename(tmp, o->expectations) != 0) {
     fprintf(stderr, "trn-onnx-backend-test: cannot write %s: %s\n", o->expectations, strerror(errno));
     return 2;
   }
-  printf("wrote %zu expectations to %s\n", e.n, o->expectations);
+  printf("wrote %zu expectations to %s\n", written, o->expectations);
   return 0;
 }
 
@@ -1095,5 +1098,15 @@ int main(int argc, char **argv) {
   for (int k = 0; k < OB_PATHS; k++)
     printf("%s: %u passed, %u failed, %u skipped\n", kPathNames[k], total[k][OB_PASS], total[k][OB_FAIL],
            total[k][OB_SKIP]);
+  /* Freed so that a sanitizer build (LeakSanitizer at exit) passes. */
+  for (size_t i = 0; i < exp.n; i++) free(exp.lines[i]);
+  free(exp.lines);
+  for (size_t i = 0; i < n; i++) {
+    free(tests[i].suite);
+    free(tests[i].name);
+    free(tests[i].dir);
+  }
+  free(tests);
+  if (o.filter) regfree(&o.filter_re);
   return rc;
 }

@@ -7,11 +7,11 @@
 
 // CHECK: module attributes {trn.target = "trn1"}
 // CHECK-LABEL: func.func @main()
-// CHECK-DAG: %[[X:.*]] = "trn_tile.input"() {index = 0 : i64, name = "input"} : () -> !trn_tile.tile<[4, 160], f32, "hbm">
+// CHECK-DAG: %[[X:.*]] = "trn_tile.input"() {index = 0 : i64, name = "input", type = tensor<4x160xf32>} : () -> !trn_tile.tile<[4, 160], f32, "hbm">
 // CHECK-DAG: %[[W1:.*]] = "trn_tile.const"() {value = dense_resource<fc1.weight> : tensor<160x16xf32>} : () -> !trn_tile.tile<[160, 16], f32, "hbm">
 // CHECK-DAG: %[[B1:.*]] = "trn_tile.const"() {value = dense_resource<fc1.bias> : tensor<16xf32>}
 // CHECK-DAG: %[[W2:.*]] = "trn_tile.const"() {value = dense_resource<fc2.weight> : tensor<3x16xf32>}
-// CHECK-DAG: %[[Y:.*]] = "trn_tile.output"() {index = 0 : i64, name = "logits"} : () -> !trn_tile.tile<[4, 3], f32, "hbm">
+// CHECK-DAG: %[[Y:.*]] = "trn_tile.output"() {index = 0 : i64, name = "logits", type = tensor<4x3xf32>} : () -> !trn_tile.tile<[4, 3], f32, "hbm">
 
 // Stationary panel: W1 rows 0..127 and 128..159, side by side in the free axis.
 // CHECK: %[[WP:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[128, 32], f32, "sbuf">

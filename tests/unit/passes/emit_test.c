@@ -258,6 +258,54 @@ START_TEST(test_emit_attention_matches_reference) {
 }
 END_TEST
 
+/* Logic and data movement: a leaky relu by comparison and select (a scalar on the
+ * left of the comparison), floor/ceil/round, pad then slice back, a vector reduced
+ * across partitions, concat of a tensor and its reverse. */
+START_TEST(test_emit_logic_and_data_movement_match_reference) {
+  const char *text =
+      "func.func @main(%x: tensor<6x20xf32>, %v: tensor<200xf32>) -> (tensor<6x20xf32>, tensor<1xf32>, tensor<12x20xf32>) {\n"
+      "  %zero = \"tosa.const\"() <{value = dense<0.0> : tensor<1x1xf32>}> : () -> tensor<1x1xf32>\n"
+      "  %slope = \"tosa.const\"() <{value = dense<0.25> : tensor<1x1xf32>}> : () -> tensor<1x1xf32>\n"
+      "  %pads = \"tosa.const\"() <{value = dense<[[1, 0], [2, 3]]> : tensor<2x2xi32>}> : () -> tensor<2x2xi32>\n"
+      "  %pv = \"tosa.const\"() <{value = dense<0.5> : tensor<f32>}> : () -> tensor<f32>\n"
+      "  %c = tosa.greater %zero, %x : (tensor<1x1xf32>, tensor<6x20xf32>) -> tensor<6x20xi1>\n"
+      "  %m = tosa.mul %x, %slope {shift = 0 : i8} : (tensor<6x20xf32>, tensor<1x1xf32>) -> tensor<6x20xf32>\n"
+      "  %l = tosa.select %c, %m, %x : (tensor<6x20xi1>, tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>\n"
+      "  %f = tosa.floor %l : (tensor<6x20xf32>) -> tensor<6x20xf32>\n"
+      "  %g = tosa.ceil %l : (tensor<6x20xf32>) -> tensor<6x20xf32>\n"
+      "  %h = math.roundeven %l : tensor<6x20xf32>\n"
+      "  %p = tosa.pad %x, %pads, %pv : (tensor<6x20xf32>, tensor<2x2xi32>, tensor<f32>) -> tensor<7x25xf32>\n"
+      "  %q = tosa.slice %p {size = array<i64: 6, 20>, start = array<i64: 1, 2>} : (tensor<7x25xf32>) -> tensor<6x20xf32>\n"
+      "  %a1 = tosa.add %f, %g : (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>\n"
+      "  %a2 = tosa.add %a1, %h : (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>\n"
+      "  %o1 = tosa.add %a2, %q : (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>\n"
+      "  %o2 = tosa.reduce_max %v {axis = 0 : i32} : (tensor<200xf32>) -> tensor<1xf32>\n"
+      "  %rv = tosa.reverse %x {axis = 1 : i32} : (tensor<6x20xf32>) -> tensor<6x20xf32>\n"
+      "  %o3 = tosa.concat %x, %rv {axis = 0 : i32} : (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<12x20xf32>\n"
+      "  return %o1, %o2, %o3 : tensor<6x20xf32>, tensor<1xf32>, tensor<12x20xf32>\n}\n";
+  enum { N = 6 * 20 };
+  static float x[N], v[200], o1[N], o2[1], o3[2 * N];
+  static double w1[N], w2[1], w3[2 * N];
+  for (int i = 0; i < N; i++) x[i] = (float)((i * 37) % 53) / 7.0f - 3.75f;
+  for (int i = 0; i < 200; i++) v[i] = (float)((i * 61) % 199) / 10.0f - 9.0f;
+  double mx = -1e300;
+  for (int i = 0; i < 200; i++) mx = v[i] > mx ? v[i] : mx;
+  w2[0] = mx;
+  for (int i = 0; i < N; i++) {
+    double l = x[i] < 0 ? (double)(x[i] * 0.25f) : x[i];
+    w1[i] = floor(l) + ceil(l) + nearbyint(l) + x[i];
+    w3[i] = x[i];
+    w3[N + i] = x[(i / 20) * 20 + 19 - i % 20];
+  }
+  const void *ins[2] = {x, v};
+  void *outs[3] = {o1, o2, o3};
+  compile_and_run(text, ins, outs);
+  check_close(o1, w1, N, 1e-6, 1e-6);
+  check_close(o2, w2, 1, 0, 0);
+  check_close(o3, w3, 2 * N, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("passes_emit");
   TCase *tc = tcase_create("emit");
@@ -267,6 +315,7 @@ int main(void) {
   tcase_add_test(tc, test_emit_reports_instructions_failing_the_isa_check);
   tcase_add_test(tc, test_emit_elementwise_ops_match_reference);
   tcase_add_test(tc, test_emit_attention_matches_reference);
+  tcase_add_test(tc, test_emit_logic_and_data_movement_match_reference);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -22,13 +22,34 @@ def rand(*shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
-def save(name, nodes, inputs, outputs, inits, feeds, expect):
+def conv2d(x, w, b, pad, stride=1):
+    """NCHW x, OIHW w, float64."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
+    y = np.zeros((n, o, oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            win = xp[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
+            y += np.einsum("nchw,oc->nohw", win, w[:, :, i, j])
+    return y + b.reshape(1, -1, 1, 1)
+
+
+def pool(x, k, stride, op):
+    n, c, h, w = x.shape
+    oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
+    wins = [x[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride] for i in range(k) for j in range(k)]
+    return np.max(wins, axis=0) if op == "max" else np.mean(wins, axis=0)
+
+
+def save(name, nodes, inputs, outputs, inits, feeds, expect, opset=13):
     graph = helper.make_graph(
         nodes, name,
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(a.shape)) for n, a in inputs],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(a.shape)) for n, a in outputs],
         initializer=[numpy_helper.from_array(a, n) for n, a in inits])
-    model = helper.make_model(graph, producer_name="trn-tests", opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model(graph, producer_name="trn-tests", opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, os.path.join(HERE, name + ".onnx"))
@@ -94,6 +115,70 @@ def main():
           helper.make_node("MatMul", ["t", "h"], ["y2"]), helper.make_node("MatMul", ["y2", "w2"], ["ya"]),
           helper.make_node("MatMul", ["t", "y1"], ["yb"]), helper.make_node("Add", ["ya", "yb"], ["y"])],
          [("u", u), ("t", t)], [("y", y)], [("v", v), ("w2", w2)], [("u", u), ("t", t)], y)
+
+
+    # A small CNN: conv 3x3 pad 1 (+ bias, relu fused), max pool 2x2, a depthwise conv
+    # 3x3 (group = channels), conv 3x3 with
+    # 160 output channels (two partition chunks) and stride 2, average pool with
+    # padding (divisors excluding the padding), flatten, a linear layer.
+    x = rand(2, 3, 16, 16)
+    w1 = rand(8, 3, 3, 3, scale=0.3)
+    b1 = rand(8, scale=0.1)
+    w2 = rand(160, 8, 3, 3, scale=0.2)
+    b2 = rand(160, scale=0.1)
+    wl = rand(10, 160 * 2 * 2, scale=0.05)
+    bl = rand(10, scale=0.1)
+    wd = rand(8, 1, 3, 3, scale=0.4)
+    bd = rand(8, scale=0.1)
+    h = np.maximum(conv2d(x.astype(np.float64), w1, b1, 1), 0)
+    h = pool(h, 2, 2, "max")
+    h = np.concatenate([conv2d(h[:, i:i + 1], wd[i:i + 1], bd[i:i + 1], 1) for i in range(8)], axis=1)
+    h = conv2d(h, w2, b2, 1, stride=2)
+    hp = np.pad(h, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    cnt = np.pad(np.ones_like(h), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    k = 3
+    oh = (hp.shape[2] - k) // 2 + 1
+    s_ = sum(hp[:, :, i:i + 2 * oh:2, j:j + 2 * oh:2] for i in range(k) for j in range(k))
+    c_ = sum(cnt[:, :, i:i + 2 * oh:2, j:j + 2 * oh:2] for i in range(k) for j in range(k))
+    h = s_ / c_
+    y = h.reshape(2, -1) @ wl.T + bl
+    save("cnn",
+         [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+          helper.make_node("Relu", ["c1"], ["r1"]),
+          helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+          helper.make_node("Conv", ["p1", "wd", "bd"], ["d1"], pads=[1, 1, 1, 1], group=8),
+          helper.make_node("Conv", ["d1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], strides=[2, 2]),
+          helper.make_node("AveragePool", ["c2"], ["p2"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+          helper.make_node("Flatten", ["p2"], ["f"]),
+          helper.make_node("Gemm", ["f", "wl", "bl"], ["y"], transB=1)],
+         [("x", x)], [("y", y)],
+         [("w1", w1), ("b1", b1), ("wd", wd), ("bd", bd), ("w2", w2), ("b2", b2), ("wl", wl), ("bl", bl)],
+         [("x", x)], y)
+
+    # An attention block: softmax(q k^T / sqrt(d)) v with a layer norm after it (the
+    # reductions along the free axis, broadcasts of per-row statistics, a transpose on
+    # the tensor engine).
+    q = rand(1, 40, 16)
+    kk = rand(1, 40, 16)
+    v = rand(1, 40, 16)
+    g = rand(16, scale=0.5) + 1
+    bt = rand(16, scale=0.1)
+    sc = (q.astype(np.float64) @ kk.transpose(0, 2, 1)) / 4.0
+    e = np.exp(sc - sc.max(-1, keepdims=True))
+    o = (e / e.sum(-1, keepdims=True)) @ v
+    mu = o.mean(-1, keepdims=True)
+    var = ((o - mu) ** 2).mean(-1, keepdims=True)
+    y = (o - mu) / np.sqrt(var + 1e-5) * g + bt
+    save("attention",
+         [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+          helper.make_node("MatMul", ["q", "kt"], ["s"]),
+          helper.make_node("Div", ["s", "scale"], ["ss"]),
+          helper.make_node("Softmax", ["ss"], ["p"], axis=-1),
+          helper.make_node("MatMul", ["p", "v"], ["o"]),
+          helper.make_node("LayerNormalization", ["o", "g", "bt"], ["y"], axis=-1, epsilon=1e-5)],
+         [("q", q), ("k", kk), ("v", v)], [("y", y)],
+         [("scale", np.array(4.0, dtype=np.float32)), ("g", g), ("bt", bt)],
+         [("q", q), ("k", kk), ("v", v)], y, opset=17)
 
 
 if __name__ == "__main__":
