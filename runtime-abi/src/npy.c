@@ -226,8 +226,9 @@ trn_status_t trn_npy_parse(const void *buf, size_t size, const char *name, trn_n
   return NULL;
 }
 
-trn_status_t trn_npy_read_file(const char *path, trn_npy_t *out) {
-  memset(out, 0, sizeof *out);
+trn_status_t trn_npy_read_all(const char *path, uint8_t **out_data, size_t *out_size) {
+  *out_data = NULL;
+  *out_size = 0;
   FILE *f = fopen(path, "rb");
   if (!f) return trn_status_make(TRN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   size_t cap = 1 << 16, n = 0;
@@ -250,6 +251,16 @@ trn_status_t trn_npy_read_file(const char *path, trn_npy_t *out) {
     free(buf);
     return trn_status_make(TRN_ERR_IO, "%s: read error", path);
   }
+  *out_data = buf;
+  *out_size = n;
+  return NULL;
+}
+
+trn_status_t trn_npy_read_file(const char *path, trn_npy_t *out) {
+  memset(out, 0, sizeof *out);
+  uint8_t *buf;
+  size_t n;
+  TRN_RETURN_IF_ERROR(trn_npy_read_all(path, &buf, &n));
   trn_status_t st = trn_npy_parse(buf, n, path, out);
   free(buf);
   return st;

@@ -27,6 +27,8 @@ trn_status_t trn_npy_parse(const void *buf, size_t size, const char *name, trn_n
 /* Reads and parses a file (TRN_ERR_IO if it cannot be read, TRN_ERR_FORMAT if it is
  * not a valid .npy). */
 trn_status_t trn_npy_read_file(const char *path, trn_npy_t *out);
+/* Reads a whole file into a malloc'ed buffer the caller frees (shared with npz.c). */
+trn_status_t trn_npy_read_all(const char *path, uint8_t **out_data, size_t *out_size);
 void trn_npy_free(trn_npy_t *array);
 
 /* Element i (C order) as a double. */

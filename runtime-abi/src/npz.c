@@ -298,28 +298,9 @@ trn_status_t trn_npz_parse(const void *buf, size_t size, const char *name, trn_n
 
 trn_status_t trn_npz_read_file(const char *path, trn_npz_t *out) {
   memset(out, 0, sizeof *out);
-  FILE *f = fopen(path, "rb");
-  if (!f) return trn_status_make(TRN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  size_t cap = 1 << 16, n = 0;
-  uint8_t *buf = malloc(cap);
-  for (;;) {
-    if (!buf) {
-      fclose(f);
-      return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: reading", path);
-    }
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap) break;
-    cap *= 2;
-    uint8_t *nb = realloc(buf, cap);
-    if (!nb) free(buf);
-    buf = nb;
-  }
-  bool err = ferror(f) != 0;
-  fclose(f);
-  if (err) {
-    free(buf);
-    return trn_status_make(TRN_ERR_IO, "%s: read error", path);
-  }
+  uint8_t *buf;
+  size_t n;
+  TRN_RETURN_IF_ERROR(trn_npy_read_all(path, &buf, &n));
   trn_status_t st = trn_npz_parse(buf, n, path, out);
   free(buf);
   return st;
