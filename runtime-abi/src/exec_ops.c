@@ -212,6 +212,17 @@ typedef struct operand_t {
       TRAP("%s partitions %u != %s partitions %u", xn, (x).ap->num_partitions, yn,    \
            (y).ap->num_partitions);                                                   \
   } while (0)
+/* dst, src0 and src1 checked, with the same partitions and free sizes. */
+#define CHECK_ELEMENTWISE3(d, a, b)        \
+  do {                                     \
+    CHECK_AP(d, dst, "dst");               \
+    CHECK_AP(a, src0, "src0");             \
+    CHECK_AP(b, src1, "src1");             \
+    SAME_PARTS(d, a, "dst", "src0");       \
+    SAME_PARTS(d, b, "dst", "src1");       \
+    SAME_FREE(d, a, "dst", "src0");        \
+    SAME_FREE(d, b, "dst", "src1");        \
+  } while (0)
 #define SAME_FREE(x, y, xn, yn)                                                        \
   do {                                                                                \
     if ((x).free != (y).free)                                                         \
@@ -323,13 +334,7 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
 static trn_status_t exec_tensor_tensor(trn_interp_t *it, uint32_t stream, size_t index,
                                        const trn_inst_t *inst) {
   operand_t d, a, b;
-  CHECK_AP(d, dst, "dst");
-  CHECK_AP(a, src0, "src0");
-  CHECK_AP(b, src1, "src1");
-  SAME_PARTS(d, a, "dst", "src0");
-  SAME_PARTS(d, b, "dst", "src1");
-  SAME_FREE(d, a, "dst", "src0");
-  SAME_FREE(d, b, "dst", "src1");
+  CHECK_ELEMENTWISE3(d, a, b);
   if (!alu_valid(inst->op0)) TRAP("op0 %u is not an ALU op", inst->op0);
   bool as_int = trn_interp_dtype_is_int(a.ap->dtype) && trn_interp_dtype_is_int(b.ap->dtype);
   void *x, *y, *z;
@@ -497,13 +502,7 @@ static trn_status_t exec_memset(trn_interp_t *it, uint32_t stream, size_t index,
 static trn_status_t exec_select(trn_interp_t *it, uint32_t stream, size_t index,
                                 const trn_inst_t *inst) {
   operand_t d, a, b;
-  CHECK_AP(d, dst, "dst");
-  CHECK_AP(a, src0, "src0");
-  CHECK_AP(b, src1, "src1");
-  SAME_PARTS(d, a, "dst", "src0");
-  SAME_PARTS(d, b, "dst", "src1");
-  SAME_FREE(d, a, "dst", "src0");
-  SAME_FREE(d, b, "dst", "src1");
+  CHECK_ELEMENTWISE3(d, a, b);
   bool as_int = trn_interp_dtype_is_int(b.ap->dtype) && trn_interp_dtype_is_int(d.ap->dtype);
   float other = imm_f32(inst->imm[0]);
   int32_t other_i = trn_interp_f32_to_i32(other);
