@@ -151,6 +151,58 @@ static bool mm_chain_direct(trn_interp_t *it, const trn_inst_t *insts, size_t in
 
 /* Longest accumulation chain fused into one GEMM, in rows of K. */
 #define TRN_MM_FUSE_MAX_K 4096
+/* Widest run of neighbouring chains computed as one GEMM, in fp32 columns of N. */
+#define TRN_MM_FUSE_MAX_N 2048
+
+/* Whether b is a with its offset moved by delta bytes. */
+static bool ap_shifted(const trn_ap_t *b, const trn_ap_t *a, uint64_t delta) {
+  trn_ap_t t = *a;
+  t.offset = (uint32_t)(a->offset + delta);
+  return (uint64_t)a->offset + delta <= UINT32_MAX && memcmp(&t, b, sizeof t) == 0;
+}
+
+/* The end of the run of chains after the chain [index, end) that continue it along N:
+ * chain c (c = 1, 2, ...) has the same length and stationary operands, moving operands
+ * and dst c * N columns further, the same flags, and no waits. Such runs come from a
+ * GEMM tiled over N (PSUM banks are contiguous in a partition). As for one chain,
+ * nothing can observe the early results in a race-free program: a reader of the later
+ * chains' dst must wait on their signals, and a writer of their operands must wait on
+ * a signal at or after their reads. Returns end when there is none; *out_n is the
+ * total width. */
+static size_t mm_chains_along_n(trn_interp_t *it, uint32_t stream, const trn_inst_t *insts,
+                                size_t len, size_t index, size_t end, const mm_ops_t *head,
+                                uint64_t *out_n) {
+  size_t chain = end - index, stop = end;
+  uint64_t n = head->n, step = head->n * 4;
+  while (stop + chain <= len && n + head->n <= TRN_MM_FUSE_MAX_N) {
+    uint64_t delta = (n / head->n) * step;
+    for (size_t j = 0; j < chain; j++) {
+      const trn_inst_t *a = &insts[index + j], *b = &insts[stop + j];
+      mm_ops_t o;
+      trn_status_t st;
+      if (b->opcode != TRN_OP_MATMUL || b->wait_sem != TRN_SEM_NONE || b->flags != a->flags ||
+          (j + 1 < chain && b->signal_sem != TRN_SEM_NONE) ||
+          memcmp(&b->src0, &a->src0, sizeof b->src0) != 0 ||
+          !ap_shifted(&b->src1, &a->src1, delta) || !ap_shifted(&b->dst, &a->dst, delta))
+        goto done;
+      if ((st = mm_check(it, stream, stop + j, b, &o)) != NULL) {
+        trn_status_free(st); /* it traps when it runs */
+        goto done;
+      }
+    }
+    /* the candidate must end where the first chain ends, not continue accumulating */
+    size_t after = stop + chain;
+    if (after < len && insts[after].opcode == TRN_OP_MATMUL &&
+        (insts[after].flags & TRN_FLAG_ACC) && insts[after].wait_sem == TRN_SEM_NONE &&
+        memcmp(&insts[after].dst, &insts[stop].dst, sizeof insts[after].dst) == 0)
+      goto done;
+    stop += chain;
+    n += head->n;
+  }
+done:
+  *out_n = n;
+  return stop;
+}
 
 /* MATMUL. A run of MATMULs on one stream that accumulate into the same dst, where
  * no instruction after the first waits on a semaphore and none but the last
@@ -201,24 +253,32 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
    * copied to the dst once at the end. Same sums, same order as one at a time. */
   if (mm_chain_direct(it, insts, index, end, &head)) {
     const trn_ap_t *d = &inst->dst;
+    uint64_t ntot = head.n;
+    size_t stop = mm_chains_along_n(it, stream, insts, len, index, end, &head, &ntot);
+    mm_ops_t wide = head;
+    wide.n = ntot;
+    if (stop > end && !mm_chain_direct(it, insts, index, stop, &wide)) {
+      stop = end;
+      ntot = head.n;
+    }
     float *C = NULL;
-    TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(head.m * head.n), &C));
-    it->fused_end[stream] = end;
+    TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(head.m * ntot), &C));
+    it->fused_end[stream] = stop;
     uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
     bool acc = (inst->flags & TRN_FLAG_ACC) != 0;
     if (acc)
       for (uint64_t p = 0; p < head.m; p++)
-        memcpy(C + p * head.n, dst + p * head.dp, (size_t)head.n * 4);
+        memcpy(C + p * ntot, dst + p * head.dp, (size_t)ntot * 4);
     for (size_t i = index; i < end; i++) {
       const trn_inst_t *in = &insts[i];
       uint64_t ap, bp;
       uint8_t *ab = mm_space(it, in->src0.space, &ap), *bb = mm_space(it, in->src1.space, &bp);
-      gemm_tn(head.m, head.n, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
+      gemm_tn(head.m, ntot, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
               (size_t)(ap / 4), mm_in_place(&in->src1, bb, bp), (size_t)(bp / 4),
-              acc || i > index, C, (size_t)head.n);
+              acc || i > index, C, (size_t)ntot);
     }
     for (uint64_t p = 0; p < head.m; p++)
-      memcpy(dst + p * head.dp, C + p * head.n, (size_t)head.n * 4);
+      memcpy(dst + p * head.dp, C + p * ntot, (size_t)ntot * 4);
     return NULL;
   }
   TRN_RETURN_IF_ERROR(mm_buffer(it, 0, (size_t)(ktot * head.m), &A));

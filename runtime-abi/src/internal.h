@@ -28,12 +28,17 @@ struct trn_rt_model_t {
   size_t constant_count;
   trn_rt_tensor_info_t *inputs, *outputs; /* owned arrays; names owned */
   size_t input_count, output_count;
+  /* The memories of the last run (HBM image, SBUF, PSUM), kept so that the next run
+   * clears them instead of faulting in fresh pages; owned, NULL before the first run. */
+  uint8_t *run_hbm, *run_sbuf, *run_psum;
 };
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
- * holding constants and inputs). Defined in interp.c. */
-trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
-                              const trn_rt_run_options_t *options, trn_rt_profile_t *out_profile);
+ * holding constants and inputs) and zeroed on-chip memories `sbuf` and `psum` (sized
+ * by the target; both NULL: allocated for this run). Defined in interp.c. */
+trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t *sbuf,
+                              uint8_t *psum, const trn_rt_run_options_t *options,
+                              trn_rt_profile_t *out_profile);
 
 /* Output files (.neff, .npy, timelines) are written through a temporary file in the
  * same folder and a rename, so that a failure never leaves a partial file at the

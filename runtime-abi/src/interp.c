@@ -60,6 +60,7 @@ typedef struct run_t {
   trn_trace_event_t *events;
   size_t nevents, events_cap;
   bool record;
+  bool own_memories; /* sbuf and psum were allocated here */
 } run_t;
 
 static double stream_ghz(const trn_target_t *t, uint32_t s) {
@@ -72,8 +73,10 @@ static double stream_ghz(const trn_target_t *t, uint32_t s) {
 }
 
 static void run_free(run_t *r) {
-  free(r->it.sbuf);
-  free(r->it.psum);
+  if (r->own_memories) {
+    free(r->it.sbuf);
+    free(r->it.psum);
+  }
   for (int i = 0; i < 4; i++) free(r->it.scratch[i]);
   for (int i = 0; i < 3; i++) free(r->it.mm[i]);
   trn_race_destroy(r->it.race);
@@ -287,8 +290,9 @@ static trn_status_t run_loop(run_t *r, const trn_rt_run_options_t *options,
   return NULL;
 }
 
-trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
-                              const trn_rt_run_options_t *options, trn_rt_profile_t *out_profile) {
+trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t *sbuf,
+                              uint8_t *psum, const trn_rt_run_options_t *options,
+                              trn_rt_profile_t *out_profile) {
   if (out_profile) memset(out_profile, 0, sizeof *out_profile);
   if (!model || !model->target)
     return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "interpret: no model or target");
@@ -304,8 +308,9 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
   it->hbm_size = model->hbm_size;
   it->sbuf_size = (uint64_t)t->partitions * t->sbuf_partition_bytes;
   it->psum_size = (uint64_t)t->partitions * t->psum_partition_bytes;
-  it->sbuf = calloc(1, it->sbuf_size ? it->sbuf_size : 1);
-  it->psum = calloc(1, it->psum_size ? it->psum_size : 1);
+  r->own_memories = !sbuf || !psum;
+  it->sbuf = r->own_memories ? calloc(1, it->sbuf_size ? it->sbuf_size : 1) : sbuf;
+  it->psum = r->own_memories ? calloc(1, it->psum_size ? it->psum_size : 1) : psum;
   r->nsems = t->semaphores < 256 ? t->semaphores : 255;
   r->sems = calloc(r->nsems ? r->nsems : 1, sizeof *r->sems);
   trn_status_t st = NULL;

@@ -667,6 +667,9 @@ void trn_rt_model_release_parts(trn_rt_model_t *m) {
     for (size_t i = 0; i < m->output_count; ++i) free((char *)m->outputs[i].name);
   free(m->inputs);
   free(m->outputs);
+  free(m->run_hbm);
+  free(m->run_sbuf);
+  free(m->run_psum);
   trn_rt_model_t zero;
   memset(&zero, 0, sizeof(zero));
   zero.file = m->file;

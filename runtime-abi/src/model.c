@@ -97,11 +97,34 @@ bool trn_rt_model_section(const trn_rt_model_t *model, size_t index,
 
 #ifdef TRN_RT_NO_INTERP
 /* Built before the interpreter exists (see CMakeLists.txt). */
-trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm,
-                              const trn_rt_run_options_t *options, trn_rt_profile_t *out_profile) {
+trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t *sbuf,
+                              uint8_t *psum, const trn_rt_run_options_t *options,
+                              trn_rt_profile_t *out_profile) {
   return trn_status_make(TRN_ERR_UNSUPPORTED, "this runtime was built without the interpreter");
 }
 #endif
+
+/* Zeroed HBM image, SBUF and PSUM for a run: the previous run's, cleared (a warm
+ * memset costs a fraction of faulting in fresh zero pages), else new. */
+static trn_status_t run_memories(trn_rt_model_t *model) {
+  if (!model->target) return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: model has no target");
+  size_t size[3] = {model->hbm_size ? (size_t)model->hbm_size : 1,
+                    (size_t)model->target->partitions * model->target->sbuf_partition_bytes,
+                    (size_t)model->target->partitions * model->target->psum_partition_bytes};
+  uint8_t **mem[3] = {&model->run_hbm, &model->run_sbuf, &model->run_psum};
+  static const char *const what[3] = {"HBM image", "SBUF", "PSUM"};
+  for (int i = 0; i < 3; i++) {
+    if (*mem[i]) {
+      memset(*mem[i], 0, size[i]);
+      continue;
+    }
+    *mem[i] = calloc(1, size[i] ? size[i] : 1);
+    if (!*mem[i])
+      return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "run: cannot allocate the %zu-byte %s",
+                             size[i], what[i]);
+  }
+  return NULL;
+}
 
 trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t *options,
                               const void *const *inputs, void *const *outputs,
@@ -125,10 +148,8 @@ trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t 
   if (model->hbm_size > SIZE_MAX)
     return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "run: HBM image of %" PRIu64 " bytes",
                            model->hbm_size);
-  uint8_t *hbm = calloc(1, model->hbm_size ? (size_t)model->hbm_size : 1);
-  if (!hbm)
-    return trn_status_make(TRN_ERR_OUT_OF_MEMORY,
-                           "run: cannot allocate the %" PRIu64 "-byte HBM image", model->hbm_size);
+  TRN_RETURN_IF_ERROR(run_memories(model));
+  uint8_t *hbm = model->run_hbm;
   /* Ranges were checked by the loader. */
   for (size_t i = 0; i < model->constant_count; ++i)
     memcpy(hbm + model->constants[i].hbm_offset, model->constants[i].data,
@@ -136,12 +157,12 @@ trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t 
   for (size_t i = 0; i < model->input_count; ++i)
     if (model->inputs[i].bytes)
       memcpy(hbm + model->inputs[i].hbm_offset, inputs[i], (size_t)model->inputs[i].bytes);
-  trn_status_t status = trn_rt_interpret(model, hbm, options, out_profile);
+  trn_status_t status =
+      trn_rt_interpret(model, hbm, model->run_sbuf, model->run_psum, options, out_profile);
   if (!status)
     for (size_t i = 0; i < model->output_count; ++i)
       if (model->outputs[i].bytes)
         memcpy(outputs[i], hbm + model->outputs[i].hbm_offset, (size_t)model->outputs[i].bytes);
-  free(hbm);
   return status;
 }
 

@@ -218,6 +218,67 @@ START_TEST(test_matmul_chain_fusion_respects_waits) {
 }
 END_TEST
 
+/* Chains that continue each other along N (the same stationaries, moving operands and
+ * dst 4 columns further, as a GEMM tiled over N) are computed as one GEMM; a chain
+ * whose head waits stays out, so that what the wait orders before it is seen. */
+static void matmul_chains_along_n(bool third_waits) {
+  enum { K = 2, KT = 3, W = 4, CH = 3 };
+  tm_t *t = tm_create(HBM);
+  float a[K * K * KT], b[K * W * CH * KT];
+  for (int i = 0; i < K * K * KT; i++) a[i] = (float)(i % 5) - 2.0f;
+  for (int i = 0; i < K * W * CH * KT; i++) b[i] = (float)(i % 7) - 3.0f;
+  /* SBUF: A's kt tiles side by side from 0 (K x K each); B's from 256, 64 bytes apart */
+  put_f32(t, IN, a, K * K * KT);
+  put_f32(t, IN2, b, K * W * CH * KT);
+  tm_stage_in(t, IN, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 0, K * KT);
+  for (int j = 0; j < KT; j++)
+    tm_stage_in(t, IN2 + (uint64_t)j * K * W * CH * 4, TRN_DTYPE_FP32, TRN_SPACE_SBUF,
+                TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j, W * CH);
+  if (third_waits) { /* ones into the moving operand of chain 2's first matmul */
+    trn_inst_t *ms = tm_add(t, TRN_ENGINE_DVE, TRN_OP_MEMSET);
+    ms->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 2 * W * 4, W);
+    ms->imm[0] = tm_f(1.0f);
+    ms->signal_sem = 5;
+  }
+  for (int c = 0; c < CH; c++)
+    for (int j = 0; j < KT; j++) {
+      trn_inst_t *mm = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
+      mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, K, (uint32_t)c * W * 4, W);
+      mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)j * K * 4, K);
+      mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j + c * W * 4, W);
+      if (j) mm->flags = TRN_FLAG_ACC;
+      if (j == KT - 1 && c < CH - 1) mm->signal_sem = 6;
+      if (third_waits && c == CH - 1 && j == 0) {
+        mm->wait_sem = 5;
+        mm->wait_value = 1;
+      }
+    }
+  tm_stage_out(t, OUT, TRN_DTYPE_FP32, TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, K, 0, W * CH);
+  trn_rt_profile_t prof;
+  trn_rt_run_options_t o = {.strict = true};
+  TM_OK(tm_run_opts(t, &o, &prof));
+  float want[K * W * CH];
+  for (int m = 0; m < K; m++)
+    for (int n = 0; n < W * CH; n++) {
+      float s = 0;
+      for (int j = 0; j < KT; j++)
+        for (int k = 0; k < K; k++) {
+          float bv = b[j * K * W * CH + k * W * CH + n];
+          if (third_waits && j == 0 && n >= 2 * W) bv = 1.0f;
+          s += a[k * K * KT + j * K + m] * bv;
+        }
+      want[m * W * CH + n] = s;
+    }
+  assert_f32(tm_hbm_f32(t, OUT), want, K * W * CH, 0);
+  ck_assert_uint_eq(prof.macs, (uint64_t)CH * KT * K * K * W);
+  tm_destroy(t);
+}
+
+START_TEST(test_matmul_chains_along_n_fuse) { matmul_chains_along_n(false); }
+END_TEST
+START_TEST(test_matmul_chains_along_n_stop_at_a_wait) { matmul_chains_along_n(true); }
+END_TEST
+
 START_TEST(test_transpose_pe) {
   tm_t *t = tm_create(HBM);
   float a[6] = {1, 2, 3, 4, 5, 6}; /* 2 x 3 */
@@ -1056,6 +1117,8 @@ static Suite *interp_suite(void) {
   tcase_add_test(tc, test_matmul_large_direct);
   tcase_add_test(tc, test_matmul_large_strided);
   tcase_add_test(tc, test_matmul_chain_fusion_respects_waits);
+  tcase_add_test(tc, test_matmul_chains_along_n_fuse);
+  tcase_add_test(tc, test_matmul_chains_along_n_stop_at_a_wait);
   tcase_add_test(tc, test_transpose_pe);
   tcase_add_test(tc, test_activate_every_function);
   tcase_add_test(tc, test_activate_accum_column);

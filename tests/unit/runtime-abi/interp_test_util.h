@@ -201,7 +201,7 @@ static inline void tm_finish(tm_t *t) {
 static inline trn_status_t tm_run_opts(tm_t *t, const trn_rt_run_options_t *opts,
                                        trn_rt_profile_t *prof) {
   tm_finish(t);
-  return trn_rt_interpret(&t->m, t->hbm, opts, prof);
+  return trn_rt_interpret(&t->m, t->hbm, NULL, NULL, opts, prof);
 }
 
 static inline trn_status_t tm_run(tm_t *t) {

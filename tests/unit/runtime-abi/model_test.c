@@ -216,6 +216,38 @@ START_TEST(test_model_run_relu_and_constant) {
 }
 END_TEST
 
+/* A model keeps its memories between runs, cleared: a program that adds its input to
+ * SBUF and HBM scratch it never initializes gives the same result on every run. */
+START_TEST(test_model_run_twice_starts_from_cleared_memories) {
+  trn_rt_model_t *m = assemble_and_load(
+      ".input x fp32 [4] @0x0\n"
+      ".output y fp32 [4] @0x40\n"
+      ".stream q0\n"
+      "    dma imm0=1 signal=s0\n"
+      ".stream dve\n"
+      "    tensor_tensor op0=add dst=sbuf[0:1]+0x100 fp32 [4:1] src0=sbuf[0:1]+0x100 fp32 [4:1] "
+      "src1=sbuf[0:1]+0x0 fp32 [4:1] wait=s0>=1 signal=s1\n"
+      ".stream q1\n"
+      "    dma aux=1 imm0=1 wait=s1>=1\n"
+      ".desc src=hbm+0x0 fp32 [4:1] dst=sbuf+0x0 fp32 [4:1]\n"
+      ".desc src=sbuf+0x100 fp32 [4:1] dst=hbm+0x40 fp32 [4:1]\n");
+  float x[2][4] = {{1, 2, 3, 4}, {-5, 6, 0.5f, 8}};
+  for (int run = 0; run < 3; run++) {
+    float y[4];
+    const void *inputs[1] = {x[run % 2]};
+    void *outputs[1] = {y};
+    trn_status_t st = trn_rt_model_run(m, NULL, inputs, outputs, NULL);
+    if (trn_status_code(st) == TRN_ERR_UNSUPPORTED) {
+      trn_status_free(st);
+      break;
+    }
+    ck_assert_msg(st == NULL, "%s", trn_status_message(st));
+    for (int i = 0; i < 4; ++i) ck_assert_float_eq(y[i], x[run % 2][i]);
+  }
+  trn_rt_model_destroy(m);
+}
+END_TEST
+
 static void expect_asm_error(const char *text, const char *needle) {
   trn_rt_writer_t *w = (trn_rt_writer_t *)1;
   trn_status_t st = trn_rt_assemble(text, strlen(text), "t.s", NULL, trn_isa_target(TRN_TARGET_TRN1),
@@ -260,6 +292,7 @@ int main(void) {
   tcase_add_test(tc, test_assemble_directives);
   tcase_add_test(tc, test_assemble_errors_name_line_and_column);
   tcase_add_test(tc, test_model_run_relu_and_constant);
+  tcase_add_test(tc, test_model_run_twice_starts_from_cleared_memories);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

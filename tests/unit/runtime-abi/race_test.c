@@ -158,7 +158,7 @@ START_TEST(test_race_many_ordered_instructions_stay_fast) {
     r->signal_sem = 1;
   }
   trn_rt_profile_t prof;
-  TM_OK(trn_rt_interpret(&t->m, NULL, &strict, &prof));
+  TM_OK(trn_rt_interpret(&t->m, NULL, NULL, NULL, &strict, &prof));
   ck_assert_uint_eq(prof.instructions, 4000);
   free(t);
 }
