@@ -33,6 +33,7 @@ struct trn_compiler_t {
   timing_entry_t *timings; /* collected while opts.timing is set */
   size_t timing_count, timing_capacity;
   bool in_compile_file;
+  double progress_t0; /* start of the compile the progress line shows; 0: none shown */
 };
 
 const char *trn_compiler_version(void) { return "trn " TRN_VERSION_STRING; }
@@ -361,6 +362,25 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The progress line: "trnc: [step/steps 1.2s] what", rewritten in place. */
+static void progress_show(trn_compiler_t *c, size_t step, size_t steps, const char *what,
+                          int what_len) {
+  if (!c->opts.progress) return;
+  if (c->progress_t0 == 0) c->progress_t0 = now_seconds();
+  double elapsed = now_seconds() - c->progress_t0;
+  if (steps)
+    fprintf(stderr, "\r\033[Ktrnc: [%zu/%zu %.1fs] %.*s", step, steps, elapsed, what_len, what);
+  else fprintf(stderr, "\r\033[Ktrnc: [%.1fs] %.*s", elapsed, what_len, what);
+  fflush(stderr);
+}
+
+static void progress_clear(trn_compiler_t *c) {
+  if (!c->opts.progress || c->progress_t0 == 0) return;
+  fputs("\r\033[K", stderr);
+  fflush(stderr);
+  c->progress_t0 = 0;
+}
+
 static void timing_add(trn_compiler_t *c, const char *name, size_t name_len, double seconds) {
   if (c->timing_count == c->timing_capacity) {
     size_t cap = c->timing_capacity ? 2 * c->timing_capacity : 16;
@@ -623,15 +643,19 @@ static trn_status_t lower_staged(trn_compiler_t *c, MlirModule module, const cha
       mlirPassManagerDestroy(pm);
       return added;
     }
+    progress_show(c, i + 1, count, st->name, (int)st->name_len);
     double t0 = now_seconds();
     MlirLogicalResult r = mlirPassManagerRunOnOp(pm, op);
     double t1 = now_seconds();
     mlirPassManagerDestroy(pm);
     if (c->opts.timing) timing_add(c, st->name, st->name_len, t1 - t0);
-    if (mlirLogicalResultIsFailure(r))
+    if (mlirLogicalResultIsFailure(r)) {
+      progress_clear(c);
       return trn_compiler_diag_status(c, TRN_ERR_UNSUPPORTED, "pass '%.*s' failed",
                                       (int)st->name_len, st->name);
+    }
     if (c->opts.print_ir_after_all || stage_matches(st, after)) {
+      progress_clear(c);
       fprintf(stderr, "// -----// IR Dump After %.*s //----- //\n", (int)st->name_len, st->name);
       MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
       mlirOpPrintingFlagsElideLargeElementsAttrs(flags, 16);
@@ -649,7 +673,8 @@ static trn_status_t lower_staged(trn_compiler_t *c, MlirModule module, const cha
 static trn_status_t run_pm(trn_compiler_t *c, MlirPassManager pm, MlirModule module,
                            const char *what) {
   trn_diag_buffer_clear(c->diags);
-  if (c->opts.timing || c->opts.print_ir_after_all || c->opts.print_ir_after) {
+  if (c->opts.timing || c->opts.print_ir_after_all || c->opts.print_ir_after ||
+      c->opts.progress) {
     text_t text = {0};
     mlirPrintPassPipeline(mlirPassManagerGetAsOpPassManager(pm), text_append, &text);
     if (!text.data || text.oom) {
@@ -765,6 +790,7 @@ static trn_status_t compile_file(trn_compiler_t *c, const char *input_path, cons
   }
   MlirModule module;
   double t0 = now_seconds();
+  progress_show(c, 0, 0, "importing the ONNX model", 24);
   trn_status_t s = trn_compiler_import_onnx(c, input_path, &module);
   if (s) {
     c->failed_step = TRN_STEP_IMPORT;
@@ -781,6 +807,7 @@ static trn_status_t compile_file(trn_compiler_t *c, const char *input_path, cons
     return s;
   }
   t0 = now_seconds();
+  progress_show(c, 0, 0, "writing the output", 18);
   switch (emit) {
     case TRN_EMIT_IMPORT:
     case TRN_EMIT_MLIR:
@@ -812,6 +839,7 @@ trn_status_t trn_compiler_compile_file(trn_compiler_t *c, const char *input_path
   c->timing_count = 0;
   c->in_compile_file = true;
   trn_status_t s = compile_file(c, input_path, output_path);
+  progress_clear(c);
   c->in_compile_file = false;
   if (c->opts.timing && !s) timing_report(c, stderr);
   return s;

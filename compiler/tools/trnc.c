@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trn/compiler.h"
 
@@ -37,6 +38,8 @@ static const char k_usage[] =
     "  --print-ir-after-all       print the IR after every pass to stderr\n"
     "  --print-ir-after=PASS      print the IR after PASS (its argument, e.g. canonicalize)\n"
     "  --timing                   print the time of import, each pass and emission to stderr\n"
+    "  --progress, --no-progress  show (or not) a status line with the current step on stderr\n"
+    "                             (default: shown when stderr is a terminal)\n"
     "  --no-verify                do not verify the IR after each pass\n"
     "  --elide-weights            text forms: print weights and large constants as\n"
     "                             placeholders (readable, not parseable back)\n"
@@ -121,6 +124,7 @@ int main(int argc, char **argv) {
   size_t shape_count = 0;
   if (!shapes) return EXIT_USAGE;
   int rc = EXIT_OK;
+  int progress = -1; /* --progress 1, --no-progress 0, default -1: when stderr is a terminal */
   for (int i = 1; i < argc && rc == EXIT_OK; i++) {
     const char *a = argv[i], *v;
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -172,6 +176,10 @@ int main(int argc, char **argv) {
       opts.print_ir_after = v;
     } else if (strcmp(a, "--timing") == 0) {
       opts.timing = true;
+    } else if (strcmp(a, "--progress") == 0) {
+      progress = 1;
+    } else if (strcmp(a, "--no-progress") == 0) {
+      progress = 0;
     } else if (strcmp(a, "--elide-weights") == 0) {
       opts.elide_weights = true;
     } else if (strcmp(a, "--no-verify") == 0) {
@@ -195,6 +203,8 @@ int main(int argc, char **argv) {
   }
   opts.input_shapes = shapes;
   opts.input_shape_count = shape_count;
+  /* On a terminal, a long compile shows what it is doing. */
+  opts.progress = progress >= 0 ? progress == 1 : isatty(STDERR_FILENO) == 1;
 
   trn_compiler_t *compiler = NULL;
   trn_status_t s = trn_compiler_create(&opts, &compiler);

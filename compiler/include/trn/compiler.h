@@ -48,6 +48,9 @@ typedef struct trn_compile_options_t {
   bool print_ir_after_all;             /* dump the IR after every pass to stderr */
   const char *print_ir_after;          /* dump after this pass only (its argument) */
   bool timing;                         /* per-pass timing report to stderr */
+  bool progress;                       /* a status line on stderr, rewritten as each step
+                                          (import, every pass, emission) starts; for
+                                          terminals (trnc sets it when stderr is one) */
   bool verify_each;                    /* verify after every pass (default true) */
   bool elide_weights;                  /* text output: print weights and large constants
                                           as placeholders (not parseable back) */
