@@ -87,6 +87,16 @@ static bool read_quoted(const char **p, char *out, size_t size) {
   return true;
 }
 
+bool trn_diag_location_name(MlirLocation loc, char *buf, size_t size) {
+  string_sink_t sink = {.length = 0};
+  mlirLocationPrint(loc, sink_append, &sink);
+  const char *q = sink.buf;
+  if (strncmp(q, "loc(", 4) != 0) return false;
+  q += 4;
+  if (strncmp(q, "fused[", 6) == 0) q += 6;
+  return read_quoted(&q, buf, size) && *q == '(';
+}
+
 int trn_diag_format_location(MlirLocation loc, char *buf, size_t size) {
   string_sink_t sink = {.length = 0};
   mlirLocationPrint(loc, sink_append, &sink);

@@ -244,9 +244,20 @@ trn_status_t trn_compiler_emit_to_writer(trn_compiler_t *compiler, MlirModule mo
   uint64_t hbm_end = 0;
   trn_status_t s = NULL;
   MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(fn, 0));
+  MlirLocation last = {NULL};
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op) && !s;
-       op = mlirOperationGetNextInBlock(op))
-    s = emit_op(op, target, writer, &hbm_end, &ins, &nin, &outs, &nout);
+       op = mlirOperationGetNextInBlock(op)) {
+    /* Each instruction's layer is the ONNX node its op's location names. */
+    MlirLocation loc = mlirOperationGetLocation(op);
+    if (trn_dialects_isa_is_inst(op, NULL) &&
+        (mlirLocationIsNull(last) || !mlirLocationEqual(loc, last))) {
+      char name[512];
+      s = trn_rt_writer_set_layer(writer, trn_diag_location_name(loc, name, sizeof name) ? name
+                                                                                        : NULL);
+      last = loc;
+    }
+    if (!s) s = emit_op(op, target, writer, &hbm_end, &ins, &nin, &outs, &nout);
+  }
   if (!s) s = add_ios(writer, ins, nin, true);
   if (!s) s = add_ios(writer, outs, nout, false);
   if (!s) {

@@ -14,6 +14,7 @@
 typedef struct trn_rt_asm_inst_t {
   trn_inst_t inst;
   int line;
+  uint32_t layer; /* index into the listing's layers, or TRN_RT_NO_LAYER */
 } trn_rt_asm_inst_t;
 
 typedef struct trn_rt_asm_const_t {
@@ -43,6 +44,9 @@ typedef struct trn_rt_asm_t {
   size_t const_count, const_cap;
   trn_rt_tensor_info_t *tensors[2];
   size_t tensor_count[2], tensor_cap[2];
+  char **layers;        /* .layer names in order of first appearance */
+  size_t layer_count, layer_cap;
+  uint32_t layer;       /* current .layer, TRN_RT_NO_LAYER for none */
 } trn_rt_asm_t;
 
 static trn_status_t asm_fail(const trn_rt_asm_t *a, const char *at, const char *fmt, ...)
@@ -225,6 +229,33 @@ static trn_status_t dir_compiler(trn_rt_asm_t *a, const char *p) {
   }
   free(a->compiler);
   a->compiler = s;
+  return NULL;
+}
+
+/* .layer "name" | .layer - : the layer of the instructions that follow. */
+static trn_status_t dir_layer(trn_rt_asm_t *a, const char *p) {
+  p = skip_ws(p);
+  if (*p == '-') {
+    a->layer = TRN_RT_NO_LAYER;
+    return expect_end(a, p + 1);
+  }
+  char *s;
+  TRN_RETURN_IF_ERROR(parse_string(a, &p, "a layer name or '-'", &s));
+  trn_status_t st = expect_end(a, p);
+  for (size_t i = 0; i < a->layer_count && !st; ++i)
+    if (strcmp(a->layers[i], s) == 0) {
+      a->layer = (uint32_t)i;
+      free(s);
+      return NULL;
+    }
+  if (!st && !grow((void **)&a->layers, a->layer_count, &a->layer_cap, sizeof(char *)))
+    st = asm_oom(a);
+  if (st) {
+    free(s);
+    return st;
+  }
+  a->layers[a->layer_count] = s;
+  a->layer = (uint32_t)a->layer_count++;
   return NULL;
 }
 
@@ -471,6 +502,7 @@ static trn_status_t line_inst(trn_rt_asm_t *a, const char *p) {
   if (trn_isa_inst_check(&in.inst, (uint32_t)a->stream, a->target, msg, sizeof(msg)) != 0)
     return asm_fail(a, p, "%s", msg);
   in.line = a->lineno;
+  in.layer = a->layer;
   int s = a->stream;
   if (!grow((void **)&a->insts[s], a->inst_count[s], &a->inst_cap[s], sizeof(in)))
     return asm_oom(a);
@@ -492,6 +524,7 @@ static trn_status_t assemble_line(trn_rt_asm_t *a) {
   if (word_is(p, end, ".input")) return dir_tensor(a, end, 0);
   if (word_is(p, end, ".output")) return dir_tensor(a, end, 1);
   if (word_is(p, end, ".const")) return dir_const(a, end);
+  if (word_is(p, end, ".layer")) return dir_layer(a, end);
   return asm_fail(a, p, "unknown directive '%.*s'", (int)(end - p), p);
 }
 
@@ -539,9 +572,14 @@ static trn_status_t build_writer(trn_rt_asm_t *a, trn_rt_writer_t **out_writer) 
     if (e2 > hbm) hbm = e2;
   }
   if (!st && a->desc_count) st = trn_rt_writer_append_dma(w, a->descs, a->desc_count, NULL);
+  /* Layers in listing order first, so that they keep their numbers. */
+  for (size_t i = 0; i < a->layer_count && !st; ++i) st = trn_rt_writer_set_layer(w, a->layers[i]);
   for (uint32_t s = 0; s < TRN_MAX_STREAMS && !st; ++s)
-    for (size_t i = 0; i < a->inst_count[s] && !st; ++i)
-      st = trn_rt_writer_append(w, s, &a->insts[s][i].inst, 1);
+    for (size_t i = 0; i < a->inst_count[s] && !st; ++i) {
+      uint32_t l = a->insts[s][i].layer;
+      st = trn_rt_writer_set_layer(w, l == TRN_RT_NO_LAYER ? NULL : a->layers[l]);
+      if (!st) st = trn_rt_writer_append(w, s, &a->insts[s][i].inst, 1);
+    }
   if (st) {
     trn_rt_writer_destroy(w);
     trn_status_t wrapped = trn_status_make(trn_status_code(st) == TRN_ERR_INVALID_ARGUMENT
@@ -582,6 +620,8 @@ static void asm_release(trn_rt_asm_t *a) {
     for (size_t i = 0; i < a->tensor_count[k]; ++i) free((char *)a->tensors[k][i].name);
     free(a->tensors[k]);
   }
+  for (size_t i = 0; i < a->layer_count; ++i) free(a->layers[i]);
+  free(a->layers);
 }
 
 trn_status_t trn_rt_assemble(const char *text, size_t size, const char *source_name,
@@ -597,6 +637,7 @@ trn_status_t trn_rt_assemble(const char *text, size_t size, const char *source_n
   a.target = target ? target : trn_isa_target(TRN_TARGET_TRN1);
   a.target_forced = target && target_forced;
   a.stream = -1;
+  a.layer = TRN_RT_NO_LAYER;
   char *line = NULL;
   size_t line_cap = 0;
   trn_status_t st = NULL;

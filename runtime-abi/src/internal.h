@@ -28,6 +28,9 @@ struct trn_rt_model_t {
   size_t constant_count;
   trn_rt_tensor_info_t *inputs, *outputs; /* owned arrays; names owned */
   size_t input_count, output_count;
+  char **layer_names;          /* owned; LAYERS section, else none */
+  size_t layer_count;
+  uint32_t *inst_layer[TRN_MAX_STREAMS]; /* owned; layer of each instruction, or NULL */
   /* The memories of the last run (HBM image, SBUF, PSUM), kept so that the next run
    * clears them instead of faulting in fresh pages; owned, NULL before the first run. */
   uint8_t *run_hbm, *run_sbuf, *run_psum;

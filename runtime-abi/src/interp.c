@@ -148,6 +148,27 @@ static uint64_t sat_mul(uint64_t a, uint64_t b) {
   return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
+/* Adds one executed instruction to its layer's profile. */
+static void layer_account(trn_rt_layer_profile_t *layers, const trn_rt_model_t *model,
+                          uint32_t s, size_t index, const trn_interp_t *it, bool dma,
+                          double start_ns, double dur_ns) {
+  const uint32_t *il = model->inst_layer[s];
+  if (!il || il[index] == TRN_RT_NO_LAYER || il[index] >= model->layer_count) return;
+  trn_rt_layer_profile_t *l = &layers[il[index]];
+  double start = start_ns * 1e-9, end = (start_ns + dur_ns) * 1e-9;
+  double *first = dma ? &l->dma_first_start : &l->first_start;
+  double *last = dma ? &l->dma_last_end : &l->last_end;
+  if (*last == 0 || start < *first) *first = start;
+  if (end > *last) *last = end;
+  l->instructions++;
+  l->busy_seconds[s] += dur_ns * 1e-9;
+  l->macs += it->last_macs;
+  if (dma) {
+    l->dma_bytes += it->last_dma_bytes;
+    l->dma_hbm_bytes += it->last_dma_hbm_bytes;
+  }
+}
+
 /* Elements an instruction processes, saturating (for max_elements): its descriptors'
  * for a DMA (0 for a descriptor range the DMA itself will reject), else its largest
  * operand's over all partitions. */
@@ -272,6 +293,9 @@ static trn_status_t run_loop(run_t *r, const trn_rt_run_options_t *options,
     st->busy_ns += dur;
     macs += it->last_macs;
     instructions++;
+    if (options && options->layers)
+      layer_account(options->layers, it->model, s, index, it, in->opcode == TRN_OP_DMA,
+                    best_start, dur);
     if (r->record) TRN_RETURN_IF_ERROR(record_event(r, s, index, best_start, dur));
     if (in->signal_sem != TRN_SEM_NONE) {
       size_t pos = 0;
@@ -319,6 +343,8 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
                          (unsigned long long)it->sbuf_size);
     goto done;
   }
+  if (options && options->layers && model->layer_count)
+    memset(options->layers, 0, model->layer_count * sizeof *options->layers);
   if (options && options->strict) {
     st = trn_race_create(t, &it->race);
     if (st) goto done;

@@ -65,6 +65,7 @@ const char *trn_rt_neff_kind_name(uint32_t kind) {
   case TRN_NEFF_KIND_STREAM: return "stream";
   case TRN_NEFF_KIND_DMA: return "dma";
   case TRN_NEFF_KIND_CONSTANTS: return "constants";
+  case TRN_NEFF_KIND_LAYERS: return "layers";
   }
   return NULL;
 }
@@ -394,6 +395,60 @@ static trn_status_t parse_stream(trn_rt_parser_t *p, const trn_rt_section_t *s) 
   return NULL;
 }
 
+/* LAYERS: the names, then per stream the layer of each instruction (NEFF.md). */
+static trn_status_t parse_layers(trn_rt_parser_t *p, const trn_rt_section_t *s) {
+  char where[64];
+  section_where(s, where, sizeof(where));
+  trn_rt_model_t *m = p->model;
+  const uint8_t *base = p->data + s->offset;
+  if (s->size < TRN_NEFF_LAYERS_FIXED_SIZE)
+    return fail(p, TRN_ERR_FORMAT, where, s->offset, "%" PRIu64 " bytes is too small", s->size);
+  uint64_t count = trn_neff_rd32(base + TRN_NEFF_LAYERS_COUNT);
+  uint64_t tables = trn_neff_rd32(base + TRN_NEFF_LAYERS_TABLES);
+  uint64_t fixed = TRN_NEFF_LAYERS_FIXED_SIZE + count * 4 + tables * TRN_NEFF_LTAB_ENTRY_SIZE;
+  if (count != s->aux || tables > TRN_MAX_STREAMS || fixed > s->size)
+    return fail(p, TRN_ERR_FORMAT, where, s->offset,
+                "%" PRIu64 " layers (aux says %" PRIu64 ") and %" PRIu64
+                " stream tables do not fit its %" PRIu64 " bytes",
+                count, s->aux, tables, s->size);
+  m->layer_names = calloc(count ? (size_t)count : 1, sizeof(char *));
+  if (!m->layer_names) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", p->name);
+  for (uint64_t i = 0; i < count; ++i) {
+    const char *name;
+    uint64_t off = trn_neff_rd32(base + TRN_NEFF_LAYERS_FIXED_SIZE + 4 * i);
+    if (!section_string(p, s, off, &name))
+      return fail(p, TRN_ERR_FORMAT, where, s->offset + TRN_NEFF_LAYERS_FIXED_SIZE + 4 * i,
+                  "layer %" PRIu64 ": name offset %" PRIu64 " is not a string in the section", i,
+                  off);
+    if (!(m->layer_names[i] = strdup(name)))
+      return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", p->name);
+    m->layer_count = (size_t)i + 1;
+  }
+  for (uint64_t t = 0; t < tables; ++t) {
+    uint64_t at = TRN_NEFF_LAYERS_FIXED_SIZE + count * 4 + t * TRN_NEFF_LTAB_ENTRY_SIZE;
+    uint32_t stream = trn_neff_rd32(base + at + TRN_NEFF_LTAB_STREAM);
+    uint64_t n = trn_neff_rd32(base + at + TRN_NEFF_LTAB_COUNT);
+    uint64_t off = trn_neff_rd64(base + at + TRN_NEFF_LTAB_OFFSET);
+    if (stream >= TRN_MAX_STREAMS || m->inst_layer[stream] || n != m->stream_length[stream] ||
+        n == 0 || off % 4 != 0 || off < fixed || off > s->size || n > (s->size - off) / 4)
+      return fail(p, TRN_ERR_FORMAT, where, s->offset + at,
+                  "stream table %" PRIu64 " (stream %u, %" PRIu64 " instructions at %" PRIu64
+                  ") does not match a stream of the file or lies outside the section",
+                  t, stream, n, off);
+    uint32_t *layer = malloc((size_t)n * sizeof(uint32_t));
+    if (!layer) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", p->name);
+    m->inst_layer[stream] = layer;
+    for (uint64_t i = 0; i < n; ++i) {
+      layer[i] = trn_neff_rd32(base + off + 4 * i);
+      if (layer[i] != TRN_RT_NO_LAYER && layer[i] >= count)
+        return fail(p, TRN_ERR_FORMAT, where, s->offset + off + 4 * i,
+                    "instruction %" PRIu64 " of stream %u: layer %u of %" PRIu64, i, stream,
+                    layer[i], count);
+    }
+  }
+  return NULL;
+}
+
 static int compare_u64_pairs(const void *a, const void *b) {
   const uint64_t *x = a, *y = b;
   return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1];
@@ -611,7 +666,7 @@ trn_status_t trn_rt_neff_parse(const uint8_t *data, size_t size, const char *nam
   TRN_RETURN_IF_ERROR(parse_header_and_sections(p, &secs, &count));
 
   /* Find the singletons; refuse unknown required kinds. */
-  const trn_rt_section_t *meta = NULL, *io = NULL, *dma = NULL, *consts = NULL;
+  const trn_rt_section_t *meta = NULL, *io = NULL, *dma = NULL, *consts = NULL, *layers = NULL;
   trn_status_t st = NULL;
   for (uint32_t i = 0; i < count && !st; ++i) {
     const trn_rt_section_t *s = &secs[i];
@@ -621,6 +676,7 @@ trn_status_t trn_rt_neff_parse(const uint8_t *data, size_t size, const char *nam
     case TRN_NEFF_KIND_IO: slot = &io; break;
     case TRN_NEFF_KIND_DMA: slot = &dma; break;
     case TRN_NEFF_KIND_CONSTANTS: slot = &consts; break;
+    case TRN_NEFF_KIND_LAYERS: slot = &layers; break;
     case TRN_NEFF_KIND_STREAM: break;
     default: {
       char where[64];
@@ -651,6 +707,7 @@ trn_status_t trn_rt_neff_parse(const uint8_t *data, size_t size, const char *nam
   for (uint32_t i = 0; i < count && !st; ++i)
     if (secs[i].kind == TRN_NEFF_KIND_STREAM) st = parse_stream(p, &secs[i]);
   if (!st && consts) st = parse_constants(p, consts);
+  if (!st && layers) st = parse_layers(p, layers);
   free(secs);
   return st;
 }
@@ -667,6 +724,9 @@ void trn_rt_model_release_parts(trn_rt_model_t *m) {
     for (size_t i = 0; i < m->output_count; ++i) free((char *)m->outputs[i].name);
   free(m->inputs);
   free(m->outputs);
+  for (size_t i = 0; i < m->layer_count; ++i) free(m->layer_names[i]);
+  free(m->layer_names);
+  for (size_t s = 0; s < TRN_MAX_STREAMS; ++s) free(m->inst_layer[s]);
   free(m->run_hbm);
   free(m->run_sbuf);
   free(m->run_psum);

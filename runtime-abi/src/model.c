@@ -52,6 +52,18 @@ size_t trn_rt_model_dma_count(const trn_rt_model_t *model) {
 const trn_dma_desc_t *trn_rt_model_dma(const trn_rt_model_t *model) {
   return model ? model->dma : NULL;
 }
+size_t trn_rt_model_layer_count(const trn_rt_model_t *model) {
+  return model ? model->layer_count : 0;
+}
+const char *trn_rt_model_layer_name(const trn_rt_model_t *model, size_t layer) {
+  return model && layer < model->layer_count ? model->layer_names[layer] : NULL;
+}
+uint32_t trn_rt_model_inst_layer(const trn_rt_model_t *model, uint32_t stream, size_t index) {
+  if (!model || stream >= TRN_MAX_STREAMS || !model->inst_layer[stream] ||
+      index >= model->stream_length[stream])
+    return TRN_RT_NO_LAYER;
+  return model->inst_layer[stream][index];
+}
 uint64_t trn_rt_model_hbm_size(const trn_rt_model_t *model) {
   return model ? model->hbm_size : 0;
 }
@@ -223,6 +235,16 @@ trn_status_t trn_rt_model_print_asm_ex(const trn_rt_model_t *model, FILE *out,
     }
   }
 
+  /* Layers: declared in their order (trn-as numbers them alike), then switched to
+   * before the instructions they hold. */
+  uint32_t layer = TRN_RT_NO_LAYER;
+  for (size_t i = 0; i < model->layer_count; ++i) {
+    fputs(i ? ".layer " : "\n.layer ", out);
+    print_quoted(out, model->layer_names[i]);
+    fputc('\n', out);
+  }
+  if (model->layer_count) fputs(".layer -\n", out);
+
   size_t cap = 512;
   char *line = malloc(cap);
   if (!line) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "print_asm: out of memory");
@@ -231,6 +253,14 @@ trn_status_t trn_rt_model_print_asm_ex(const trn_rt_model_t *model, FILE *out,
     if (!model->stream_length[s]) continue;
     fprintf(out, "\n.stream %s\n", trn_isa_stream_name(s, name, sizeof(name)));
     for (size_t i = 0; i < model->stream_length[s]; ++i) {
+      uint32_t l = trn_rt_model_inst_layer(model, s, i);
+      if (l != layer) {
+        fputs(".layer ", out);
+        if (l == TRN_RT_NO_LAYER) fputc('-', out);
+        else print_quoted(out, model->layer_names[l]);
+        fputc('\n', out);
+        layer = l;
+      }
       int n = trn_isa_disassemble(&model->streams[s][i], line, cap);
       if (n >= 0 && (size_t)n >= cap) {
         char *grown = realloc(line, (size_t)n + 1);

@@ -17,7 +17,7 @@
  * Anything an older reader must not ignore bumps the major, and readers refuse other
  * majors with TRN_ERR_VERSION. */
 #define TRN_NEFF_VERSION_MAJOR 1u
-#define TRN_NEFF_VERSION_MINOR 0u
+#define TRN_NEFF_VERSION_MINOR 1u
 
 /* ---- header (64 bytes at offset 0) --------------------------------------------- */
 #define TRN_NEFF_MAGIC "TRNNEFF\0"
@@ -52,6 +52,7 @@ typedef enum trn_neff_section_kind_t {
   TRN_NEFF_KIND_STREAM = 3,    /* one per non-empty stream; aux = stream id */
   TRN_NEFF_KIND_DMA = 4,       /* at most one; aux = descriptor count */
   TRN_NEFF_KIND_CONSTANTS = 5, /* at most one; aux = blob count */
+  TRN_NEFF_KIND_LAYERS = 6,    /* at most one, OPTIONAL (1.1); aux = layer count */
 } trn_neff_section_kind_t;
 
 /* Alignment of every section in the file, and of every constant blob. */
@@ -84,6 +85,15 @@ typedef enum trn_neff_section_kind_t {
 #define TRN_NEFF_CONST_DATA 16          /* u64: offset of the bytes within the section */
 #define TRN_NEFF_CONST_RESERVED 24      /* u64: 0 */
 #define TRN_NEFF_CONST_ENTRY_SIZE 32
+
+/* ---- LAYERS section (1.1) --------------------------------------------------------- */
+#define TRN_NEFF_LAYERS_COUNT 0         /* u32: layers */
+#define TRN_NEFF_LAYERS_TABLES 4        /* u32: per-stream tables */
+#define TRN_NEFF_LAYERS_FIXED_SIZE 8    /* then u32 name offsets, one per layer, then tables */
+#define TRN_NEFF_LTAB_STREAM 0          /* u32: stream id */
+#define TRN_NEFF_LTAB_COUNT 4           /* u32: = the stream's instruction count */
+#define TRN_NEFF_LTAB_OFFSET 8          /* u64: u32 layer per instruction, 4-aligned */
+#define TRN_NEFF_LTAB_ENTRY_SIZE 16
 
 _Static_assert(TRN_NEFF_HDR_RESERVED + 16 == TRN_NEFF_HEADER_SIZE, "header layout");
 _Static_assert(TRN_NEFF_SEC_AUX + 8 == TRN_NEFF_SECTION_ENTRY_SIZE, "section entry layout");

@@ -32,6 +32,10 @@ struct trn_rt_writer_t {
   size_t constant_count, constant_capacity;
   trn_rt_tensor_info_t *tensors[2]; /* inputs, outputs; names owned */
   size_t tensor_count[2], tensor_capacity[2];
+  char **layers; /* layer names, owned */
+  size_t layer_count, layer_capacity;
+  uint32_t current_layer;                    /* of the next instructions appended */
+  trn_rt_bytes_t inst_layer[TRN_MAX_STREAMS]; /* u32 LE per instruction */
 };
 
 static bool bytes_reserve(trn_rt_bytes_t *b, size_t extra) {
@@ -68,6 +72,7 @@ trn_status_t trn_rt_writer_create(const trn_target_t *target, trn_rt_writer_t **
   trn_rt_writer_t *writer = calloc(1, sizeof(*writer));
   if (!writer) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "writer: out of memory");
   writer->target = target;
+  writer->current_layer = TRN_RT_NO_LAYER;
   *out_writer = writer;
   return NULL;
 }
@@ -79,6 +84,9 @@ void trn_rt_writer_destroy(trn_rt_writer_t *writer) {
   free(writer->dma.data);
   for (size_t i = 0; i < writer->constant_count; ++i) free(writer->constants[i].data);
   free(writer->constants);
+  for (size_t i = 0; i < writer->layer_count; ++i) free(writer->layers[i]);
+  free(writer->layers);
+  for (size_t s = 0; s < TRN_MAX_STREAMS; ++s) free(writer->inst_layer[s].data);
   for (int k = 0; k < 2; ++k) {
     for (size_t i = 0; i < writer->tensor_count[k]; ++i) free((char *)writer->tensors[k][i].name);
     free(writer->tensors[k]);
@@ -114,8 +122,9 @@ trn_status_t trn_rt_writer_append(trn_rt_writer_t *writer, uint32_t stream,
                            writer->target->name, TRN_STREAM_DMA0 + writer->target->dma_queues);
   if (count == 0) return NULL;
   if (!insts) return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "writer: insts is NULL");
-  trn_rt_bytes_t *b = &writer->streams[stream];
-  if (count > (SIZE_MAX / 2) / TRN_INST_BYTES || !bytes_reserve(b, count * TRN_INST_BYTES))
+  trn_rt_bytes_t *b = &writer->streams[stream], *lb = &writer->inst_layer[stream];
+  if (count > (SIZE_MAX / 2) / TRN_INST_BYTES || !bytes_reserve(b, count * TRN_INST_BYTES) ||
+      !bytes_reserve(lb, count * 4))
     return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "writer: out of memory for %zu instructions",
                            count);
   char name[16];
@@ -129,7 +138,36 @@ trn_status_t trn_rt_writer_append(trn_rt_writer_t *writer, uint32_t stream,
   for (size_t i = 0; i < count; ++i) {
     trn_isa_encode(&insts[i], b->data + b->size);
     b->size += TRN_INST_BYTES;
+    trn_neff_wr32(lb->data + lb->size, writer->current_layer);
+    lb->size += 4;
   }
+  return NULL;
+}
+
+trn_status_t trn_rt_writer_set_layer(trn_rt_writer_t *writer, const char *name) {
+  if (!writer) return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "writer: writer is NULL");
+  if (!name) {
+    writer->current_layer = TRN_RT_NO_LAYER;
+    return NULL;
+  }
+  if (writer->current_layer != TRN_RT_NO_LAYER &&
+      strcmp(writer->layers[writer->current_layer], name) == 0)
+    return NULL;
+  /* Layers usually come back to recent names (fused ops, prefetches): search backward. */
+  for (size_t i = writer->layer_count; i-- > 0;)
+    if (strcmp(writer->layers[i], name) == 0) {
+      writer->current_layer = (uint32_t)i;
+      return NULL;
+    }
+  if (writer->layer_count >= TRN_RT_NO_LAYER - 1)
+    return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "writer: too many layers");
+  if (!array_grow((void **)&writer->layers, writer->layer_count, &writer->layer_capacity,
+                  sizeof(char *)))
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "writer: out of memory");
+  char *copy = strdup(name);
+  if (!copy) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "writer: out of memory");
+  writer->layers[writer->layer_count] = copy;
+  writer->current_layer = (uint32_t)writer->layer_count++;
   return NULL;
 }
 
@@ -245,7 +283,7 @@ static trn_status_t serialize(const trn_rt_writer_t *w, uint8_t **out_data, size
   if (w->tensor_count[0] > UINT32_MAX || w->tensor_count[1] > UINT32_MAX)
     return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "writer: too many inputs or outputs");
 
-  trn_rt_layout_t secs[4 + TRN_MAX_STREAMS];
+  trn_rt_layout_t secs[5 + TRN_MAX_STREAMS];
   size_t nsec = 0;
   /* METADATA */
   secs[nsec++] = (trn_rt_layout_t){TRN_NEFF_KIND_METADATA, 0, 0,
@@ -268,6 +306,21 @@ static trn_status_t serialize(const trn_rt_writer_t *w, uint8_t **out_data, size
     for (size_t i = 0; i < w->constant_count; ++i)
       size = align_up(size, TRN_NEFF_CONST_ALIGN) + w->constants[i].size;
     secs[nsec++] = (trn_rt_layout_t){TRN_NEFF_KIND_CONSTANTS, 0, 0, size, w->constant_count};
+  }
+  /* LAYERS: the fixed part, then per-stream index arrays, then the names */
+  uint64_t layer_tables = 0, layer_index_at = 0, layer_names_at = 0;
+  if (w->layer_count) {
+    for (uint32_t s = 0; s < TRN_MAX_STREAMS; ++s) layer_tables += w->streams[s].size != 0;
+    layer_index_at = TRN_NEFF_LAYERS_FIXED_SIZE + 4 * (uint64_t)w->layer_count +
+                     layer_tables * TRN_NEFF_LTAB_ENTRY_SIZE;
+    layer_names_at = layer_index_at;
+    for (uint32_t s = 0; s < TRN_MAX_STREAMS; ++s) layer_names_at += w->inst_layer[s].size;
+    uint64_t size = layer_names_at;
+    for (size_t i = 0; i < w->layer_count; ++i) size += strlen(w->layers[i]) + 1;
+    if (size > UINT32_MAX)
+      return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "writer: layer names too long");
+    secs[nsec++] = (trn_rt_layout_t){TRN_NEFF_KIND_LAYERS, TRN_NEFF_SECTION_OPTIONAL, 0, size,
+                                     w->layer_count};
   }
 
   uint64_t pos = TRN_NEFF_HEADER_SIZE + (uint64_t)nsec * TRN_NEFF_SECTION_ENTRY_SIZE;
@@ -358,6 +411,28 @@ static trn_status_t serialize(const trn_rt_writer_t *w, uint8_t **out_data, size
         trn_neff_wr64(e + TRN_NEFF_CONST_DATA, at);
         memcpy(s + at, c->data, c->size);
         at += c->size;
+      }
+      break;
+    }
+    case TRN_NEFF_KIND_LAYERS: {
+      trn_neff_wr32(s + TRN_NEFF_LAYERS_COUNT, (uint32_t)w->layer_count);
+      trn_neff_wr32(s + TRN_NEFF_LAYERS_TABLES, (uint32_t)layer_tables);
+      uint64_t name_at = layer_names_at, index_at = layer_index_at;
+      for (size_t j = 0; j < w->layer_count; ++j) {
+        size_t len = strlen(w->layers[j]) + 1;
+        trn_neff_wr32(s + TRN_NEFF_LAYERS_FIXED_SIZE + 4 * j, (uint32_t)name_at);
+        memcpy(s + name_at, w->layers[j], len);
+        name_at += len;
+      }
+      uint8_t *e = s + TRN_NEFF_LAYERS_FIXED_SIZE + 4 * w->layer_count;
+      for (uint32_t st = 0; st < TRN_MAX_STREAMS; ++st) {
+        if (!w->streams[st].size) continue;
+        trn_neff_wr32(e + TRN_NEFF_LTAB_STREAM, st);
+        trn_neff_wr32(e + TRN_NEFF_LTAB_COUNT, (uint32_t)(w->streams[st].size / TRN_INST_BYTES));
+        trn_neff_wr64(e + TRN_NEFF_LTAB_OFFSET, index_at);
+        memcpy(s + index_at, w->inst_layer[st].data, w->inst_layer[st].size);
+        index_at += w->inst_layer[st].size;
+        e += TRN_NEFF_LTAB_ENTRY_SIZE;
       }
       break;
     }

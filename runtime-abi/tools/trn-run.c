@@ -4,7 +4,7 @@
  *   trn-run model.neff [--input [NAME=]FILE]... [--random-inputs SEED]
  *           [--expect [NAME=]FILE]... [--output DIR_OR_FILE.npy] [--check model.onnx]
  *           [--rtol 1e-3] [--atol 1e-5] [--strict] [--profile trace.json]
- *           [--profile-html timeline.html] [--stats]
+ *           [--profile-html timeline.html] [--stats] [--layers[=N]]
  *   trn-run --reference model.onnx [--input ...] [--random-inputs SEED] [--expect ...]
  *           [--output ...] [--rtol X] [--atol X]
  *
@@ -59,6 +59,7 @@ typedef struct args_t {
   const char *output;
   double rtol, atol;
   bool strict, stats;
+  long layers; /* --layers: rows of the per-layer table (0 = all), -1 = none */
   const char *trace, *html;
   const char *onnx; /* --reference / --check model */
   bool check;       /* compare the .neff with `onnx` */
@@ -70,6 +71,7 @@ static void usage(FILE *f) {
           "               [--expect [NAME=]FILE]... [--output DIR_OR_FILE.npy]\n"
           "               [--check model.onnx] [--rtol 1e-3] [--atol 1e-5] [--strict]\n"
           "               [--profile trace.json] [--profile-html timeline.html] [--stats]\n"
+          "               [--layers[=N]]\n"
           "       trn-run --reference model.onnx [--input [NAME=]FILE]... [--random-inputs SEED]\n"
           "               [--expect [NAME=]FILE]... [--output DIR_OR_FILE.npy] [--rtol X] [--atol X]\n");
 }
@@ -101,6 +103,10 @@ static void help(void) {
         "  --profile-html FILE.html  write a self-contained HTML timeline; implies --stats\n"
         "  --stats                   print cycles, simulated time, per-engine busy time,\n"
         "                            PE utilization, DMA bytes and interpreter wall time\n"
+        "  --layers[=N]              also print the N layers (ONNX nodes) that take the most\n"
+        "                            simulated time (default 20, 0 = all) as a markdown table:\n"
+        "                            span, busy time per engine, MACs, HBM bytes and each\n"
+        "                            layer's roofline bound; implies --stats\n"
         "Options taking a value accept both --opt VALUE and --opt=VALUE.\n"
         "The reference backend and .pb files need libtrn_compiler.so, loaded on demand from\n"
         "<dir of trn-run>/../lib or the default library search path.\n\n"
@@ -145,6 +151,7 @@ static bool parse_double(const char *s, double *out) {
 
 static int parse_args(int argc, char **argv, args_t *a) {
   memset(a, 0, sizeof *a);
+  a->layers = -1;
   a->rtol = 1e-3;
   a->atol = 1e-5;
   for (int i = 1; i < argc; i++) {
@@ -195,6 +202,12 @@ static int parse_args(int argc, char **argv, args_t *a) {
       a->strict = true;
     } else if (strcmp(s, "--stats") == 0) {
       a->stats = true;
+    } else if (strcmp(s, "--layers") == 0) {
+      char *end = NULL;
+      a->layers = inline_value ? strtol(v, &end, 10) : 20;
+      if (inline_value && (end == v || *end || a->layers < 0))
+        return fail(EXIT_USAGE, s, "'%s' is not a row count", v), -1;
+      a->stats = true;
     } else if (strcmp(s, "--reference") == 0 || strcmp(s, "--check") == 0) {
       NEED_VALUE();
       if (a->onnx) return fail(EXIT_USAGE, s, "a second ONNX model ('%s' was given)", a->onnx), -1;
@@ -225,7 +238,7 @@ static int parse_args(int argc, char **argv, args_t *a) {
     return fail(EXIT_USAGE, "--check", "needs a .neff to compare with %s (or use --reference)",
                 a->onnx), -1;
   if (a->neff && a->onnx) a->check = true; /* model.neff --reference model.onnx */
-  if (!a->neff && (a->strict || a->stats || a->trace || a->html))
+  if (!a->neff && (a->strict || a->stats || a->trace || a->html || a->layers >= 0))
     return fail(EXIT_USAGE, "--reference",
                 "--strict, --stats and --profile need a .neff (the reference backend has no "
                 "timing model)"), -1;
@@ -734,6 +747,73 @@ static void print_stats(const trn_rt_model_t *model, const trn_rt_profile_t *p, 
   printf("interpreter wall time: %.3f ms\n", wall * 1e3);
 }
 
+/* A layer's time: the span of its compute instructions, or of its DMAs if it has
+ * none (DMAs are prefetched early, so their span says little when there is compute). */
+static double layer_span(const trn_rt_layer_profile_t *l) {
+  return l->last_end > 0 ? l->last_end - l->first_start : l->dma_last_end - l->dma_first_start;
+}
+
+/* Layer indices by decreasing span (ties: by index). */
+static const trn_rt_layer_profile_t *g_sort_layers; /* qsort has no context argument */
+static int by_span(const void *x, const void *y) {
+  const trn_rt_layer_profile_t *a = &g_sort_layers[*(const size_t *)x];
+  const trn_rt_layer_profile_t *b = &g_sort_layers[*(const size_t *)y];
+  double sa = layer_span(a), sb = layer_span(b);
+  if (sa != sb) return sa < sb ? 1 : -1;
+  return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+/* The per-layer table: where the simulated time goes, against each layer's own
+ * roofline bound max(MACs at the PE's peak, HBM bytes at HBM bandwidth). Layers run
+ * concurrently (prefetches, pipelining), so spans overlap and sum to more than the
+ * total. */
+static void print_layers(const trn_rt_model_t *model, const trn_rt_layer_profile_t *l,
+                         const trn_rt_profile_t *p, long rows) {
+  size_t n = trn_rt_model_layer_count(model);
+  const trn_target_t *t = trn_rt_model_target(model);
+  if (n == 0) {
+    printf("per-layer profile: the .neff has no layers (compiled before format 1.1)\n");
+    return;
+  }
+  size_t *order = malloc(n * sizeof *order);
+  if (!order) return;
+  for (size_t i = 0; i < n; i++) order[i] = i;
+  g_sort_layers = l;
+  qsort(order, n, sizeof *order, by_span);
+  size_t shown = rows == 0 || (size_t)rows > n ? n : (size_t)rows;
+  double peak_macs = (double)t->pe_rows * t->pe_cols * t->pe_ghz * 1e9;
+  double hbm = t->hbm_gbps * 1e9;
+  printf("\nper-layer profile: %zu of %zu layers by simulated span (us: first start to last "
+         "end of the layer's compute instructions, or of its DMAs if it has none; layers "
+         "overlap); busy = time each engine spent on the layer; DMA = summed over queues / %u "
+         "queues; bound = max(MACs at peak, HBM bytes at bandwidth)\n\n",
+         shown, n, t->dma_queues);
+  printf("| layer | instr | span us | %% of total | PE us | ACT us | DVE us | POOL us | DMA us "
+         "| MACs | HBM MB | PE util | bound us | span / bound |\n");
+  printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (size_t r = 0; r < shown; r++) {
+    const trn_rt_layer_profile_t *x = &l[order[r]];
+    double span = layer_span(x), dma = 0;
+    for (uint32_t q = 0; q < t->dma_queues && TRN_STREAM_DMA0 + q < TRN_MAX_STREAMS; q++)
+      dma += x->busy_seconds[TRN_STREAM_DMA0 + q];
+    dma /= t->dma_queues ? t->dma_queues : 1;
+    double compute = (double)x->macs / peak_macs, memory = (double)x->dma_hbm_bytes / hbm;
+    double bound = compute > memory ? compute : memory;
+    char ratio[32] = "n/a", util[32] = "-";
+    if (bound > 0) snprintf(ratio, sizeof ratio, "%.2fx", span / bound);
+    if (x->macs && span > 0) snprintf(util, sizeof util, "%.1f%%", 100.0 * compute / span);
+    printf("| %s | %llu | %.2f | %.1f%% | %.2f | %.2f | %.2f | %.2f | %.2f | %llu | %.2f | %s | "
+           "%.2f | %s |\n",
+           trn_rt_model_layer_name(model, order[r]), (unsigned long long)x->instructions,
+           span * 1e6, p->total_seconds > 0 ? 100.0 * span / p->total_seconds : 0.0,
+           x->busy_seconds[TRN_ENGINE_PE] * 1e6, x->busy_seconds[TRN_ENGINE_ACT] * 1e6,
+           x->busy_seconds[TRN_ENGINE_DVE] * 1e6, x->busy_seconds[TRN_ENGINE_POOL] * 1e6,
+           dma * 1e6, (unsigned long long)x->macs, (double)x->dma_hbm_bytes / 1e6, util,
+           bound * 1e6, ratio);
+  }
+  free(order);
+}
+
 /* ---------------------------------------------------------------------------------
  * Writing outputs
  * ------------------------------------------------------------------------------- */
@@ -1012,6 +1092,7 @@ static int neff_mode(ctx_t *c, const args_t *a) {
                        a->neff, st);
   }
   size_t nin = trn_rt_model_input_count(model), nout = trn_rt_model_output_count(model);
+  trn_rt_layer_profile_t *layers = NULL;
   const char **innames = calloc(nin + 1, sizeof *innames);
   int *src = calloc(nin + 1, sizeof *src);
   void **inbufs = calloc(nin + 1, sizeof *inbufs);
@@ -1070,6 +1151,14 @@ static int neff_mode(ctx_t *c, const args_t *a) {
   }
 
   trn_rt_run_options_t opts = {.strict = a->strict, .trace_path = a->trace, .html_path = a->html};
+  if (a->layers >= 0 && trn_rt_model_layer_count(model)) {
+    layers = calloc(trn_rt_model_layer_count(model), sizeof *layers);
+    if (!layers) {
+      rc = fail(EXIT_EXEC, a->neff, "out of memory");
+      goto done;
+    }
+    opts.layers = layers;
+  }
   trn_rt_profile_t prof;
   double t0 = now_seconds();
   st = trn_rt_model_run(model, &opts, (const void *const *)inbufs, outbufs, &prof);
@@ -1088,6 +1177,7 @@ static int neff_mode(ctx_t *c, const args_t *a) {
     goto done;
   }
   if (a->stats || a->trace || a->html) print_stats(model, &prof, wall);
+  if (a->layers >= 0) print_layers(model, layers, &prof, a->layers);
   if (a->output && (rc = write_neff_outputs(a, model, outbufs))) goto done;
 
   for (size_t i = 0; i < nout; i++) {
@@ -1124,6 +1214,7 @@ done:
   free(outbufs);
   free(innames);
   free(src);
+  free(layers);
   sources_free(&s);
   trn_rt_model_destroy(model);
   return rc;

@@ -106,6 +106,11 @@ trn_status_t trn_rt_writer_append_dma(trn_rt_writer_t *writer, const trn_dma_des
  * The bytes are copied. */
 trn_status_t trn_rt_writer_add_constant(trn_rt_writer_t *writer, uint64_t hbm_offset,
                                           const void *data, size_t size);
+/* Attributes the instructions appended from now on (to any stream) to the layer
+ * `name`, e.g. the source-model operation they were compiled from; NULL: to none.
+ * Layers give per-layer profiles (trn_rt_run_options_t.layers). The names are copied;
+ * a file with layers has an optional LAYERS section (format 1.1, NEFF.md). */
+trn_status_t trn_rt_writer_set_layer(trn_rt_writer_t *writer, const char *name);
 /* Declares a graph input or output (order of calls = signature order). The name
  * and dims are copied. */
 trn_status_t trn_rt_writer_add_input(trn_rt_writer_t *writer, const trn_rt_tensor_info_t *info);
@@ -147,6 +152,14 @@ const trn_dma_desc_t *trn_rt_model_dma(const trn_rt_model_t *model);
 /* Writes the whole program as text assembly (header comments with the signature and
  * metadata, then each stream and the descriptor table) in the form trn-as reads. */
 trn_status_t trn_rt_model_print_asm(const trn_rt_model_t *model, FILE *out);
+
+/* Layers: the source-model operations (ONNX nodes) the compiler attributed the
+ * instructions to (none in a file without a LAYERS section). */
+#define TRN_RT_NO_LAYER UINT32_MAX
+size_t trn_rt_model_layer_count(const trn_rt_model_t *model);
+const char *trn_rt_model_layer_name(const trn_rt_model_t *model, size_t layer);
+/* The layer of instruction `index` of `stream`, or TRN_RT_NO_LAYER. */
+uint32_t trn_rt_model_inst_layer(const trn_rt_model_t *model, uint32_t stream, size_t index);
 
 /* Bytes of HBM the program addresses (the size of the image trn_rt_model_run builds). */
 uint64_t trn_rt_model_hbm_size(const trn_rt_model_t *model);
@@ -197,6 +210,18 @@ trn_status_t trn_rt_assemble(const char *text, size_t size, const char *source_n
  * Running
  * ------------------------------------------------------------------------------- */
 
+/* What one layer's instructions did in a run (times in seconds of simulated time). */
+typedef struct trn_rt_layer_profile_t {
+  uint64_t instructions;
+  double busy_seconds[TRN_MAX_STREAMS]; /* per stream (engine or DMA queue) */
+  double first_start, last_end;         /* span of its compute-engine (PE, ACT, DVE, POOL)
+                                           instructions; 0, 0 if none ran */
+  double dma_first_start, dma_last_end; /* span of its DMAs (often prefetched early) */
+  uint64_t macs;                        /* useful multiply-accumulates (MATMUL) */
+  uint64_t dma_bytes;                   /* bytes its DMAs moved */
+  uint64_t dma_hbm_bytes;               /* of which read from or written to HBM */
+} trn_rt_layer_profile_t;
+
 typedef struct trn_rt_run_options_t {
   bool strict;             /* report SBUF/PSUM races between engines as TRN_ERR_RACE */
   const char *trace_path;  /* if set, write a Chrome-trace/Perfetto JSON timeline */
@@ -211,6 +236,8 @@ typedef struct trn_rt_run_options_t {
                                 counts the elements of its descriptors, any other
                                 instruction those of its largest operand (all
                                 partitions) */
+  /* If set: trn_rt_model_layer_count() entries, filled with each layer's profile. */
+  trn_rt_layer_profile_t *layers;
 } trn_rt_run_options_t;
 
 typedef struct trn_rt_profile_t {

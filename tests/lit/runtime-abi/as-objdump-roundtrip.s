@@ -25,7 +25,7 @@
 .desc src=hbm+0x0 fp32 [2:4,4:1] dst=sbuf+0x0 fp32 [2:49152,4:1]
 .desc src=sbuf+0x100 fp32 [2:49152,4:1] dst=hbm+0x40 fp32 [2:4,4:1]
 
-# CHECK: .neff version 1.0, {{[0-9]+}} bytes, checksum 0x{{[0-9a-f]+}} (crc32)
+# CHECK: .neff version 1.1, {{[0-9]+}} bytes, checksum 0x{{[0-9a-f]+}} (crc32)
 # CHECK-NEXT: # target trn1, compiler "lit test", HBM image 192 bytes
 # CHECK-NEXT: # source model hash 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 # CHECK-NEXT: # sections: 7

@@ -279,6 +279,55 @@ END_TEST
 START_TEST(test_matmul_chains_along_n_stop_at_a_wait) { matmul_chains_along_n(true); }
 END_TEST
 
+/* A run with options.layers fills each layer's profile from the instructions the
+ * model attributes to it; instructions of no layer count nowhere. */
+START_TEST(test_layer_profile_sums_per_layer) {
+  tm_t *t = tm_create(HBM);
+  char *names[2] = {"mm", "tail"};
+  uint32_t pe_layer[2] = {0, 0}, dve_layer[2] = {1, TRN_RT_NO_LAYER};
+  t->m.layer_names = names;
+  t->m.layer_count = 2;
+  t->m.inst_layer[TRN_ENGINE_PE] = pe_layer;
+  t->m.inst_layer[TRN_ENGINE_DVE] = dve_layer;
+  for (int i = 0; i < 2; i++) {
+    trn_inst_t *mm = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
+    mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, 4, 0, 8);
+    mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, 2, 0, 4);
+    mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, 2, 64, 8);
+    if (i) mm->flags = TRN_FLAG_ACC;
+  }
+  for (int i = 0; i < 2; i++) {
+    trn_inst_t *ms = tm_add(t, TRN_ENGINE_DVE, TRN_OP_MEMSET);
+    ms->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, 128, 1024 + 2048 * (uint32_t)i, 512);
+  }
+  trn_rt_layer_profile_t layers[2];
+  memset(layers, 0xff, sizeof layers); /* the run clears them */
+  trn_rt_run_options_t o = {.layers = layers};
+  trn_rt_profile_t prof;
+  TM_OK(tm_run_opts(t, &o, &prof));
+  ck_assert_uint_eq(layers[0].instructions, 2);
+  ck_assert_uint_eq(layers[0].macs, 2 * 2 * 4 * 8);
+  ck_assert_uint_eq(layers[0].macs, prof.macs);
+  ck_assert(layers[0].busy_seconds[TRN_ENGINE_PE] > 0);
+  ck_assert(layers[0].busy_seconds[TRN_ENGINE_DVE] == 0);
+  ck_assert(layers[0].last_end > layers[0].first_start);
+  ck_assert(layers[0].last_end <= prof.total_seconds * (1 + 1e-12));
+  ck_assert_uint_eq(layers[1].instructions, 1);
+  ck_assert_uint_eq(layers[1].macs, 0);
+  ck_assert(layers[1].busy_seconds[TRN_ENGINE_DVE] > 0);
+  ck_assert(layers[1].busy_seconds[TRN_ENGINE_PE] == 0);
+  ck_assert(layers[1].dma_last_end == 0 && layers[1].dma_bytes == 0);
+  /* one of two equal memsets: half the engine's busy time */
+  double dve_total = prof.engine_busy[TRN_ENGINE_DVE] * prof.total_seconds;
+  ck_assert_msg(fabs(layers[1].busy_seconds[TRN_ENGINE_DVE] - dve_total / 2) < 1e-12,
+                "%g vs %g", layers[1].busy_seconds[TRN_ENGINE_DVE], dve_total / 2);
+  t->m.layer_names = NULL;
+  t->m.layer_count = 0;
+  t->m.inst_layer[TRN_ENGINE_PE] = t->m.inst_layer[TRN_ENGINE_DVE] = NULL;
+  tm_destroy(t);
+}
+END_TEST
+
 START_TEST(test_transpose_pe) {
   tm_t *t = tm_create(HBM);
   float a[6] = {1, 2, 3, 4, 5, 6}; /* 2 x 3 */
@@ -1119,6 +1168,7 @@ static Suite *interp_suite(void) {
   tcase_add_test(tc, test_matmul_chain_fusion_respects_waits);
   tcase_add_test(tc, test_matmul_chains_along_n_fuse);
   tcase_add_test(tc, test_matmul_chains_along_n_stop_at_a_wait);
+  tcase_add_test(tc, test_layer_profile_sums_per_layer);
   tcase_add_test(tc, test_transpose_pe);
   tcase_add_test(tc, test_activate_every_function);
   tcase_add_test(tc, test_activate_accum_column);

@@ -52,13 +52,102 @@ START_TEST(test_loader_refuses_every_bit_flip) {
 }
 END_TEST
 
+/* The sample with layers: PE's second instruction in "conv1", POOL's two in "fc"
+ * then "conv1" again; the sample's own instructions have none. */
+static uint8_t *layered_sample(size_t *size) {
+  trn_rt_writer_t *w = trn_test_sample_writer();
+  trn_inst_t nop = trn_test_inst("nop");
+  TRN_CK_OK(trn_rt_writer_set_layer(w, "conv1"));
+  TRN_CK_OK(trn_rt_writer_append(w, TRN_ENGINE_PE, &nop, 1));
+  TRN_CK_OK(trn_rt_writer_set_layer(w, "fc"));
+  TRN_CK_OK(trn_rt_writer_append(w, TRN_ENGINE_POOL, &nop, 1));
+  TRN_CK_OK(trn_rt_writer_set_layer(w, "conv1"));
+  TRN_CK_OK(trn_rt_writer_append(w, TRN_ENGINE_POOL, &nop, 1));
+  TRN_CK_OK(trn_rt_writer_set_layer(w, NULL));
+  void *data;
+  TRN_CK_OK(trn_rt_writer_write_memory(w, &data, size));
+  trn_rt_writer_destroy(w);
+  return data;
+}
+
+START_TEST(test_loader_reads_layers) {
+  size_t size;
+  uint8_t *f = layered_sample(&size);
+  trn_rt_model_t *m;
+  TRN_CK_OK(trn_rt_model_load_memory(f, size, &m));
+  ck_assert_uint_eq(trn_rt_model_layer_count(m), 2);
+  ck_assert_str_eq(trn_rt_model_layer_name(m, 0), "conv1");
+  ck_assert_str_eq(trn_rt_model_layer_name(m, 1), "fc");
+  ck_assert_ptr_null(trn_rt_model_layer_name(m, 2));
+  ck_assert_uint_eq(trn_rt_model_inst_layer(m, TRN_ENGINE_PE, 0), TRN_RT_NO_LAYER);
+  ck_assert_uint_eq(trn_rt_model_inst_layer(m, TRN_ENGINE_PE, 1), 0);
+  ck_assert_uint_eq(trn_rt_model_inst_layer(m, TRN_ENGINE_POOL, 0), 1);
+  ck_assert_uint_eq(trn_rt_model_inst_layer(m, TRN_ENGINE_POOL, 1), 0);
+  ck_assert_uint_eq(trn_rt_model_inst_layer(m, TRN_ENGINE_POOL, 2), TRN_RT_NO_LAYER);
+  ck_assert_uint_eq(trn_rt_model_inst_layer(m, TRN_STREAM_DMA0, 0), TRN_RT_NO_LAYER);
+  trn_rt_model_destroy(m);
+  /* the sample without layers has none */
+  free(f);
+  f = trn_test_sample_bytes(&size);
+  TRN_CK_OK(trn_rt_model_load_memory(f, size, &m));
+  ck_assert_uint_eq(trn_rt_model_layer_count(m), 0);
+  ck_assert_int_lt(trn_test_section_entry(f, TRN_NEFF_KIND_LAYERS, 0), 0);
+  trn_rt_model_destroy(m);
+  free(f);
+}
+END_TEST
+
+/* Every field of the LAYERS section is checked. */
+START_TEST(test_loader_refuses_bad_layers) {
+  size_t size;
+  uint8_t *f = layered_sample(&size);
+  long e = trn_test_section_entry(f, TRN_NEFF_KIND_LAYERS, 0);
+  ck_assert_int_ge(e, 0);
+  ck_assert_uint_eq(trn_neff_rd32(f + e + TRN_NEFF_SEC_FLAGS), TRN_NEFF_SECTION_OPTIONAL);
+  uint64_t sec = trn_neff_rd64(f + e + TRN_NEFF_SEC_OFFSET);
+  uint32_t tables = trn_neff_rd32(f + sec + TRN_NEFF_LAYERS_TABLES);
+  ck_assert_uint_eq(tables, 6); /* one per stream with instructions: pe, act, dve, pool, q0, q1 */
+  uint64_t entry = 0, index_at = 0;
+  for (uint32_t t = 0; t < tables; ++t) {
+    uint64_t at = sec + TRN_NEFF_LAYERS_FIXED_SIZE + 2 * 4 + t * TRN_NEFF_LTAB_ENTRY_SIZE;
+    if (trn_neff_rd32(f + at + TRN_NEFF_LTAB_STREAM) == TRN_ENGINE_POOL) {
+      entry = at;
+      index_at = sec + trn_neff_rd64(f + at + TRN_NEFF_LTAB_OFFSET);
+    }
+  }
+  ck_assert_uint_ne(entry, 0);
+  uint8_t *g = malloc(size);
+  ck_assert_ptr_nonnull(g);
+  struct {
+    uint64_t off;
+    uint32_t value;
+    const char *needle;
+  } cases[] = {
+      {index_at + 4, 7, "instruction 1 of stream 3: layer 7 of 2"},
+      {sec + TRN_NEFF_LAYERS_COUNT, 3, "3 layers (aux says 2)"},
+      {sec + TRN_NEFF_LAYERS_TABLES, 1000, "stream tables do not fit"},
+      {sec + TRN_NEFF_LAYERS_FIXED_SIZE + 4, 100000, "layer 1: name offset 100000"},
+      {entry + TRN_NEFF_LTAB_COUNT, 3, "stream table"},
+      {entry + TRN_NEFF_LTAB_STREAM, 19, "stream table"},
+      {entry + TRN_NEFF_LTAB_OFFSET, 2, "stream table"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    memcpy(g, f, size);
+    trn_test_patch32(g, size, (size_t)cases[i].off, cases[i].value);
+    trn_test_expect_refused(g, size, TRN_ERR_FORMAT, cases[i].needle);
+  }
+  free(g);
+  free(f);
+}
+END_TEST
+
 START_TEST(test_loader_refuses_newer_major_version) {
   size_t size;
   uint8_t *f = sample(&size);
   trn_test_patch32(f, size, TRN_NEFF_HDR_MAJOR, 2);
   trn_test_patch32(f, size, TRN_NEFF_HDR_MINOR, 3);
   trn_test_expect_refused(f, size, TRN_ERR_VERSION, "version 2.3");
-  trn_test_expect_refused(f, size, TRN_ERR_VERSION, "which reads version 1.0 (the file is newer");
+  trn_test_expect_refused(f, size, TRN_ERR_VERSION, "which reads version 1.1 (the file is newer");
   /* Checked before anything else: a 16-byte prefix is enough to tell. */
   trn_test_expect_refused(f, 16, TRN_ERR_VERSION, "version 2.3");
   trn_test_patch32(f, size, TRN_NEFF_HDR_MAJOR, 0);
@@ -394,6 +483,8 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_loader_accepts_sample);
+  tcase_add_test(tc, test_loader_reads_layers);
+  tcase_add_test(tc, test_loader_refuses_bad_layers);
   tcase_add_test(tc, test_loader_refuses_every_truncation);
   tcase_add_test(tc, test_loader_refuses_every_bit_flip);
   tcase_add_test(tc, test_loader_refuses_newer_major_version);

@@ -51,7 +51,7 @@ START_TEST(test_header_fields_as_documented) {
   uint8_t *f = trn_test_sample_bytes(&size);
   ck_assert_mem_eq(f, "TRNNEFF\0", 8);
   ck_assert_uint_eq(trn_neff_rd32(f + 8), 1);
-  ck_assert_uint_eq(trn_neff_rd32(f + 12), 0);
+  ck_assert_uint_eq(trn_neff_rd32(f + 12), 1);
   ck_assert_uint_eq(trn_neff_rd64(f + 16), size);
   ck_assert_uint_eq(trn_neff_rd32(f + 24), 64);
   ck_assert_uint_eq(trn_neff_rd64(f + 32), 64);

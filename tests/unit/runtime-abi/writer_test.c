@@ -19,7 +19,7 @@ START_TEST(test_writer_round_trip_every_field) {
   trn_rt_model_t *m;
   TRN_CK_OK(trn_rt_model_load_memory(f, size, &m));
   ck_assert_uint_eq(trn_rt_model_version_major(m), 1);
-  ck_assert_uint_eq(trn_rt_model_version_minor(m), 0);
+  ck_assert_uint_eq(trn_rt_model_version_minor(m), 1);
   ck_assert_str_eq(trn_rt_model_target(m)->name, "trn1");
   ck_assert_str_eq(trn_rt_model_compiler_version(m), "trn-test 1.2.3");
   for (int i = 0; i < 32; ++i) ck_assert_uint_eq(trn_rt_model_source_hash(m)[i], (uint8_t)(i * 7 + 1));

@@ -1,0 +1,4 @@
+.target trn1
+.stream pe
+.layer "conv1" extra
+    nop
