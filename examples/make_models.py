@@ -12,6 +12,8 @@ weights=None: nothing is downloaded), shapes are static, constants are folded.
 Models (see docs/models.md):
   mlp          784->256->10 MLP, batch 8 (made by make_mlp.py; reused, not re-exported)
   bert         2 x nn.TransformerEncoderLayer(256, 4 heads, ffn 1024), seq 128, batch 1
+  bert_base_layer  1 x nn.TransformerEncoderLayer(768, 12 heads, ffn 3072): one BERT-base
+               encoder layer, seq 128, batch 1
   gpt2_block   hand-written GPT-2 decoder block (causal mask, GELU, LayerNorm), seq 128
   resnet18     torchvision ResNet-18, 1x3x224x224
   resnet50     torchvision ResNet-50, 1x3x224x224
@@ -206,12 +208,12 @@ def _make_plain_encoder(encoder):
     return PlainEncoder(encoder.layers).eval()
 
 
-def _build_bert():
+def _build_encoder(d_model, heads, d_ff, layers, seed):
     torch = _torch()
-    torch.manual_seed(2024)
-    layer = torch.nn.TransformerEncoderLayer(d_model=256, nhead=4, dim_feedforward=1024,
+    torch.manual_seed(seed)
+    layer = torch.nn.TransformerEncoderLayer(d_model=d_model, nhead=heads, dim_feedforward=d_ff,
                                              dropout=0.0, batch_first=True)
-    encoder = torch.nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+    encoder = torch.nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
     # Each layer gets its own random weights (TransformerEncoder deep-copies one layer).
     for i, lay in enumerate(encoder.layers):
         gen = torch.Generator().manual_seed(2100 + i)
@@ -224,8 +226,16 @@ def _build_bert():
             lay.norm1.weight.add_(1.0)
             lay.norm2.weight.add_(1.0)
     encoder.eval()
-    x = torch.randn((1, 128, 256), generator=torch.Generator().manual_seed(2200))
+    x = torch.randn((1, 128, d_model), generator=torch.Generator().manual_seed(2200))
     return BuiltModel(_make_plain_encoder(encoder), encoder, x)
+
+
+def _build_bert():
+    return _build_encoder(256, 4, 1024, 2, 2024)
+
+
+def _build_bert_base_layer():
+    return _build_encoder(768, 12, 3072, 1, 2025)
 
 
 def _make_gpt2_block_class():
@@ -301,6 +311,8 @@ MODELS = collections.OrderedDict((spec.name, spec) for spec in [
               output_name="logits"),
     ModelSpec("bert", "2 x TransformerEncoderLayer(d 256, 4 heads, ffn 1024), 1x128x256",
               _build_bert, False),
+    ModelSpec("bert_base_layer", "1 x TransformerEncoderLayer(d 768, 12 heads, ffn 3072) "
+              "(a BERT-base layer), 1x128x768", _build_bert_base_layer, False),
     ModelSpec("gpt2_block", "GPT-2 decoder block (causal, GELU, LayerNorm), 1x128x256",
               _build_gpt2_block, True),
     ModelSpec("resnet18", "torchvision ResNet-18, 1x3x224x224", _build_resnet18, False),
