@@ -48,6 +48,8 @@ sys.path.insert(0, EXAMPLES)
 import make_models  # noqa: E402  (examples/make_models.py)
 
 NA = "n/a"
+# Rows of the per-layer table (trn-run --layers) in each model's section.
+LAYER_ROWS = 12
 
 # The figures of DESIGN.md's machine model, used only if targets.def cannot be read.
 FALLBACK_TARGETS = {
@@ -475,6 +477,8 @@ def run_interpreter(tools, neff_path, input_path, output_path, timeout):
     cmd = [tools.trn_run, neff_path, "--input", input_path, "--output", output_path]
     if tools.run_supports("--stats"):
         cmd.append("--stats")
+    if tools.run_supports("--layers"):
+        cmd.append(f"--layers={LAYER_ROWS}")
     if os.path.exists(output_path):
         os.remove(output_path)
     start = time.perf_counter()
@@ -484,7 +488,8 @@ def run_interpreter(tools, neff_path, input_path, output_path, timeout):
         return {"ok": False, "error": f"trn-run timed out after {timeout} s"}
     wall = time.perf_counter() - start
     text = proc.stdout + "\n" + proc.stderr
-    result = {"wall_s": wall, "stats": parse_run_stats(text), "command": " ".join(cmd)}
+    result = {"wall_s": wall, "stats": parse_run_stats(text), "command": " ".join(cmd),
+              "layers": [line for line in proc.stdout.splitlines() if line.startswith("|")]}
     if proc.returncode != 0:
         result.update(ok=False, error=first_error_line(
             text, f"trn-run exited with status {proc.returncode}"))
@@ -509,6 +514,21 @@ def torch_wall_time(fn, min_runs=5, max_runs=50, budget_s=3.0):
         times.append(time.perf_counter() - start)
         total += times[-1]
     return statistics.median(times), len(times), min(times)
+
+
+def top1(actual, expected):
+    """For classifier outputs (batch x classes, 10 classes or more): whether the
+    interpreter's argmax in each row matches PyTorch's, as text; None otherwise."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape or actual.ndim != 2 or actual.shape[-1] < 10:
+        return None
+    a = actual.reshape(-1, actual.shape[-1]).argmax(axis=1)
+    e = expected.reshape(-1, expected.shape[-1]).argmax(axis=1)
+    same = int((a == e).sum())
+    if same == len(a):
+        return "agrees" + (f" (class {int(e[0])})" if len(a) == 1 else f" ({len(a)} rows)")
+    return f"differs in {len(a) - same} of {len(a)} rows (first: {int(a[a != e][0])} vs " \
+           f"{int(e[a != e][0])})"
 
 
 def compare(actual, expected):
@@ -631,7 +651,9 @@ def bench_one(name, paths, torch_fn, tools, args, targets, work_dir, auto_cast):
         res["instructions"] = objdump_instructions(tools, neff, args.timeout)
     if res["run"]["ok"] and "torch_out" in res:
         try:
-            res["max_abs"], res["max_rel"] = compare(np.load(out_npy), res["torch_out"])
+            out = np.load(out_npy)
+            res["max_abs"], res["max_rel"] = compare(out, res["torch_out"])
+            res["top1"] = top1(out, res["torch_out"])
         except (OSError, ValueError) as exc:
             res["run"]["error"] = f"cannot read {out_npy}: {exc}"
     return res
@@ -737,6 +759,8 @@ def model_table(res):
         ("max abs error vs PyTorch", _fmt_err(res.get("max_abs"))),
         ("max rel error vs PyTorch", _fmt_err(res.get("max_rel"))),
     ]
+    if res.get("top1"):
+        rows.append(("top-1 vs PyTorch", res["top1"]))
     if d["engine_busy"]:
         natural = lambda kv: [int(t) if t.isdigit() else t  # noqa: E731  (q2 before q10)
                               for t in re.split(r"(\d+)", kv[0])]
@@ -746,6 +770,11 @@ def model_table(res):
     lines = [f"### {res['name']}" + (f" (--auto-cast={auto})" if auto != "none" else ""), "",
              "| metric | value |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in rows]
+    layers = res.get("run", {}).get("layers")
+    if layers:
+        lines += ["", f"Where the simulated time goes: the {len(layers) - 2} layers with the "
+                  "longest span (`trn-run --layers`; docs/profiling.md explains the columns).",
+                  ""] + layers
     return "\n".join(lines) + "\n"
 
 

@@ -123,6 +123,17 @@ class TestCounts(unittest.TestCase):
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])], [a])
         self.assertEqual(bench.count_graph(path)["macs"], 2 * 3 * 6)
 
+    def test_top1_only_for_classifier_outputs(self):
+        logits = np.zeros((2, 10), dtype=np.float32)
+        logits[0, 3] = logits[1, 7] = 1.0
+        self.assertEqual(bench.top1(logits, logits), "agrees (2 rows)")
+        other = logits.copy()
+        other[1, 7], other[1, 2] = 0.0, 1.0
+        self.assertEqual(bench.top1(other, logits), "differs in 1 of 2 rows (first: 2 vs 7)")
+        self.assertEqual(bench.top1(logits[:1], logits[:1]), "agrees (class 3)")
+        self.assertIsNone(bench.top1(np.zeros((1, 128, 256)), np.zeros((1, 128, 256))))
+        self.assertIsNone(bench.top1(np.zeros((8, 4)), np.zeros((8, 4))))
+
     def test_roofline_uses_the_larger_bound(self):
         target = {"pe_rows": 128, "pe_cols": 128, "pe_ghz": 2.8, "hbm_gbps": 410.0}
         compute, kind = bench.roofline_seconds({"flops": 2 * 4096 ** 3, "hbm_bytes": 0},
