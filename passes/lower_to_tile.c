@@ -1648,22 +1648,28 @@ static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intpt
 
 /* ---- spatial ops (NHWC): convolution, pooling ----------------------------------- */
 
-/* Rows H and columns W of the NHWC tensor vals[xi] in one SBUF buffer [psz, Hp * Wp]
- * (rows of Wp elements) surrounded by the padding (top, bottom, left, right) filled
- * with `value`: the operand of windows. Partitions are channels [p0, p0 + psz) of
- * image `fixed` (axis 3) or images [p0, p0 + psz) of channel `fixed` (axis 0).
+/* Padded rows [r0, r0 + nrows) (rows of the image padded by pad[0] on top) of the
+ * NHWC tensor vals[xi] in one SBUF buffer [psz, nrows * Wp] (rows of Wp elements),
+ * the padding (top, bottom, left, right) that falls in those rows filled with
+ * `value`: the operand of windows. r0 = 0, nrows = Hp is the whole padded image; a
+ * row band of it is what a convolution or pool whose image does not fit SBUF
+ * loads per band of output rows. Partitions are channels [p0, p0 + psz) of image
+ * `fixed` (axis 3) or images [p0, p0 + psz) of channel `fixed` (axis 0).
  * On-chip tiles with that axis on partitions are copied in by SBUF-to-SBUF DMAs,
  * other on-chip layouts go through HBM, HBM views are loaded by one strided DMA. */
 static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
-                              const int64_t *pad, double value, trn_dtype_t dt) {
+                              const int64_t *pad, int64_t r0, int64_t nrows, double value, trn_dtype_t dt) {
   val_t *x = &L->vals[xi];
   int other = axis == 3 ? 0 : 3;
   int64_t H = x->dims[1], W = x->dims[2];
-  int64_t Hp = H + pad[0] + pad[1], Wp = W + pad[2] + pad[3], F = Hp * Wp;
+  int64_t Wp = W + pad[2] + pad[3], F = nrows * Wp;
+  /* the input rows [h0, h1) in the band, h0 at band row h0 - (r0 - pad[0]) */
+  int64_t h0 = r0 - pad[0] > 0 ? r0 - pad[0] : 0, h1 = min64(r0 + nrows - pad[0], H);
   MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, F);
   if (mlirValueIsNull(buf)) return buf;
-  if (pad[0] || pad[1] || pad[2] || pad[3]) emit_memset(L, buf, value);
-  int64_t base = pad[0] * Wp + pad[2];
+  if (pad[2] || pad[3] || r0 < pad[0] || r0 + nrows > pad[0] + H) emit_memset(L, buf, value);
+  if (h1 <= h0) return buf; /* only padding rows */
+  int64_t base = (h0 - (r0 - pad[0])) * Wp + pad[2];
   if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
     for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
       tref_t tr = L->vals[xi].tiles[t];
@@ -1672,6 +1678,9 @@ static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, in
       int64_t lo = b->start[axis] > p0 ? b->start[axis] : p0;
       int64_t hi = min64(b->start[axis] + b->size[axis], p0 + psz);
       if (hi <= lo) continue;
+      int64_t rlo = b->start[1] > h0 ? b->start[1] : h0;
+      int64_t rhi = min64(b->start[1] + b->size[1], h1);
+      if (rhi <= rlo) continue;
       /* the tile's free layout: row-major over its non-partition dims */
       int64_t fs[4] = {0}, f = 1;
       for (int d = 3; d >= 0; d--) {
@@ -1679,10 +1688,10 @@ static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, in
         fs[d] = f;
         f *= b->size[d];
       }
-      int64_t sizes[3] = {hi - lo, b->size[1], b->size[2]};
+      int64_t sizes[3] = {hi - lo, rhi - rlo, b->size[2]};
       int64_t ss[3] = {f, fs[1], fs[2]}, ds[3] = {F, Wp, 1};
-      int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other];
-      int64_t doff = (lo - p0) * F + base + b->start[1] * Wp + b->start[2];
+      int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other] + (rlo - b->start[1]) * fs[1];
+      int64_t doff = (lo - p0) * F + base + (rlo - h0) * Wp + b->start[2];
       emit_dma(L, tr.tile, buf, 3, sizes, soff, ss, doff, ds);
     }
     return buf;
@@ -1691,10 +1700,35 @@ static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, in
   x = &L->vals[xi];
   MlirValue hbm = buf_value(L, x->buf);
   if (mlirValueIsNull(hbm)) return hbm;
-  int64_t sizes[3] = {psz, H, W};
+  int64_t sizes[3] = {psz, h1 - h0, W};
   int64_t ss[3] = {x->strides[axis], x->strides[1], x->strides[2]}, ds[3] = {F, Wp, 1};
-  emit_dma(L, hbm, buf, 3, sizes, x->offset + fixed * x->strides[other] + p0 * x->strides[axis], ss, base, ds);
+  emit_dma(L, hbm, buf, 3, sizes, x->offset + fixed * x->strides[other] + p0 * x->strides[axis] + h0 * x->strides[1],
+           ss, base, ds);
   return buf;
+}
+
+/* Output rows per band of a convolution or pool whose padded image rows of
+ * `row_bytes` each (per partition, all channel chunks it keeps at once) would
+ * exceed half of SBUF: the most rows whose input rows ((rows - 1) * stride + the
+ * kernel extent `span`) fit a quarter of SBUF (so that the next band can load while
+ * this one computes), rounded down to whole blocks of `rb` output rows. OH (one
+ * band: the whole padded image, *whole set) when it fits; 0 when not even one output
+ * row does. `what` names the op in the error. */
+static int64_t band_rows(lower_t *L, const char *what, int64_t Hp, int64_t row_bytes, int64_t OH, int64_t stride,
+                         int64_t span, int64_t rb, bool *whole) {
+  int64_t sbuf = (int64_t)L->target->sbuf_partition_bytes;
+  *whole = Hp * row_bytes <= sbuf / 2;
+  if (*whole) return OH;
+  int64_t fit = sbuf / 4 / row_bytes;
+  int64_t band = fit < span ? 0 : (fit - span) / stride + 1;
+  if (band < 1) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: the input rows of one output row do not fit a quarter of SBUF", what);
+    fail(L, msg, NULL);
+    return 0;
+  }
+  if (band > rb) band = band / rb * rb;
+  return band < OH ? band : OH;
 }
 
 static bool get_i64s(lower_t *L, MlirOperation op, const char *name, int64_t *out, size_t n) {
@@ -1744,11 +1778,6 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   if (mov_max > bank_elems) mov_max = bank_elems;
   trn_dtype_t dt = matmul_dtype(L, x->dtype);
   int64_t nic = (IC + P - 1) / P;
-  if (Hp * Wp * nic * (int64_t)trn_isa_dtype_size(dt) > (int64_t)L->target->sbuf_partition_bytes / 2) {
-    fail(L, "tosa.conv2d: the padded input image does not fit half of SBUF (row banding is not supported yet)",
-         NULL);
-    return;
-  }
   int64_t pd = 3;
   trn_ir_get_int(op, "trn.pdim", &pd);
   if (pd != 3) {
@@ -1789,6 +1818,11 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   int64_t rb = owb == OW ? mov_max / OW : 1;
   if (rb > OH) rb = OH;
   if (rb < 1) rb = 1;
+  /* bands of output rows whose input rows fit SBUF (one band: the whole image) */
+  bool whole;
+  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * nic * (int64_t)trn_isa_dtype_size(dt), OH, stride[0],
+                           (KH - 1) * dil[0] + 1, rb, &whole);
+  if (!band) return;
   size_t nw = (size_t)(KH * KW * nic);
   MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
   box_t *wboxes = calloc(nw, sizeof *wboxes);
@@ -1800,46 +1834,50 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     return;
   }
   for (int64_t n = 0; n < N && !L->failed; n++) {
-    for (int64_t c = 0; c < nic && !L->failed; c++)
-      img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, 0.0, dt);
-    for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
-      int64_t ocsz = min64(stat_max, OC - oc0);
-      /* the weight tiles of this OC chunk, one panel: (kh, kw, ic chunk) */
-      for (int64_t kh = 0, k = 0; kh < KH; kh++)
-        for (int64_t kw = 0; kw < KW; kw++)
-          for (int64_t c = 0; c < nic; c++, k++) {
-            box_t b = {{oc0, kh, kw, c * P}, {ocsz, 1, 1, min64(P, IC - c * P)}};
-            wboxes[k] = b;
-          }
-      if (L->vals[wi].kind == V_HBM) {
-        load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
-      } else {
-        for (size_t k = 0; k < nw && !L->failed; k++) wt[k] = get_tile(L, &L->vals[wi], &wboxes[k], 3, dt);
-      }
-      MlirValue btile = {NULL};
-      if (has_bias) {
-        box_t bb = {{oc0}, {ocsz}};
-        btile = get_tile(L, &L->vals[bi], &bb, 0, TRN_DTYPE_FP32);
-      }
-      for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
-        int64_t rbsz = min64(rb, OH - oh0);
-        for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
-          int64_t owsz = min64(owb, OW - ow0);
-          MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
-          size_t k = 0;
-          for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
-            for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
-              for (int64_t c = 0; c < nic && !L->failed; c++, k++) {
-                int64_t icsz = min64(P, IC - c * P);
-                int64_t start = (oh0 * stride[0] + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
-                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
-                MlirValue win = emit_view_strided(L, img[c], dt, 0, start, icsz, 2, nums, steps);
-                emit_matmul(L, wt[k], win, psum, k > 0);
+    for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+      int64_t bsz = min64(band, OH - ob0);
+      int64_t r0 = whole ? 0 : ob0 * stride[0], nrows = whole ? Hp : (bsz - 1) * stride[0] + (KH - 1) * dil[0] + 1;
+      for (int64_t c = 0; c < nic && !L->failed; c++)
+        img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, r0, nrows, 0.0, dt);
+      for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
+        int64_t ocsz = min64(stat_max, OC - oc0);
+        /* the weight tiles of this OC chunk, one panel: (kh, kw, ic chunk) */
+        for (int64_t kh = 0, k = 0; kh < KH; kh++)
+          for (int64_t kw = 0; kw < KW; kw++)
+            for (int64_t c = 0; c < nic; c++, k++) {
+              box_t b = {{oc0, kh, kw, c * P}, {ocsz, 1, 1, min64(P, IC - c * P)}};
+              wboxes[k] = b;
+            }
+        if (L->vals[wi].kind == V_HBM) {
+          load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
+        } else {
+          for (size_t k = 0; k < nw && !L->failed; k++) wt[k] = get_tile(L, &L->vals[wi], &wboxes[k], 3, dt);
+        }
+        MlirValue btile = {NULL};
+        if (has_bias) {
+          box_t bb = {{oc0}, {ocsz}};
+          btile = get_tile(L, &L->vals[bi], &bb, 0, TRN_DTYPE_FP32);
+        }
+        for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
+          int64_t rbsz = min64(rb, ob0 + bsz - oh0);
+          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+            int64_t owsz = min64(owb, OW - ow0);
+            MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
+            size_t k = 0;
+            for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+              for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
+                for (int64_t c = 0; c < nic && !L->failed; c++, k++) {
+                  int64_t icsz = min64(P, IC - c * P);
+                  int64_t start = (oh0 * stride[0] - r0 + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
+                  int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                  MlirValue win = emit_view_strided(L, img[c], dt, 0, start, icsz, 2, nums, steps);
+                  emit_matmul(L, wt[k], win, psum, k > 0);
+                }
               }
             }
+            box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
+            if (!L->failed) evict(L, &ep, y, &ybox, psum, out_dt, btile, stat_max, fi, final_value);
           }
-          box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
-          if (!L->failed) evict(L, &ep, y, &ybox, psum, out_dt, btile, stat_max, fi, final_value);
         }
       }
     }
@@ -1879,10 +1917,6 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
   int64_t KH = w->dims[0], KW = w->dims[1], C = w->dims[2], M = w->dims[3];
   int64_t Hp = x->dims[1] + pad[0] + pad[1], Wp = x->dims[2] + pad[2] + pad[3];
   int64_t P = L->target->partitions;
-  if (Hp * Wp * (int64_t)trn_isa_dtype_size(y.dtype) > (int64_t)L->target->sbuf_partition_bytes / 2) {
-    fail(L, "tosa.depthwise_conv2d: the padded input image does not fit half of SBUF", NULL);
-    return;
-  }
   bool has_bias = !(bias->splat && bias->splat_value == 0.0);
   if (has_bias && (bias->kind != V_HBM || bias->rank != 1 || bias->dims[0] != C * M)) {
     fail(L, "tosa.depthwise_conv2d bias must be a [C * M] tensor in HBM", NULL);
@@ -1930,65 +1964,74 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
   int64_t rb = owb == OW ? fmax / OW : 1;
   if (rb > OH) rb = OH;
   if (rb < 1) rb = 1;
+  /* bands of output rows whose input rows fit SBUF (one band: the whole image) */
+  bool whole;
+  int64_t band = band_rows(L, "tosa.depthwise_conv2d", Hp, Wp * (int64_t)trn_isa_dtype_size(y.dtype), OH, stride[0],
+                           (KH - 1) * dil[0] + 1, rb, &whole);
+  if (!band) return;
   for (int64_t n = 0; n < N && !L->failed; n++) {
     for (int64_t c0 = 0; c0 < C && !L->failed; c0 += P) {
-      int64_t csz = min64(P, C - c0);
-      MlirValue img = image_buffer(L, xi, 3, n, c0, csz, pad, 0.0, y.dtype);
-      for (int64_t m = 0; m < M && !L->failed; m++) {
-        /* the weights w[kh, kw, c0 + p, m] as [csz, KH * KW]: column k is tap k */
-        MlirValue wt = {NULL};
-        {
-          val_t *wv = &L->vals[wi];
-          if (wv->kind == V_CHIP && !spill(L, wi)) return;
-          wv = &L->vals[wi];
-          MlirValue hbm = buf_value(L, wv->buf);
-          if (mlirValueIsNull(hbm)) return;
-          wt = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, KH * KW);
-          int64_t sizes[3] = {csz, KH, KW}, ss[3] = {wv->strides[2], wv->strides[0], wv->strides[1]};
-          int64_t ds[3] = {KH * KW, KW, 1};
-          emit_dma(L, hbm, wt, 3, sizes, wv->offset + (c0)*wv->strides[2] + m * wv->strides[3], ss, 0, ds);
-        }
-        MlirValue btile = {NULL};
-        if (has_bias) {
-          /* bias[(c0 + p) * M + m] */
-          val_t *bv = &L->vals[bi];
-          MlirValue hbm = buf_value(L, bv->buf);
-          btile = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_FP32, csz, 1);
-          int64_t sizes[1] = {csz}, ss[1] = {M * bv->strides[0]}, ds[1] = {1};
-          emit_dma(L, hbm, btile, 1, sizes, bv->offset + (c0 * M + m) * bv->strides[0], ss, 0, ds);
-        }
-        for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
-          int64_t rbsz = min64(rb, OH - oh0);
-          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
-            int64_t owsz = min64(owb, OW - ow0), f = rbsz * owsz;
-            MlirValue acc = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
-            MlirValue prod = (KH * KW > 1) ? alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f) : acc;
-            for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
-              for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
-                int64_t start = (oh0 * stride[0] + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
-                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
-                MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, csz, 2, nums, steps);
-                MlirValue tap = emit_view(L, wt, y.dtype, 0, kh * KW + kw, csz, 1);
-                bool first = kh == 0 && kw == 0;
-                emit_tensor_tensor(L, win, tap, first ? acc : prod, "mul");
-                if (!first) emit_tensor_tensor(L, acc, prod, acc, "add");
+      for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+        int64_t bsz = min64(band, OH - ob0);
+        int64_t r0 = whole ? 0 : ob0 * stride[0], nrows = whole ? Hp : (bsz - 1) * stride[0] + (KH - 1) * dil[0] + 1;
+        int64_t csz = min64(P, C - c0);
+        MlirValue img = image_buffer(L, xi, 3, n, c0, csz, pad, r0, nrows, 0.0, y.dtype);
+        for (int64_t m = 0; m < M && !L->failed; m++) {
+          /* the weights w[kh, kw, c0 + p, m] as [csz, KH * KW]: column k is tap k */
+          MlirValue wt = {NULL};
+          {
+            val_t *wv = &L->vals[wi];
+            if (wv->kind == V_CHIP && !spill(L, wi)) return;
+            wv = &L->vals[wi];
+            MlirValue hbm = buf_value(L, wv->buf);
+            if (mlirValueIsNull(hbm)) return;
+            wt = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, KH * KW);
+            int64_t sizes[3] = {csz, KH, KW}, ss[3] = {wv->strides[2], wv->strides[0], wv->strides[1]};
+            int64_t ds[3] = {KH * KW, KW, 1};
+            emit_dma(L, hbm, wt, 3, sizes, wv->offset + (c0)*wv->strides[2] + m * wv->strides[3], ss, 0, ds);
+          }
+          MlirValue btile = {NULL};
+          if (has_bias) {
+            /* bias[(c0 + p) * M + m] */
+            val_t *bv = &L->vals[bi];
+            MlirValue hbm = buf_value(L, bv->buf);
+            btile = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_FP32, csz, 1);
+            int64_t sizes[1] = {csz}, ss[1] = {M * bv->strides[0]}, ds[1] = {1};
+            emit_dma(L, hbm, btile, 1, sizes, bv->offset + (c0 * M + m) * bv->strides[0], ss, 0, ds);
+          }
+          for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
+            int64_t rbsz = min64(rb, ob0 + bsz - oh0);
+            for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+              int64_t owsz = min64(owb, OW - ow0), f = rbsz * owsz;
+              MlirValue acc = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
+              MlirValue prod = (KH * KW > 1) ? alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f) : acc;
+              for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+                for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
+                  int64_t start = (oh0 * stride[0] - r0 + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
+                  int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                  MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, csz, 2, nums, steps);
+                  MlirValue tap = emit_view(L, wt, y.dtype, 0, kh * KW + kw, csz, 1);
+                  bool first = kh == 0 && kw == 0;
+                  emit_tensor_tensor(L, win, tap, first ? acc : prod, "mul");
+                  if (!first) emit_tensor_tensor(L, acc, prod, acc, "add");
+                }
               }
-            }
-            box_t ybox = {{n, oh0, ow0, c0}, {1, rbsz, owsz, csz}};
-            if (M == 1) {
-              if (!evict(L, &ep, &y, &ybox, acc, y.dtype, btile, P, fi, final_value)) break;
-            } else {
-              MlirValue out = acc;
-              if (has_bias) {
-                out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
-                emit_activate(L, acc, out, btile, "copy", 1.0, 0.0);
+              box_t ybox = {{n, oh0, ow0, c0}, {1, rbsz, owsz, csz}};
+              if (M == 1) {
+                if (!evict(L, &ep, &y, &ybox, acc, y.dtype, btile, P, fi, final_value)) break;
+              } else {
+                MlirValue out = acc;
+                if (has_bias) {
+                  out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
+                  emit_activate(L, acc, out, btile, "copy", 1.0, 0.0);
+                }
+                /* channels c * M + m: the view of the scratch with channel stride M */
+                val_t part = scratch;
+                part.offset = m * scratch.strides[3];
+                part.strides[3] = M * scratch.strides[3];
+                part.dims[3] = C;
+                dma_view_tile(L, &part, &ybox, 3, out, true);
               }
-              /* channels c * M + m: the view of the scratch with channel stride M */
-              val_t part = scratch;
-              part.offset = m * scratch.strides[3];
-              part.strides[3] = M * scratch.strides[3];
-              part.dims[3] = C;
-              dma_view_tile(L, &part, &ybox, 3, out, true);
             }
           }
         }
@@ -2037,10 +2080,6 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
   int64_t H = x->dims[1], W = x->dims[2], Wp = W + pad[2] + pad[3];
   int64_t Hp = H + pad[0] + pad[1];
   int64_t P = L->target->partitions;
-  if (Hp * Wp * (int64_t)trn_isa_dtype_size(y.dtype) > (int64_t)L->target->sbuf_partition_bytes / 2) {
-    fail(L, "pooling: the padded input image does not fit half of SBUF (row banding is not supported yet)", NULL);
-    return;
-  }
   L->vals[oi].kind = V_CHIP;
   L->vals[oi].pdim = (int)pd;
   /* the divisor of an average: a constant [1, OH, OW, 1] of reciprocal counts, unless
@@ -2089,38 +2128,48 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
   int64_t rb = owb == OW ? fmax / OW : 1;
   if (rb > OH) rb = OH;
   if (rb < 1) rb = 1;
+  /* bands of output rows whose input rows fit SBUF (one band: the whole image) */
+  bool one_band;
+  int64_t band = band_rows(L, "pooling", Hp, Wp * (int64_t)trn_isa_dtype_size(y.dtype), OH, stride[0], kern[0], rb,
+                           &one_band);
+  if (!band) return;
   /* partitions: channels of one image (pdim 3) or images of one channel (pdim 0) */
   int64_t nfixed = pd == 3 ? N : C, extent = pd == 3 ? C : N;
   for (int64_t fx = 0; fx < nfixed && !L->failed; fx++) {
     for (int64_t p0 = 0; p0 < extent && !L->failed; p0 += P) {
       int64_t psz = min64(P, extent - p0);
-      MlirValue img = image_buffer(L, xi, (int)pd, fx, p0, psz, pad, is_max ? -INFINITY : 0.0, y.dtype);
-      for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
-        int64_t rbsz = min64(rb, OH - oh0);
-        for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
-          int64_t owsz = min64(owb, OW - ow0);
-          MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz);
-          for (int64_t kh = 0; kh < kern[0] && !L->failed; kh++) {
-            for (int64_t kw = 0; kw < kern[1] && !L->failed; kw++) {
-              int64_t start = (oh0 * stride[0] + kh) * Wp + ow0 * stride[1] + kw;
-              int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
-              MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, psz, 2, nums, steps);
-              if (kh == 0 && kw == 0)
-                emit_copy(L, win, out);
-              else
-                emit_tensor_tensor(L, out, win, out, is_max ? "max" : "add");
+      for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+        int64_t bsz = min64(band, OH - ob0);
+        int64_t r0 = one_band ? 0 : ob0 * stride[0], nrows = one_band ? Hp : (bsz - 1) * stride[0] + kern[0];
+        MlirValue img =
+            image_buffer(L, xi, (int)pd, fx, p0, psz, pad, r0, nrows, is_max ? -INFINITY : 0.0, y.dtype);
+        for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
+          int64_t rbsz = min64(rb, ob0 + bsz - oh0);
+          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+            int64_t owsz = min64(owb, OW - ow0);
+            MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz);
+            for (int64_t kh = 0; kh < kern[0] && !L->failed; kh++) {
+              for (int64_t kw = 0; kw < kern[1] && !L->failed; kw++) {
+                int64_t start = (oh0 * stride[0] - r0 + kh) * Wp + ow0 * stride[1] + kw;
+                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, psz, 2, nums, steps);
+                if (kh == 0 && kw == 0)
+                  emit_copy(L, win, out);
+                else
+                  emit_tensor_tensor(L, out, win, out, is_max ? "max" : "add");
+              }
             }
+            box_t ybox = {{fx, oh0, ow0, fx}, {1, rbsz, owsz, 1}};
+            ybox.start[pd] = p0;
+            ybox.size[pd] = psz;
+            if (!is_max && whole) {
+              emit_activate(L, out, out, (MlirValue){NULL}, "copy", 1.0 / (double)(kern[0] * kern[1]), 0.0);
+            } else if (!is_max) {
+              MlirValue r = get_tile(L, &L->vals[rc], &ybox, (int)pd, y.dtype);
+              if (!L->failed) emit_tensor_tensor(L, out, r, out, "mul");
+            }
+            if (L->failed || !produce(L, oi, res, out, &ybox, (int)pd)) break;
           }
-          box_t ybox = {{fx, oh0, ow0, fx}, {1, rbsz, owsz, 1}};
-          ybox.start[pd] = p0;
-          ybox.size[pd] = psz;
-          if (!is_max && whole) {
-            emit_activate(L, out, out, (MlirValue){NULL}, "copy", 1.0 / (double)(kern[0] * kern[1]), 0.0);
-          } else if (!is_max) {
-            MlirValue r = get_tile(L, &L->vals[rc], &ybox, (int)pd, y.dtype);
-            if (!L->failed) emit_tensor_tensor(L, out, r, out, "mul");
-          }
-          if (L->failed || !produce(L, oi, res, out, &ybox, (int)pd)) break;
         }
       }
     }
