@@ -54,7 +54,10 @@
  *       evicted with the bias and the fusable chain after it. Depthwise convolutions
  *       multiply window views by per-partition weights on DVE. Pools: the padded image
  *       and a copy/max/add per window view on DVE (averages scaled by reciprocal
- *       window sizes). tosa.pad: tiles set to the pad value, the interior copied in.
+ *       window sizes). An image that does not fit half of SBUF is processed in bands
+ *       of output rows, each loading only the input rows it reads; a banded conv with
+ *       few input channels packs its taps on partitions (one matmul per group of
+ *       taps). tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views; concat stores each part into a new HBM
  *       buffer.
  *     - Results: each gets a trn_tile.output; a tile of a returned value is stored to
@@ -1648,28 +1651,27 @@ static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intpt
 
 /* ---- spatial ops (NHWC): convolution, pooling ----------------------------------- */
 
-/* Padded rows [r0, r0 + nrows) (rows of the image padded by pad[0] on top) of the
- * NHWC tensor vals[xi] in one SBUF buffer [psz, nrows * Wp] (rows of Wp elements),
- * the padding (top, bottom, left, right) that falls in those rows filled with
- * `value`: the operand of windows. r0 = 0, nrows = Hp is the whole padded image; a
- * row band of it is what a convolution or pool whose image does not fit SBUF
- * loads per band of output rows. Partitions are channels [p0, p0 + psz) of image
- * `fixed` (axis 3) or images [p0, p0 + psz) of channel `fixed` (axis 0).
- * On-chip tiles with that axis on partitions are copied in by SBUF-to-SBUF DMAs,
- * other on-chip layouts go through HBM, HBM views are loaded by one strided DMA. */
-static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
-                              const int64_t *pad, int64_t r0, int64_t nrows, double value, trn_dtype_t dt) {
+/* Copies padded rows [r0, r0 + nrows) (rows of the image padded by pad[0] on top) of
+ * the NHWC tensor vals[xi], shifted left by `cs` columns, into partitions
+ * [pb, pb + psz) of the SBUF buffer `buf` [.., nrows * Wp] (rows of Wp elements):
+ * column j of a buffer row holds padded column j + cs. Only input elements are
+ * written; the caller fills the buffer with the padding value first. Partitions are
+ * channels [p0, p0 + psz) of image `fixed` (axis 3) or images [p0, p0 + psz) of
+ * channel `fixed` (axis 0). On-chip tiles with that axis on partitions are copied by
+ * SBUF-to-SBUF DMAs, other on-chip layouts go through HBM, HBM views are loaded by one
+ * strided DMA. */
+static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz, const int64_t *pad,
+                       int64_t r0, int64_t nrows, int64_t cs, MlirValue buf, int64_t pb) {
   val_t *x = &L->vals[xi];
   int other = axis == 3 ? 0 : 3;
   int64_t H = x->dims[1], W = x->dims[2];
   int64_t Wp = W + pad[2] + pad[3], F = nrows * Wp;
-  /* the input rows [h0, h1) in the band, h0 at band row h0 - (r0 - pad[0]) */
+  /* the input rows [h0, h1) and columns [w0, W) in the buffer, (h0, w0) at buffer
+   * row h0 - (r0 - pad[0]), column w0 - (cs - pad[2]) */
   int64_t h0 = r0 - pad[0] > 0 ? r0 - pad[0] : 0, h1 = min64(r0 + nrows - pad[0], H);
-  MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, F);
-  if (mlirValueIsNull(buf)) return buf;
-  if (pad[2] || pad[3] || r0 < pad[0] || r0 + nrows > pad[0] + H) emit_memset(L, buf, value);
-  if (h1 <= h0) return buf; /* only padding rows */
-  int64_t base = (h0 - (r0 - pad[0])) * Wp + pad[2];
+  int64_t w0 = cs - pad[2] > 0 ? cs - pad[2] : 0;
+  if (h1 <= h0 || w0 >= W) return true; /* only padding */
+  int64_t base = pb * F + (h0 - (r0 - pad[0])) * Wp + w0 - (cs - pad[2]);
   if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
     for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
       tref_t tr = L->vals[xi].tiles[t];
@@ -1681,6 +1683,8 @@ static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, in
       int64_t rlo = b->start[1] > h0 ? b->start[1] : h0;
       int64_t rhi = min64(b->start[1] + b->size[1], h1);
       if (rhi <= rlo) continue;
+      int64_t clo = b->start[2] > w0 ? b->start[2] : w0, chi = b->start[2] + b->size[2];
+      if (chi <= clo) continue;
       /* the tile's free layout: row-major over its non-partition dims */
       int64_t fs[4] = {0}, f = 1;
       for (int d = 3; d >= 0; d--) {
@@ -1688,22 +1692,39 @@ static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, in
         fs[d] = f;
         f *= b->size[d];
       }
-      int64_t sizes[3] = {hi - lo, rhi - rlo, b->size[2]};
+      int64_t sizes[3] = {hi - lo, rhi - rlo, chi - clo};
       int64_t ss[3] = {f, fs[1], fs[2]}, ds[3] = {F, Wp, 1};
-      int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other] + (rlo - b->start[1]) * fs[1];
-      int64_t doff = (lo - p0) * F + base + (rlo - h0) * Wp + b->start[2];
+      int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other] +
+                     (rlo - b->start[1]) * fs[1] + (clo - b->start[2]) * fs[2];
+      int64_t doff = (lo - p0) * F + base + (rlo - h0) * Wp + clo - w0;
       emit_dma(L, tr.tile, buf, 3, sizes, soff, ss, doff, ds);
     }
-    return buf;
+    return !L->failed;
   }
-  if (x->kind == V_CHIP && !spill(L, xi)) return (MlirValue){NULL};
+  if (x->kind == V_CHIP && !spill(L, xi)) return false;
   x = &L->vals[xi];
   MlirValue hbm = buf_value(L, x->buf);
-  if (mlirValueIsNull(hbm)) return hbm;
-  int64_t sizes[3] = {psz, h1 - h0, W};
+  if (mlirValueIsNull(hbm)) return false;
+  int64_t sizes[3] = {psz, h1 - h0, W - w0};
   int64_t ss[3] = {x->strides[axis], x->strides[1], x->strides[2]}, ds[3] = {F, Wp, 1};
-  emit_dma(L, hbm, buf, 3, sizes, x->offset + fixed * x->strides[other] + p0 * x->strides[axis] + h0 * x->strides[1],
+  emit_dma(L, hbm, buf, 3, sizes,
+           x->offset + fixed * x->strides[other] + p0 * x->strides[axis] + h0 * x->strides[1] + w0 * x->strides[2],
            ss, base, ds);
+  return !L->failed;
+}
+
+/* Padded rows [r0, r0 + nrows) of the NHWC tensor vals[xi] (see image_fill) in a new
+ * SBUF buffer [psz, nrows * Wp], the padding that falls in those rows filled with
+ * `value`: the operand of windows. r0 = 0, nrows = Hp is the whole padded image; a
+ * row band of it is what a convolution or pool whose image does not fit SBUF loads
+ * per band of output rows. */
+static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
+                              const int64_t *pad, int64_t r0, int64_t nrows, double value, trn_dtype_t dt) {
+  int64_t H = L->vals[xi].dims[1], Wp = L->vals[xi].dims[2] + pad[2] + pad[3];
+  MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, nrows * Wp);
+  if (mlirValueIsNull(buf)) return buf;
+  if (pad[2] || pad[3] || r0 < pad[0] || r0 + nrows > pad[0] + H) emit_memset(L, buf, value);
+  if (!image_fill(L, xi, axis, fixed, p0, psz, pad, r0, nrows, 0, buf, 0)) return (MlirValue){NULL};
   return buf;
 }
 
@@ -1742,12 +1763,111 @@ static bool get_i64s(lower_t *L, MlirOperation op, const char *name, int64_t *ou
   return true;
 }
 
+/* A convolution whose taps are packed on partitions (see lower_conv2d). */
+typedef struct conv_packed_t {
+  size_t xi, wi, bi, fi;
+  bool has_bias;
+  const epilogue_t *ep;
+  const val_t *y;
+  MlirValue final_value;
+  trn_dtype_t dt, out_dt;
+  int64_t pad[4], stride[2], dil[2];
+  int64_t Wp, rb, owb, stat_max;
+  int64_t tg; /* taps per group at most */
+} conv_packed_t;
+
+/* Per group of taps, a weight tile [taps * IC, OC chunk] loaded once (one DMA per tap
+ * from the OHWI weights); per band of output rows, per group an image buffer [taps *
+ * IC, rows * Wp] whose block of tap (kh, kw) holds the band's padded rows shifted down
+ * by kh * dil rows and left by kw * dil columns; per PSUM block one matmul per group
+ * with the same window view of every block. */
+static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
+  const val_t *y = cp->y, *x = &L->vals[cp->xi];
+  int64_t N = y->dims[0], OH = y->dims[1], OW = y->dims[2], OC = y->dims[3];
+  int64_t KW = L->vals[cp->wi].dims[2], IC = x->dims[3], T = L->vals[cp->wi].dims[1] * KW;
+  int64_t Hp = x->dims[1] + cp->pad[0] + cp->pad[1], Wp = cp->Wp;
+  int64_t ng = (T + cp->tg - 1) / cp->tg, gt = (T + ng - 1) / ng; /* groups, taps per group */
+  int64_t noc = (OC + cp->stat_max - 1) / cp->stat_max;
+  bool whole;
+  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * ng * (int64_t)trn_isa_dtype_size(cp->dt), OH, cp->stride[0], 1,
+                           cp->rb, &whole);
+  if (!band) return;
+  MlirValue *img = calloc((size_t)ng, sizeof *img), *wt = calloc((size_t)(ng * noc), sizeof *wt);
+  if (!img || !wt) {
+    free(img);
+    free(wt);
+    fail_oom(L);
+    return;
+  }
+  const val_t *w = &L->vals[cp->wi];
+  MlirValue whbm = buf_value(L, w->buf);
+  for (int64_t oci = 0; oci < noc && !L->failed && !mlirValueIsNull(whbm); oci++) {
+    int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
+    for (int64_t g = 0; g < ng && !L->failed; g++) {
+      int64_t t0 = g * gt, nt = min64(gt, T - t0);
+      MlirValue tile = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nt * IC, ocsz);
+      wt[oci * ng + g] = tile;
+      for (int64_t t = t0; t < t0 + nt && !mlirValueIsNull(tile); t++) {
+        int64_t sizes[2] = {IC, ocsz}, ss[2] = {w->strides[3], w->strides[0]}, ds[2] = {ocsz, 1};
+        int64_t soff = w->offset + oc0 * w->strides[0] + (t / KW) * w->strides[1] + (t % KW) * w->strides[2];
+        emit_dma(L, whbm, tile, 2, sizes, soff, ss, (t - t0) * IC * ocsz, ds);
+      }
+    }
+  }
+  for (int64_t n = 0; n < N && !L->failed; n++) {
+    for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+      int64_t bsz = min64(band, OH - ob0);
+      int64_t r0 = ob0 * cp->stride[0], nrows = (bsz - 1) * cp->stride[0] + 1;
+      for (int64_t g = 0; g < ng && !L->failed; g++) {
+        int64_t t0 = g * gt, nt = min64(gt, T - t0);
+        img[g] = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nt * IC, nrows * Wp);
+        if (mlirValueIsNull(img[g])) break;
+        emit_memset(L, img[g], 0.0);
+        for (int64_t t = t0; t < t0 + nt && !L->failed; t++)
+          image_fill(L, cp->xi, 3, n, 0, IC, cp->pad, r0 + (t / KW) * cp->dil[0], nrows, (t % KW) * cp->dil[1], img[g],
+                     (t - t0) * IC);
+      }
+      for (int64_t oci = 0; oci < noc && !L->failed; oci++) {
+        int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
+        MlirValue btile = {NULL};
+        if (cp->has_bias) {
+          box_t bb = {{oc0}, {ocsz}};
+          btile = get_tile(L, &L->vals[cp->bi], &bb, 0, TRN_DTYPE_FP32);
+        }
+        for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += cp->rb) {
+          int64_t rbsz = min64(cp->rb, ob0 + bsz - oh0);
+          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += cp->owb) {
+            int64_t owsz = min64(cp->owb, OW - ow0);
+            MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
+            for (int64_t g = 0; g < ng && !L->failed; g++) {
+              int64_t nt = min64(gt, T - g * gt);
+              int64_t start = (oh0 * cp->stride[0] - r0) * Wp + ow0 * cp->stride[1];
+              int64_t nums[2] = {owsz, rbsz}, steps[2] = {cp->stride[1], cp->stride[0] * Wp};
+              MlirValue win = emit_view_strided(L, img[g], cp->dt, 0, start, nt * IC, 2, nums, steps);
+              emit_matmul(L, wt[oci * ng + g], win, psum, g > 0);
+            }
+            box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
+            if (!L->failed) evict(L, cp->ep, y, &ybox, psum, cp->out_dt, btile, cp->stat_max, cp->fi, cp->final_value);
+          }
+        }
+      }
+    }
+  }
+  free(img);
+  free(wt);
+}
+
 /* tosa.conv2d as implicit GEMMs on the tensor engine: output channels on partitions
  * (PSUM [OC chunk, pixels]), accumulating over (kh, kw, input-channel chunk): the
  * stationary operand is the weight tile [IC chunk, OC chunk] of (kh, kw), the moving
  * one a strided window view of the padded input image (input channels on
  * partitions). The bias and the fusable chain after the convolution are applied by
- * the ACTIVATE that evicts PSUM. */
+ * the ACTIVATE that evicts PSUM.
+ * A banded image with few input channels (ResNet's and MobileNet's first conv, 3
+ * channels) packs the taps instead: partitions (tap, channel) of a group of taps, each
+ * tap's block holding the band shifted by its (kh, kw) offset, so that one window
+ * view and one weight tile [taps * IC, OC chunk] cover the whole group: one matmul per
+ * group instead of one per tap, and no kernel halo rows in the band. */
 static void lower_conv2d(lower_t *L, MlirOperation op) {
   MlirValue res = mlirOperationGetResult(op, 0);
   size_t oi;
@@ -1823,6 +1943,17 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * nic * (int64_t)trn_isa_dtype_size(dt), OH, stride[0],
                            (KH - 1) * dil[0] + 1, rb, &whole);
   if (!band) return;
+  int64_t T = KH * KW, tg = IC <= P / 2 ? P / IC : 1;
+  if (!whole && nic == 1 && T > 1 && tg > 1 && L->vals[wi].kind == V_HBM) {
+    conv_packed_t cp = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y,
+                        .final_value = final_value, .dt = dt, .out_dt = out_dt, .Wp = Wp, .rb = rb, .owb = owb,
+                        .stat_max = stat_max, .tg = tg};
+    memcpy(cp.pad, pad, sizeof pad);
+    memcpy(cp.stride, stride, sizeof stride);
+    memcpy(cp.dil, dil, sizeof dil);
+    conv2d_packed(L, &cp);
+    return;
+  }
   size_t nw = (size_t)(KH * KW * nic);
   MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
   box_t *wboxes = calloc(nw, sizeof *wboxes);
