@@ -57,7 +57,7 @@
  *       window sizes). An image that does not fit half of SBUF is processed in bands
  *       of output rows, each loading only the input rows it reads; a banded conv with
  *       few input channels packs its taps on partitions (one matmul per group of
- *       taps). tosa.pad: tiles set to the pad value, the interior copied in.
+ *       kernel rows). tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views; concat stores each part into a new HBM
  *       buffer.
  *     - Results: each gets a trn_tile.output; a tile of a returned value is stored to
@@ -1773,29 +1773,82 @@ typedef struct conv_packed_t {
   trn_dtype_t dt, out_dt;
   int64_t pad[4], stride[2], dil[2];
   int64_t Wp, rb, owb, stat_max;
-  int64_t tg; /* taps per group at most */
 } conv_packed_t;
 
-/* Per group of taps, a weight tile [taps * IC, OC chunk] loaded once (one DMA per tap
- * from the OHWI weights); per band of output rows, per group an image buffer [taps *
- * IC, rows * Wp] whose block of tap (kh, kw) holds the band's padded rows shifted down
- * by kh * dil rows and left by kw * dil columns; per PSUM block one matmul per group
- * with the same window view of every block. */
+/* Zeroes what the blocks (dkh, kw) of a packed band buffer [np, nrows * Wp] (see
+ * conv2d_packed; block (dkh, kw) holds the band from padded row r0 + dkh * dil,
+ * shifted left by kw * dil columns) hold of the padding: the union over the blocks of
+ * the rows above and below the input rows and of the columns left and right of the
+ * input columns, as up to four memsets of views (full rows at the top and bottom,
+ * column strips between them) instead of one of the whole buffer (DVE time per
+ * element). */
+static void packed_padding(lower_t *L, const conv_packed_t *cp, const val_t *x, MlirValue buf, int64_t np,
+                           int64_t m, int64_t KW, int64_t r0, int64_t nrows) {
+  int64_t H = x->dims[1], W = x->dims[2], Wp = cp->Wp;
+  int64_t top = 0, bottom = nrows, left = 0, right = Wp;
+  for (int64_t dkh = 0; dkh < m; dkh++) {
+    int64_t rs = r0 + dkh * cp->dil[0] - cp->pad[0]; /* input row at buffer row 0 */
+    int64_t h0 = rs > 0 ? rs : 0, h1 = min64(rs + nrows, H);
+    if (h1 <= h0) { /* a block of padding only */
+      top = nrows;
+      break;
+    }
+    if (h0 - rs > top) top = h0 - rs;
+    if (h1 - rs < bottom) bottom = h1 - rs;
+  }
+  for (int64_t kw = 0; kw < KW; kw++) {
+    int64_t cs = kw * cp->dil[1] - cp->pad[2]; /* input column at buffer column 0 */
+    int64_t w0 = cs > 0 ? cs : 0;
+    if (w0 - cs > left) left = w0 - cs;
+    if (W - cs < right) right = W - cs;
+  }
+  if (top >= bottom || left >= right) {
+    emit_memset(L, buf, 0.0);
+    return;
+  }
+  int64_t one = 1;
+  if (top > 0) {
+    int64_t n = top * Wp;
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, 0, np, 1, &n, &one), 0.0);
+  }
+  if (bottom < nrows) {
+    int64_t n = (nrows - bottom) * Wp;
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, bottom * Wp, np, 1, &n, &one), 0.0);
+  }
+  int64_t steps[2] = {1, Wp};
+  if (left > 0) {
+    int64_t nums[2] = {left, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, top * Wp, np, 2, nums, steps), 0.0);
+  }
+  if (right < Wp) {
+    int64_t nums[2] = {Wp - right, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, top * Wp + right, np, 2, nums, steps), 0.0);
+  }
+}
+
+/* Kernel rows in groups of m (as few groups as fit the partitions: m * KW * IC <= P,
+ * then m as small as that number of groups allows, to copy the band fewer times):
+ * per band of output rows one image buffer whose partition block (dkh, kw) (IC
+ * partitions each) holds the band from padded row r0 + dkh * dil, shifted left by
+ * kw * dil columns (one DMA each). Per group j of kernel rows a weight tile
+ * [rows * KW * IC, OC chunk] loaded once (one DMA per kernel row), and per PSUM block
+ * one matmul per group: the window view of the blocks (dkh < rows of group j), j * m
+ * * dil rows down. */
 static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
   const val_t *y = cp->y, *x = &L->vals[cp->xi];
   int64_t N = y->dims[0], OH = y->dims[1], OW = y->dims[2], OC = y->dims[3];
-  int64_t KW = L->vals[cp->wi].dims[2], IC = x->dims[3], T = L->vals[cp->wi].dims[1] * KW;
-  int64_t Hp = x->dims[1] + cp->pad[0] + cp->pad[1], Wp = cp->Wp;
-  int64_t ng = (T + cp->tg - 1) / cp->tg, gt = (T + ng - 1) / ng; /* groups, taps per group */
-  int64_t noc = (OC + cp->stat_max - 1) / cp->stat_max;
+  int64_t KH = L->vals[cp->wi].dims[1], KW = L->vals[cp->wi].dims[2], IC = x->dims[3];
+  int64_t Hp = x->dims[1] + cp->pad[0] + cp->pad[1], Wp = cp->Wp, P = L->target->partitions;
+  int64_t mmax = P / (KW * IC);
+  if (mmax > KH) mmax = KH;
+  int64_t nj = (KH + mmax - 1) / mmax, m = (KH + nj - 1) / nj; /* groups of m kernel rows */
+  int64_t noc = (OC + cp->stat_max - 1) / cp->stat_max, halo = (nj - 1) * m * cp->dil[0];
   bool whole;
-  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * ng * (int64_t)trn_isa_dtype_size(cp->dt), OH, cp->stride[0], 1,
-                           cp->rb, &whole);
+  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * (int64_t)trn_isa_dtype_size(cp->dt), OH, cp->stride[0],
+                           1 + halo, cp->rb, &whole);
   if (!band) return;
-  MlirValue *img = calloc((size_t)ng, sizeof *img), *wt = calloc((size_t)(ng * noc), sizeof *wt);
-  if (!img || !wt) {
-    free(img);
-    free(wt);
+  MlirValue *wt = calloc((size_t)(nj * noc), sizeof *wt);
+  if (!wt) {
     fail_oom(L);
     return;
   }
@@ -1803,30 +1856,30 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
   MlirValue whbm = buf_value(L, w->buf);
   for (int64_t oci = 0; oci < noc && !L->failed && !mlirValueIsNull(whbm); oci++) {
     int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
-    for (int64_t g = 0; g < ng && !L->failed; g++) {
-      int64_t t0 = g * gt, nt = min64(gt, T - t0);
-      MlirValue tile = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nt * IC, ocsz);
-      wt[oci * ng + g] = tile;
-      for (int64_t t = t0; t < t0 + nt && !mlirValueIsNull(tile); t++) {
-        int64_t sizes[2] = {IC, ocsz}, ss[2] = {w->strides[3], w->strides[0]}, ds[2] = {ocsz, 1};
-        int64_t soff = w->offset + oc0 * w->strides[0] + (t / KW) * w->strides[1] + (t % KW) * w->strides[2];
-        emit_dma(L, whbm, tile, 2, sizes, soff, ss, (t - t0) * IC * ocsz, ds);
+    for (int64_t j = 0; j < nj && !L->failed; j++) {
+      int64_t nk = min64(m, KH - j * m);
+      MlirValue tile = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nk * KW * IC, ocsz);
+      wt[oci * nj + j] = tile;
+      for (int64_t dkh = 0; dkh < nk && !mlirValueIsNull(tile); dkh++) {
+        /* rows (kw, c) of kernel row j * m + dkh: w[oc0 + o, kh, kw, c] */
+        int64_t sizes[3] = {KW, IC, ocsz}, ss[3] = {w->strides[2], w->strides[3], w->strides[0]};
+        int64_t ds[3] = {IC * ocsz, ocsz, 1};
+        int64_t soff = w->offset + oc0 * w->strides[0] + (j * m + dkh) * w->strides[1];
+        emit_dma(L, whbm, tile, 3, sizes, soff, ss, dkh * KW * IC * ocsz, ds);
       }
     }
   }
   for (int64_t n = 0; n < N && !L->failed; n++) {
     for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
       int64_t bsz = min64(band, OH - ob0);
-      int64_t r0 = ob0 * cp->stride[0], nrows = (bsz - 1) * cp->stride[0] + 1;
-      for (int64_t g = 0; g < ng && !L->failed; g++) {
-        int64_t t0 = g * gt, nt = min64(gt, T - t0);
-        img[g] = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nt * IC, nrows * Wp);
-        if (mlirValueIsNull(img[g])) break;
-        emit_memset(L, img[g], 0.0);
-        for (int64_t t = t0; t < t0 + nt && !L->failed; t++)
-          image_fill(L, cp->xi, 3, n, 0, IC, cp->pad, r0 + (t / KW) * cp->dil[0], nrows, (t % KW) * cp->dil[1], img[g],
-                     (t - t0) * IC);
-      }
+      int64_t r0 = ob0 * cp->stride[0], nrows = (bsz - 1) * cp->stride[0] + 1 + halo;
+      MlirValue img = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, m * KW * IC, nrows * Wp);
+      if (mlirValueIsNull(img)) break;
+      packed_padding(L, cp, x, img, m * KW * IC, m, KW, r0, nrows);
+      for (int64_t dkh = 0; dkh < m && !L->failed; dkh++)
+        for (int64_t kw = 0; kw < KW && !L->failed; kw++)
+          image_fill(L, cp->xi, 3, n, 0, IC, cp->pad, r0 + dkh * cp->dil[0], nrows, kw * cp->dil[1], img,
+                     (dkh * KW + kw) * IC);
       for (int64_t oci = 0; oci < noc && !L->failed; oci++) {
         int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
         MlirValue btile = {NULL};
@@ -1839,12 +1892,12 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
           for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += cp->owb) {
             int64_t owsz = min64(cp->owb, OW - ow0);
             MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
-            for (int64_t g = 0; g < ng && !L->failed; g++) {
-              int64_t nt = min64(gt, T - g * gt);
-              int64_t start = (oh0 * cp->stride[0] - r0) * Wp + ow0 * cp->stride[1];
+            for (int64_t j = 0; j < nj && !L->failed; j++) {
+              int64_t nk = min64(m, KH - j * m);
+              int64_t start = (oh0 * cp->stride[0] - r0 + j * m * cp->dil[0]) * Wp + ow0 * cp->stride[1];
               int64_t nums[2] = {owsz, rbsz}, steps[2] = {cp->stride[1], cp->stride[0] * Wp};
-              MlirValue win = emit_view_strided(L, img[g], cp->dt, 0, start, nt * IC, 2, nums, steps);
-              emit_matmul(L, wt[oci * ng + g], win, psum, g > 0);
+              MlirValue win = emit_view_strided(L, img, cp->dt, 0, start, nk * KW * IC, 2, nums, steps);
+              emit_matmul(L, wt[oci * nj + j], win, psum, j > 0);
             }
             box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
             if (!L->failed) evict(L, cp->ep, y, &ybox, psum, cp->out_dt, btile, cp->stat_max, cp->fi, cp->final_value);
@@ -1853,7 +1906,6 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
       }
     }
   }
-  free(img);
   free(wt);
 }
 
@@ -1863,11 +1915,11 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
  * one a strided window view of the padded input image (input channels on
  * partitions). The bias and the fusable chain after the convolution are applied by
  * the ACTIVATE that evicts PSUM.
- * A banded image with few input channels (ResNet's and MobileNet's first conv, 3
- * channels) packs the taps instead: partitions (tap, channel) of a group of taps, each
- * tap's block holding the band shifted by its (kh, kw) offset, so that one window
- * view and one weight tile [taps * IC, OC chunk] cover the whole group: one matmul per
- * group instead of one per tap, and no kernel halo rows in the band. */
+ * A banded image with few input channels (KW * IC <= P / 2: ResNet's and MobileNet's
+ * first conv, 3 channels) packs the taps instead (conv2d_packed): partitions (kernel
+ * row dkh of a group of rows, kw, channel), each block holding the band shifted by its
+ * (dkh, kw) offset, so that one window view and one weight tile cover a group of
+ * kernel rows: one matmul per group instead of one per tap. */
 static void lower_conv2d(lower_t *L, MlirOperation op) {
   MlirValue res = mlirOperationGetResult(op, 0);
   size_t oi;
@@ -1943,11 +1995,10 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * nic * (int64_t)trn_isa_dtype_size(dt), OH, stride[0],
                            (KH - 1) * dil[0] + 1, rb, &whole);
   if (!band) return;
-  int64_t T = KH * KW, tg = IC <= P / 2 ? P / IC : 1;
-  if (!whole && nic == 1 && T > 1 && tg > 1 && L->vals[wi].kind == V_HBM) {
+  if (!whole && KH * KW > 1 && KW * IC * 2 <= P && L->vals[wi].kind == V_HBM) {
     conv_packed_t cp = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y,
                         .final_value = final_value, .dt = dt, .out_dt = out_dt, .Wp = Wp, .rb = rb, .owb = owb,
-                        .stat_max = stat_max, .tg = tg};
+                        .stat_max = stat_max};
     memcpy(cp.pad, pad, sizeof pad);
     memcpy(cp.stride, stride, sizeof stride);
     memcpy(cp.dil, dil, sizeof dil);
