@@ -54,7 +54,10 @@
  *       evicted with the bias and the fusable chain after it. Depthwise convolutions
  *       multiply window views by per-partition weights on DVE. Pools: the padded image
  *       and a copy/max/add per window view on DVE (averages scaled by reciprocal
- *       window sizes). tosa.pad: tiles set to the pad value, the interior copied in.
+ *       window sizes). An image that does not fit half of SBUF is processed in bands
+ *       of output rows, each loading only the input rows it reads; a banded conv with
+ *       few input channels packs its taps on partitions (one matmul per group of
+ *       kernel rows). tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views; concat stores each part into a new HBM
  *       buffer.
  *     - Results: each gets a trn_tile.output; a tile of a returned value is stored to
@@ -1648,22 +1651,27 @@ static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intpt
 
 /* ---- spatial ops (NHWC): convolution, pooling ----------------------------------- */
 
-/* Rows H and columns W of the NHWC tensor vals[xi] in one SBUF buffer [psz, Hp * Wp]
- * (rows of Wp elements) surrounded by the padding (top, bottom, left, right) filled
- * with `value`: the operand of windows. Partitions are channels [p0, p0 + psz) of
- * image `fixed` (axis 3) or images [p0, p0 + psz) of channel `fixed` (axis 0).
- * On-chip tiles with that axis on partitions are copied in by SBUF-to-SBUF DMAs,
- * other on-chip layouts go through HBM, HBM views are loaded by one strided DMA. */
-static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
-                              const int64_t *pad, double value, trn_dtype_t dt) {
+/* Copies padded rows [r0, r0 + nrows) (rows of the image padded by pad[0] on top) of
+ * the NHWC tensor vals[xi], shifted left by `cs` columns, into partitions
+ * [pb, pb + psz) of the SBUF buffer `buf` [.., nrows * Wp] (rows of Wp elements):
+ * column j of a buffer row holds padded column j + cs. Only input elements are
+ * written; the caller fills the buffer with the padding value first. Partitions are
+ * channels [p0, p0 + psz) of image `fixed` (axis 3) or images [p0, p0 + psz) of
+ * channel `fixed` (axis 0). On-chip tiles with that axis on partitions are copied by
+ * SBUF-to-SBUF DMAs, other on-chip layouts go through HBM, HBM views are loaded by one
+ * strided DMA. */
+static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz, const int64_t *pad,
+                       int64_t r0, int64_t nrows, int64_t cs, MlirValue buf, int64_t pb) {
   val_t *x = &L->vals[xi];
   int other = axis == 3 ? 0 : 3;
   int64_t H = x->dims[1], W = x->dims[2];
-  int64_t Hp = H + pad[0] + pad[1], Wp = W + pad[2] + pad[3], F = Hp * Wp;
-  MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, F);
-  if (mlirValueIsNull(buf)) return buf;
-  if (pad[0] || pad[1] || pad[2] || pad[3]) emit_memset(L, buf, value);
-  int64_t base = pad[0] * Wp + pad[2];
+  int64_t Wp = W + pad[2] + pad[3], F = nrows * Wp;
+  /* the input rows [h0, h1) and columns [w0, W) in the buffer, (h0, w0) at buffer
+   * row h0 - (r0 - pad[0]), column w0 - (cs - pad[2]) */
+  int64_t h0 = r0 - pad[0] > 0 ? r0 - pad[0] : 0, h1 = min64(r0 + nrows - pad[0], H);
+  int64_t w0 = cs - pad[2] > 0 ? cs - pad[2] : 0;
+  if (h1 <= h0 || w0 >= W) return true; /* only padding */
+  int64_t base = pb * F + (h0 - (r0 - pad[0])) * Wp + w0 - (cs - pad[2]);
   if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
     for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
       tref_t tr = L->vals[xi].tiles[t];
@@ -1672,6 +1680,11 @@ static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, in
       int64_t lo = b->start[axis] > p0 ? b->start[axis] : p0;
       int64_t hi = min64(b->start[axis] + b->size[axis], p0 + psz);
       if (hi <= lo) continue;
+      int64_t rlo = b->start[1] > h0 ? b->start[1] : h0;
+      int64_t rhi = min64(b->start[1] + b->size[1], h1);
+      if (rhi <= rlo) continue;
+      int64_t clo = b->start[2] > w0 ? b->start[2] : w0, chi = b->start[2] + b->size[2];
+      if (chi <= clo) continue;
       /* the tile's free layout: row-major over its non-partition dims */
       int64_t fs[4] = {0}, f = 1;
       for (int d = 3; d >= 0; d--) {
@@ -1679,22 +1692,64 @@ static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, in
         fs[d] = f;
         f *= b->size[d];
       }
-      int64_t sizes[3] = {hi - lo, b->size[1], b->size[2]};
+      int64_t sizes[3] = {hi - lo, rhi - rlo, chi - clo};
       int64_t ss[3] = {f, fs[1], fs[2]}, ds[3] = {F, Wp, 1};
-      int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other];
-      int64_t doff = (lo - p0) * F + base + b->start[1] * Wp + b->start[2];
+      int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other] +
+                     (rlo - b->start[1]) * fs[1] + (clo - b->start[2]) * fs[2];
+      int64_t doff = (lo - p0) * F + base + (rlo - h0) * Wp + clo - w0;
       emit_dma(L, tr.tile, buf, 3, sizes, soff, ss, doff, ds);
     }
-    return buf;
+    return !L->failed;
   }
-  if (x->kind == V_CHIP && !spill(L, xi)) return (MlirValue){NULL};
+  if (x->kind == V_CHIP && !spill(L, xi)) return false;
   x = &L->vals[xi];
   MlirValue hbm = buf_value(L, x->buf);
-  if (mlirValueIsNull(hbm)) return hbm;
-  int64_t sizes[3] = {psz, H, W};
+  if (mlirValueIsNull(hbm)) return false;
+  int64_t sizes[3] = {psz, h1 - h0, W - w0};
   int64_t ss[3] = {x->strides[axis], x->strides[1], x->strides[2]}, ds[3] = {F, Wp, 1};
-  emit_dma(L, hbm, buf, 3, sizes, x->offset + fixed * x->strides[other] + p0 * x->strides[axis], ss, base, ds);
+  emit_dma(L, hbm, buf, 3, sizes,
+           x->offset + fixed * x->strides[other] + p0 * x->strides[axis] + h0 * x->strides[1] + w0 * x->strides[2],
+           ss, base, ds);
+  return !L->failed;
+}
+
+/* Padded rows [r0, r0 + nrows) of the NHWC tensor vals[xi] (see image_fill) in a new
+ * SBUF buffer [psz, nrows * Wp], the padding that falls in those rows filled with
+ * `value`: the operand of windows. r0 = 0, nrows = Hp is the whole padded image; a
+ * row band of it is what a convolution or pool whose image does not fit SBUF loads
+ * per band of output rows. */
+static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
+                              const int64_t *pad, int64_t r0, int64_t nrows, double value, trn_dtype_t dt) {
+  int64_t H = L->vals[xi].dims[1], Wp = L->vals[xi].dims[2] + pad[2] + pad[3];
+  MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, nrows * Wp);
+  if (mlirValueIsNull(buf)) return buf;
+  if (pad[2] || pad[3] || r0 < pad[0] || r0 + nrows > pad[0] + H) emit_memset(L, buf, value);
+  if (!image_fill(L, xi, axis, fixed, p0, psz, pad, r0, nrows, 0, buf, 0)) return (MlirValue){NULL};
   return buf;
+}
+
+/* Output rows per band of a convolution or pool whose padded image rows of
+ * `row_bytes` each (per partition, all channel chunks it keeps at once) would
+ * exceed half of SBUF: the most rows whose input rows ((rows - 1) * stride + the
+ * kernel extent `span`) fit a quarter of SBUF (so that the next band can load while
+ * this one computes), rounded down to whole blocks of `rb` output rows. OH (one
+ * band: the whole padded image, *whole set) when it fits; 0 when not even one output
+ * row does. `what` names the op in the error. */
+static int64_t band_rows(lower_t *L, const char *what, int64_t Hp, int64_t row_bytes, int64_t OH, int64_t stride,
+                         int64_t span, int64_t rb, bool *whole) {
+  int64_t sbuf = (int64_t)L->target->sbuf_partition_bytes;
+  *whole = Hp * row_bytes <= sbuf / 2;
+  if (*whole) return OH;
+  int64_t fit = sbuf / 4 / row_bytes;
+  int64_t band = fit < span ? 0 : (fit - span) / stride + 1;
+  if (band < 1) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: the input rows of one output row do not fit a quarter of SBUF", what);
+    fail(L, msg, NULL);
+    return 0;
+  }
+  if (band > rb) band = band / rb * rb;
+  return band < OH ? band : OH;
 }
 
 static bool get_i64s(lower_t *L, MlirOperation op, const char *name, int64_t *out, size_t n) {
@@ -1708,12 +1763,163 @@ static bool get_i64s(lower_t *L, MlirOperation op, const char *name, int64_t *ou
   return true;
 }
 
+/* A convolution whose taps are packed on partitions (see lower_conv2d). */
+typedef struct conv_packed_t {
+  size_t xi, wi, bi, fi;
+  bool has_bias;
+  const epilogue_t *ep;
+  const val_t *y;
+  MlirValue final_value;
+  trn_dtype_t dt, out_dt;
+  int64_t pad[4], stride[2], dil[2];
+  int64_t Wp, rb, owb, stat_max;
+} conv_packed_t;
+
+/* Zeroes what the blocks (dkh, kw) of a packed band buffer [np, nrows * Wp] (see
+ * conv2d_packed; block (dkh, kw) holds the band from padded row r0 + dkh * dil,
+ * shifted left by kw * dil columns) hold of the padding: the union over the blocks of
+ * the rows above and below the input rows and of the columns left and right of the
+ * input columns, as up to four memsets of views (full rows at the top and bottom,
+ * column strips between them) instead of one of the whole buffer (DVE time per
+ * element). */
+static void packed_padding(lower_t *L, const conv_packed_t *cp, const val_t *x, MlirValue buf, int64_t np,
+                           int64_t m, int64_t KW, int64_t r0, int64_t nrows) {
+  int64_t H = x->dims[1], W = x->dims[2], Wp = cp->Wp;
+  int64_t top = 0, bottom = nrows, left = 0, right = Wp;
+  for (int64_t dkh = 0; dkh < m; dkh++) {
+    int64_t rs = r0 + dkh * cp->dil[0] - cp->pad[0]; /* input row at buffer row 0 */
+    int64_t h0 = rs > 0 ? rs : 0, h1 = min64(rs + nrows, H);
+    if (h1 <= h0) { /* a block of padding only */
+      top = nrows;
+      break;
+    }
+    if (h0 - rs > top) top = h0 - rs;
+    if (h1 - rs < bottom) bottom = h1 - rs;
+  }
+  for (int64_t kw = 0; kw < KW; kw++) {
+    int64_t cs = kw * cp->dil[1] - cp->pad[2]; /* input column at buffer column 0 */
+    int64_t w0 = cs > 0 ? cs : 0;
+    if (w0 - cs > left) left = w0 - cs;
+    if (W - cs < right) right = W - cs;
+  }
+  if (top >= bottom || left >= right) {
+    emit_memset(L, buf, 0.0);
+    return;
+  }
+  int64_t one = 1;
+  if (top > 0) {
+    int64_t n = top * Wp;
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, 0, np, 1, &n, &one), 0.0);
+  }
+  if (bottom < nrows) {
+    int64_t n = (nrows - bottom) * Wp;
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, bottom * Wp, np, 1, &n, &one), 0.0);
+  }
+  int64_t steps[2] = {1, Wp};
+  if (left > 0) {
+    int64_t nums[2] = {left, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, top * Wp, np, 2, nums, steps), 0.0);
+  }
+  if (right < Wp) {
+    int64_t nums[2] = {Wp - right, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, top * Wp + right, np, 2, nums, steps), 0.0);
+  }
+}
+
+/* Kernel rows in groups of m (as few groups as fit the partitions: m * KW * IC <= P,
+ * then m as small as that number of groups allows, to copy the band fewer times):
+ * per band of output rows one image buffer whose partition block (dkh, kw) (IC
+ * partitions each) holds the band from padded row r0 + dkh * dil, shifted left by
+ * kw * dil columns (one DMA each). Per group j of kernel rows a weight tile
+ * [rows * KW * IC, OC chunk] loaded once (one DMA per kernel row), and per PSUM block
+ * one matmul per group: the window view of the blocks (dkh < rows of group j), j * m
+ * * dil rows down. */
+static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
+  const val_t *y = cp->y, *x = &L->vals[cp->xi];
+  int64_t N = y->dims[0], OH = y->dims[1], OW = y->dims[2], OC = y->dims[3];
+  int64_t KH = L->vals[cp->wi].dims[1], KW = L->vals[cp->wi].dims[2], IC = x->dims[3];
+  int64_t Hp = x->dims[1] + cp->pad[0] + cp->pad[1], Wp = cp->Wp, P = L->target->partitions;
+  int64_t mmax = P / (KW * IC);
+  if (mmax > KH) mmax = KH;
+  int64_t nj = (KH + mmax - 1) / mmax, m = (KH + nj - 1) / nj; /* groups of m kernel rows */
+  int64_t noc = (OC + cp->stat_max - 1) / cp->stat_max, halo = (nj - 1) * m * cp->dil[0];
+  bool whole;
+  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * (int64_t)trn_isa_dtype_size(cp->dt), OH, cp->stride[0],
+                           1 + halo, cp->rb, &whole);
+  if (!band) return;
+  MlirValue *wt = calloc((size_t)(nj * noc), sizeof *wt);
+  if (!wt) {
+    fail_oom(L);
+    return;
+  }
+  const val_t *w = &L->vals[cp->wi];
+  MlirValue whbm = buf_value(L, w->buf);
+  for (int64_t oci = 0; oci < noc && !L->failed && !mlirValueIsNull(whbm); oci++) {
+    int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
+    for (int64_t j = 0; j < nj && !L->failed; j++) {
+      int64_t nk = min64(m, KH - j * m);
+      MlirValue tile = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nk * KW * IC, ocsz);
+      wt[oci * nj + j] = tile;
+      for (int64_t dkh = 0; dkh < nk && !mlirValueIsNull(tile); dkh++) {
+        /* rows (kw, c) of kernel row j * m + dkh: w[oc0 + o, kh, kw, c] */
+        int64_t sizes[3] = {KW, IC, ocsz}, ss[3] = {w->strides[2], w->strides[3], w->strides[0]};
+        int64_t ds[3] = {IC * ocsz, ocsz, 1};
+        int64_t soff = w->offset + oc0 * w->strides[0] + (j * m + dkh) * w->strides[1];
+        emit_dma(L, whbm, tile, 3, sizes, soff, ss, dkh * KW * IC * ocsz, ds);
+      }
+    }
+  }
+  for (int64_t n = 0; n < N && !L->failed; n++) {
+    for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+      int64_t bsz = min64(band, OH - ob0);
+      int64_t r0 = ob0 * cp->stride[0], nrows = (bsz - 1) * cp->stride[0] + 1 + halo;
+      MlirValue img = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, m * KW * IC, nrows * Wp);
+      if (mlirValueIsNull(img)) break;
+      packed_padding(L, cp, x, img, m * KW * IC, m, KW, r0, nrows);
+      for (int64_t dkh = 0; dkh < m && !L->failed; dkh++)
+        for (int64_t kw = 0; kw < KW && !L->failed; kw++)
+          image_fill(L, cp->xi, 3, n, 0, IC, cp->pad, r0 + dkh * cp->dil[0], nrows, kw * cp->dil[1], img,
+                     (dkh * KW + kw) * IC);
+      for (int64_t oci = 0; oci < noc && !L->failed; oci++) {
+        int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
+        MlirValue btile = {NULL};
+        if (cp->has_bias) {
+          box_t bb = {{oc0}, {ocsz}};
+          btile = get_tile(L, &L->vals[cp->bi], &bb, 0, TRN_DTYPE_FP32);
+        }
+        for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += cp->rb) {
+          int64_t rbsz = min64(cp->rb, ob0 + bsz - oh0);
+          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += cp->owb) {
+            int64_t owsz = min64(cp->owb, OW - ow0);
+            MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
+            for (int64_t j = 0; j < nj && !L->failed; j++) {
+              int64_t nk = min64(m, KH - j * m);
+              int64_t start = (oh0 * cp->stride[0] - r0 + j * m * cp->dil[0]) * Wp + ow0 * cp->stride[1];
+              int64_t nums[2] = {owsz, rbsz}, steps[2] = {cp->stride[1], cp->stride[0] * Wp};
+              MlirValue win = emit_view_strided(L, img, cp->dt, 0, start, nk * KW * IC, 2, nums, steps);
+              emit_matmul(L, wt[oci * nj + j], win, psum, j > 0);
+            }
+            box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
+            if (!L->failed) evict(L, cp->ep, y, &ybox, psum, cp->out_dt, btile, cp->stat_max, cp->fi, cp->final_value);
+          }
+        }
+      }
+    }
+  }
+  free(wt);
+}
+
 /* tosa.conv2d as implicit GEMMs on the tensor engine: output channels on partitions
  * (PSUM [OC chunk, pixels]), accumulating over (kh, kw, input-channel chunk): the
  * stationary operand is the weight tile [IC chunk, OC chunk] of (kh, kw), the moving
  * one a strided window view of the padded input image (input channels on
  * partitions). The bias and the fusable chain after the convolution are applied by
- * the ACTIVATE that evicts PSUM. */
+ * the ACTIVATE that evicts PSUM.
+ * A banded image with few input channels (KW * IC <= P / 2: ResNet's and MobileNet's
+ * first conv, 3 channels) packs the taps instead (conv2d_packed): partitions (kernel
+ * row dkh of a group of rows, kw, channel), each block holding the band shifted by its
+ * (dkh, kw) offset, so that one window view and one weight tile cover a group of
+ * kernel rows: one matmul per group instead of one per tap. */
 static void lower_conv2d(lower_t *L, MlirOperation op) {
   MlirValue res = mlirOperationGetResult(op, 0);
   size_t oi;
@@ -1744,11 +1950,6 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   if (mov_max > bank_elems) mov_max = bank_elems;
   trn_dtype_t dt = matmul_dtype(L, x->dtype);
   int64_t nic = (IC + P - 1) / P;
-  if (Hp * Wp * nic * (int64_t)trn_isa_dtype_size(dt) > (int64_t)L->target->sbuf_partition_bytes / 2) {
-    fail(L, "tosa.conv2d: the padded input image does not fit half of SBUF (row banding is not supported yet)",
-         NULL);
-    return;
-  }
   int64_t pd = 3;
   trn_ir_get_int(op, "trn.pdim", &pd);
   if (pd != 3) {
@@ -1789,6 +1990,21 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   int64_t rb = owb == OW ? mov_max / OW : 1;
   if (rb > OH) rb = OH;
   if (rb < 1) rb = 1;
+  /* bands of output rows whose input rows fit SBUF (one band: the whole image) */
+  bool whole;
+  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * nic * (int64_t)trn_isa_dtype_size(dt), OH, stride[0],
+                           (KH - 1) * dil[0] + 1, rb, &whole);
+  if (!band) return;
+  if (!whole && KH * KW > 1 && KW * IC * 2 <= P && L->vals[wi].kind == V_HBM) {
+    conv_packed_t cp = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y,
+                        .final_value = final_value, .dt = dt, .out_dt = out_dt, .Wp = Wp, .rb = rb, .owb = owb,
+                        .stat_max = stat_max};
+    memcpy(cp.pad, pad, sizeof pad);
+    memcpy(cp.stride, stride, sizeof stride);
+    memcpy(cp.dil, dil, sizeof dil);
+    conv2d_packed(L, &cp);
+    return;
+  }
   size_t nw = (size_t)(KH * KW * nic);
   MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
   box_t *wboxes = calloc(nw, sizeof *wboxes);
@@ -1800,46 +2016,50 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     return;
   }
   for (int64_t n = 0; n < N && !L->failed; n++) {
-    for (int64_t c = 0; c < nic && !L->failed; c++)
-      img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, 0.0, dt);
-    for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
-      int64_t ocsz = min64(stat_max, OC - oc0);
-      /* the weight tiles of this OC chunk, one panel: (kh, kw, ic chunk) */
-      for (int64_t kh = 0, k = 0; kh < KH; kh++)
-        for (int64_t kw = 0; kw < KW; kw++)
-          for (int64_t c = 0; c < nic; c++, k++) {
-            box_t b = {{oc0, kh, kw, c * P}, {ocsz, 1, 1, min64(P, IC - c * P)}};
-            wboxes[k] = b;
-          }
-      if (L->vals[wi].kind == V_HBM) {
-        load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
-      } else {
-        for (size_t k = 0; k < nw && !L->failed; k++) wt[k] = get_tile(L, &L->vals[wi], &wboxes[k], 3, dt);
-      }
-      MlirValue btile = {NULL};
-      if (has_bias) {
-        box_t bb = {{oc0}, {ocsz}};
-        btile = get_tile(L, &L->vals[bi], &bb, 0, TRN_DTYPE_FP32);
-      }
-      for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
-        int64_t rbsz = min64(rb, OH - oh0);
-        for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
-          int64_t owsz = min64(owb, OW - ow0);
-          MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
-          size_t k = 0;
-          for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
-            for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
-              for (int64_t c = 0; c < nic && !L->failed; c++, k++) {
-                int64_t icsz = min64(P, IC - c * P);
-                int64_t start = (oh0 * stride[0] + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
-                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
-                MlirValue win = emit_view_strided(L, img[c], dt, 0, start, icsz, 2, nums, steps);
-                emit_matmul(L, wt[k], win, psum, k > 0);
+    for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+      int64_t bsz = min64(band, OH - ob0);
+      int64_t r0 = whole ? 0 : ob0 * stride[0], nrows = whole ? Hp : (bsz - 1) * stride[0] + (KH - 1) * dil[0] + 1;
+      for (int64_t c = 0; c < nic && !L->failed; c++)
+        img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, r0, nrows, 0.0, dt);
+      for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
+        int64_t ocsz = min64(stat_max, OC - oc0);
+        /* the weight tiles of this OC chunk, one panel: (kh, kw, ic chunk) */
+        for (int64_t kh = 0, k = 0; kh < KH; kh++)
+          for (int64_t kw = 0; kw < KW; kw++)
+            for (int64_t c = 0; c < nic; c++, k++) {
+              box_t b = {{oc0, kh, kw, c * P}, {ocsz, 1, 1, min64(P, IC - c * P)}};
+              wboxes[k] = b;
+            }
+        if (L->vals[wi].kind == V_HBM) {
+          load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
+        } else {
+          for (size_t k = 0; k < nw && !L->failed; k++) wt[k] = get_tile(L, &L->vals[wi], &wboxes[k], 3, dt);
+        }
+        MlirValue btile = {NULL};
+        if (has_bias) {
+          box_t bb = {{oc0}, {ocsz}};
+          btile = get_tile(L, &L->vals[bi], &bb, 0, TRN_DTYPE_FP32);
+        }
+        for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
+          int64_t rbsz = min64(rb, ob0 + bsz - oh0);
+          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+            int64_t owsz = min64(owb, OW - ow0);
+            MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
+            size_t k = 0;
+            for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+              for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
+                for (int64_t c = 0; c < nic && !L->failed; c++, k++) {
+                  int64_t icsz = min64(P, IC - c * P);
+                  int64_t start = (oh0 * stride[0] - r0 + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
+                  int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                  MlirValue win = emit_view_strided(L, img[c], dt, 0, start, icsz, 2, nums, steps);
+                  emit_matmul(L, wt[k], win, psum, k > 0);
+                }
               }
             }
+            box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
+            if (!L->failed) evict(L, &ep, y, &ybox, psum, out_dt, btile, stat_max, fi, final_value);
           }
-          box_t ybox = {{n, oh0, ow0, oc0}, {1, rbsz, owsz, ocsz}};
-          if (!L->failed) evict(L, &ep, y, &ybox, psum, out_dt, btile, stat_max, fi, final_value);
         }
       }
     }
@@ -1879,10 +2099,6 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
   int64_t KH = w->dims[0], KW = w->dims[1], C = w->dims[2], M = w->dims[3];
   int64_t Hp = x->dims[1] + pad[0] + pad[1], Wp = x->dims[2] + pad[2] + pad[3];
   int64_t P = L->target->partitions;
-  if (Hp * Wp * (int64_t)trn_isa_dtype_size(y.dtype) > (int64_t)L->target->sbuf_partition_bytes / 2) {
-    fail(L, "tosa.depthwise_conv2d: the padded input image does not fit half of SBUF", NULL);
-    return;
-  }
   bool has_bias = !(bias->splat && bias->splat_value == 0.0);
   if (has_bias && (bias->kind != V_HBM || bias->rank != 1 || bias->dims[0] != C * M)) {
     fail(L, "tosa.depthwise_conv2d bias must be a [C * M] tensor in HBM", NULL);
@@ -1930,65 +2146,74 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
   int64_t rb = owb == OW ? fmax / OW : 1;
   if (rb > OH) rb = OH;
   if (rb < 1) rb = 1;
+  /* bands of output rows whose input rows fit SBUF (one band: the whole image) */
+  bool whole;
+  int64_t band = band_rows(L, "tosa.depthwise_conv2d", Hp, Wp * (int64_t)trn_isa_dtype_size(y.dtype), OH, stride[0],
+                           (KH - 1) * dil[0] + 1, rb, &whole);
+  if (!band) return;
   for (int64_t n = 0; n < N && !L->failed; n++) {
     for (int64_t c0 = 0; c0 < C && !L->failed; c0 += P) {
-      int64_t csz = min64(P, C - c0);
-      MlirValue img = image_buffer(L, xi, 3, n, c0, csz, pad, 0.0, y.dtype);
-      for (int64_t m = 0; m < M && !L->failed; m++) {
-        /* the weights w[kh, kw, c0 + p, m] as [csz, KH * KW]: column k is tap k */
-        MlirValue wt = {NULL};
-        {
-          val_t *wv = &L->vals[wi];
-          if (wv->kind == V_CHIP && !spill(L, wi)) return;
-          wv = &L->vals[wi];
-          MlirValue hbm = buf_value(L, wv->buf);
-          if (mlirValueIsNull(hbm)) return;
-          wt = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, KH * KW);
-          int64_t sizes[3] = {csz, KH, KW}, ss[3] = {wv->strides[2], wv->strides[0], wv->strides[1]};
-          int64_t ds[3] = {KH * KW, KW, 1};
-          emit_dma(L, hbm, wt, 3, sizes, wv->offset + (c0)*wv->strides[2] + m * wv->strides[3], ss, 0, ds);
-        }
-        MlirValue btile = {NULL};
-        if (has_bias) {
-          /* bias[(c0 + p) * M + m] */
-          val_t *bv = &L->vals[bi];
-          MlirValue hbm = buf_value(L, bv->buf);
-          btile = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_FP32, csz, 1);
-          int64_t sizes[1] = {csz}, ss[1] = {M * bv->strides[0]}, ds[1] = {1};
-          emit_dma(L, hbm, btile, 1, sizes, bv->offset + (c0 * M + m) * bv->strides[0], ss, 0, ds);
-        }
-        for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
-          int64_t rbsz = min64(rb, OH - oh0);
-          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
-            int64_t owsz = min64(owb, OW - ow0), f = rbsz * owsz;
-            MlirValue acc = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
-            MlirValue prod = (KH * KW > 1) ? alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f) : acc;
-            for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
-              for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
-                int64_t start = (oh0 * stride[0] + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
-                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
-                MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, csz, 2, nums, steps);
-                MlirValue tap = emit_view(L, wt, y.dtype, 0, kh * KW + kw, csz, 1);
-                bool first = kh == 0 && kw == 0;
-                emit_tensor_tensor(L, win, tap, first ? acc : prod, "mul");
-                if (!first) emit_tensor_tensor(L, acc, prod, acc, "add");
+      for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+        int64_t bsz = min64(band, OH - ob0);
+        int64_t r0 = whole ? 0 : ob0 * stride[0], nrows = whole ? Hp : (bsz - 1) * stride[0] + (KH - 1) * dil[0] + 1;
+        int64_t csz = min64(P, C - c0);
+        MlirValue img = image_buffer(L, xi, 3, n, c0, csz, pad, r0, nrows, 0.0, y.dtype);
+        for (int64_t m = 0; m < M && !L->failed; m++) {
+          /* the weights w[kh, kw, c0 + p, m] as [csz, KH * KW]: column k is tap k */
+          MlirValue wt = {NULL};
+          {
+            val_t *wv = &L->vals[wi];
+            if (wv->kind == V_CHIP && !spill(L, wi)) return;
+            wv = &L->vals[wi];
+            MlirValue hbm = buf_value(L, wv->buf);
+            if (mlirValueIsNull(hbm)) return;
+            wt = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, KH * KW);
+            int64_t sizes[3] = {csz, KH, KW}, ss[3] = {wv->strides[2], wv->strides[0], wv->strides[1]};
+            int64_t ds[3] = {KH * KW, KW, 1};
+            emit_dma(L, hbm, wt, 3, sizes, wv->offset + (c0)*wv->strides[2] + m * wv->strides[3], ss, 0, ds);
+          }
+          MlirValue btile = {NULL};
+          if (has_bias) {
+            /* bias[(c0 + p) * M + m] */
+            val_t *bv = &L->vals[bi];
+            MlirValue hbm = buf_value(L, bv->buf);
+            btile = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_FP32, csz, 1);
+            int64_t sizes[1] = {csz}, ss[1] = {M * bv->strides[0]}, ds[1] = {1};
+            emit_dma(L, hbm, btile, 1, sizes, bv->offset + (c0 * M + m) * bv->strides[0], ss, 0, ds);
+          }
+          for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
+            int64_t rbsz = min64(rb, ob0 + bsz - oh0);
+            for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+              int64_t owsz = min64(owb, OW - ow0), f = rbsz * owsz;
+              MlirValue acc = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
+              MlirValue prod = (KH * KW > 1) ? alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f) : acc;
+              for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+                for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
+                  int64_t start = (oh0 * stride[0] - r0 + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
+                  int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                  MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, csz, 2, nums, steps);
+                  MlirValue tap = emit_view(L, wt, y.dtype, 0, kh * KW + kw, csz, 1);
+                  bool first = kh == 0 && kw == 0;
+                  emit_tensor_tensor(L, win, tap, first ? acc : prod, "mul");
+                  if (!first) emit_tensor_tensor(L, acc, prod, acc, "add");
+                }
               }
-            }
-            box_t ybox = {{n, oh0, ow0, c0}, {1, rbsz, owsz, csz}};
-            if (M == 1) {
-              if (!evict(L, &ep, &y, &ybox, acc, y.dtype, btile, P, fi, final_value)) break;
-            } else {
-              MlirValue out = acc;
-              if (has_bias) {
-                out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
-                emit_activate(L, acc, out, btile, "copy", 1.0, 0.0);
+              box_t ybox = {{n, oh0, ow0, c0}, {1, rbsz, owsz, csz}};
+              if (M == 1) {
+                if (!evict(L, &ep, &y, &ybox, acc, y.dtype, btile, P, fi, final_value)) break;
+              } else {
+                MlirValue out = acc;
+                if (has_bias) {
+                  out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, csz, f);
+                  emit_activate(L, acc, out, btile, "copy", 1.0, 0.0);
+                }
+                /* channels c * M + m: the view of the scratch with channel stride M */
+                val_t part = scratch;
+                part.offset = m * scratch.strides[3];
+                part.strides[3] = M * scratch.strides[3];
+                part.dims[3] = C;
+                dma_view_tile(L, &part, &ybox, 3, out, true);
               }
-              /* channels c * M + m: the view of the scratch with channel stride M */
-              val_t part = scratch;
-              part.offset = m * scratch.strides[3];
-              part.strides[3] = M * scratch.strides[3];
-              part.dims[3] = C;
-              dma_view_tile(L, &part, &ybox, 3, out, true);
             }
           }
         }
@@ -2037,10 +2262,6 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
   int64_t H = x->dims[1], W = x->dims[2], Wp = W + pad[2] + pad[3];
   int64_t Hp = H + pad[0] + pad[1];
   int64_t P = L->target->partitions;
-  if (Hp * Wp * (int64_t)trn_isa_dtype_size(y.dtype) > (int64_t)L->target->sbuf_partition_bytes / 2) {
-    fail(L, "pooling: the padded input image does not fit half of SBUF (row banding is not supported yet)", NULL);
-    return;
-  }
   L->vals[oi].kind = V_CHIP;
   L->vals[oi].pdim = (int)pd;
   /* the divisor of an average: a constant [1, OH, OW, 1] of reciprocal counts, unless
@@ -2089,38 +2310,48 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
   int64_t rb = owb == OW ? fmax / OW : 1;
   if (rb > OH) rb = OH;
   if (rb < 1) rb = 1;
+  /* bands of output rows whose input rows fit SBUF (one band: the whole image) */
+  bool one_band;
+  int64_t band = band_rows(L, "pooling", Hp, Wp * (int64_t)trn_isa_dtype_size(y.dtype), OH, stride[0], kern[0], rb,
+                           &one_band);
+  if (!band) return;
   /* partitions: channels of one image (pdim 3) or images of one channel (pdim 0) */
   int64_t nfixed = pd == 3 ? N : C, extent = pd == 3 ? C : N;
   for (int64_t fx = 0; fx < nfixed && !L->failed; fx++) {
     for (int64_t p0 = 0; p0 < extent && !L->failed; p0 += P) {
       int64_t psz = min64(P, extent - p0);
-      MlirValue img = image_buffer(L, xi, (int)pd, fx, p0, psz, pad, is_max ? -INFINITY : 0.0, y.dtype);
-      for (int64_t oh0 = 0; oh0 < OH && !L->failed; oh0 += rb) {
-        int64_t rbsz = min64(rb, OH - oh0);
-        for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
-          int64_t owsz = min64(owb, OW - ow0);
-          MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz);
-          for (int64_t kh = 0; kh < kern[0] && !L->failed; kh++) {
-            for (int64_t kw = 0; kw < kern[1] && !L->failed; kw++) {
-              int64_t start = (oh0 * stride[0] + kh) * Wp + ow0 * stride[1] + kw;
-              int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
-              MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, psz, 2, nums, steps);
-              if (kh == 0 && kw == 0)
-                emit_copy(L, win, out);
-              else
-                emit_tensor_tensor(L, out, win, out, is_max ? "max" : "add");
+      for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
+        int64_t bsz = min64(band, OH - ob0);
+        int64_t r0 = one_band ? 0 : ob0 * stride[0], nrows = one_band ? Hp : (bsz - 1) * stride[0] + kern[0];
+        MlirValue img =
+            image_buffer(L, xi, (int)pd, fx, p0, psz, pad, r0, nrows, is_max ? -INFINITY : 0.0, y.dtype);
+        for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
+          int64_t rbsz = min64(rb, ob0 + bsz - oh0);
+          for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
+            int64_t owsz = min64(owb, OW - ow0);
+            MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz);
+            for (int64_t kh = 0; kh < kern[0] && !L->failed; kh++) {
+              for (int64_t kw = 0; kw < kern[1] && !L->failed; kw++) {
+                int64_t start = (oh0 * stride[0] - r0 + kh) * Wp + ow0 * stride[1] + kw;
+                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, psz, 2, nums, steps);
+                if (kh == 0 && kw == 0)
+                  emit_copy(L, win, out);
+                else
+                  emit_tensor_tensor(L, out, win, out, is_max ? "max" : "add");
+              }
             }
+            box_t ybox = {{fx, oh0, ow0, fx}, {1, rbsz, owsz, 1}};
+            ybox.start[pd] = p0;
+            ybox.size[pd] = psz;
+            if (!is_max && whole) {
+              emit_activate(L, out, out, (MlirValue){NULL}, "copy", 1.0 / (double)(kern[0] * kern[1]), 0.0);
+            } else if (!is_max) {
+              MlirValue r = get_tile(L, &L->vals[rc], &ybox, (int)pd, y.dtype);
+              if (!L->failed) emit_tensor_tensor(L, out, r, out, "mul");
+            }
+            if (L->failed || !produce(L, oi, res, out, &ybox, (int)pd)) break;
           }
-          box_t ybox = {{fx, oh0, ow0, fx}, {1, rbsz, owsz, 1}};
-          ybox.start[pd] = p0;
-          ybox.size[pd] = psz;
-          if (!is_max && whole) {
-            emit_activate(L, out, out, (MlirValue){NULL}, "copy", 1.0 / (double)(kern[0] * kern[1]), 0.0);
-          } else if (!is_max) {
-            MlirValue r = get_tile(L, &L->vals[rc], &ybox, (int)pd, y.dtype);
-            if (!L->failed) emit_tensor_tensor(L, out, r, out, "mul");
-          }
-          if (L->failed || !produce(L, oi, res, out, &ybox, (int)pd)) break;
         }
       }
     }

@@ -155,6 +155,61 @@ def main():
          [("w1", w1), ("b1", b1), ("wd", wd), ("bd", bd), ("w2", w2), ("b2", b2), ("wl", wl), ("bl", bl)],
          [("x", x)], y)
 
+    # Row banding: images whose padded rows do not fit half of SBUF (fp32, 192 KiB per
+    # partition) are convolved / pooled in bands of output rows, each loading only its
+    # input rows and the padding inside them. From HBM: a 7x7 stride-2 conv with pad 3
+    # and 3 input channels (166 padded rows of 166, like ResNet's conv1; its taps packed
+    # on partitions), a depthwise 3x3 conv (its 160x160 result is streamed to HBM) and a
+    # 3x3 stride-2 max pool over that. From on-chip tiles: convs with dilation 19 and
+    # pad 19 (158 padded rows) over a conv result of 72 channels (one tap per matmul)
+    # and of 8 channels (taps packed). Separate models: together their live tiles would
+    # fragment SBUF beyond what trn-allocate can place.
+    x = rand(1, 3, 160, 160)
+    w7 = rand(8, 3, 7, 7, scale=0.1)
+    b7 = rand(8, scale=0.1)
+    wdw = rand(3, 1, 3, 3, scale=0.4)
+    bdw = rand(3, scale=0.1)
+
+    def conv_general(x, w, b, pad, stride=1, dil=1, group=1):
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=0.0)
+        oh = (h + 2 * pad - dil * (kh - 1) - 1) // stride + 1
+        ow = (wd + 2 * pad - dil * (kw - 1) - 1) // stride + 1
+        y = np.zeros((n, o, oh, ow))
+        og = o // group
+        for g in range(group):
+            xs = xp[:, g * cg:(g + 1) * cg]
+            for i in range(kh):
+                for j in range(kw):
+                    win = xs[:, :, i * dil:i * dil + stride * oh:stride, j * dil:j * dil + stride * ow:stride]
+                    y[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", win, w[g * og:(g + 1) * og, :, i, j])
+        return y + b.reshape(1, -1, 1, 1)
+
+    a = np.maximum(conv_general(x.astype(np.float64), w7, b7, 3, stride=2), 0)
+    d = conv_general(x.astype(np.float64), wdw, bdw, 1, group=3)
+    dp = np.pad(d, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    m = np.max([dp[:, :, i:i + 160:2, j:j + 160:2] for i in range(3) for j in range(3)], axis=0)
+    y = np.concatenate([a, m], axis=1)
+    save("banded",
+         [helper.make_node("Conv", ["x", "w7", "b7"], ["c7"], pads=[3, 3, 3, 3], strides=[2, 2]),
+          helper.make_node("Relu", ["c7"], ["a"]),
+          helper.make_node("Conv", ["x", "wdw", "bdw"], ["d"], pads=[1, 1, 1, 1], group=3),
+          helper.make_node("MaxPool", ["d"], ["m"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+          helper.make_node("Concat", ["a", "m"], ["y"], axis=1)],
+         [("x", x)], [("y", y)], [("w7", w7), ("b7", b7), ("wdw", wdw), ("bdw", bdw)], [("x", x)], y)
+    for name, mid in (("banded_dilated", 72), ("banded_dilated_packed", 8)):
+        z = rand(1, 4, 120, 120)
+        wz1 = rand(mid, 4, 3, 3, scale=0.2)
+        bz1 = rand(mid, scale=0.1)
+        wz2 = rand(8, mid, 3, 3, scale=0.6 / np.sqrt(mid))
+        bz2 = rand(8, scale=0.1)
+        y = conv_general(conv_general(z.astype(np.float64), wz1, bz1, 1), wz2, bz2, 19, dil=19)
+        save(name,
+             [helper.make_node("Conv", ["z", "wz1", "bz1"], ["c1"], pads=[1, 1, 1, 1]),
+              helper.make_node("Conv", ["c1", "wz2", "bz2"], ["y"], pads=[19, 19, 19, 19], dilations=[19, 19])],
+             [("z", z)], [("y", y)], [("wz1", wz1), ("bz1", bz1), ("wz2", wz2), ("bz2", bz2)], [("z", z)], y)
+
     # An attention block: softmax(q k^T / sqrt(d)) v with a layer norm after it (the
     # reductions along the free axis, broadcasts of per-row statistics, a transpose on
     # the tensor engine).
