@@ -80,7 +80,21 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
           if (runs) {
             memmove(t, s, (size_t)desc->num[0] * ses);
           } else if (same) {
-            for (uint32_t i0 = 0; i0 < desc->num[0]; i0++, s += ss0, t += ds0) memmove(t, s, ses);
+            /* element by element; a fixed-size memcpy compiles to one load and store */
+            uint32_t n0 = desc->num[0];
+            switch (ses) {
+            case 4:
+              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) memcpy(t, s, 4);
+              break;
+            case 2:
+              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) memcpy(t, s, 2);
+              break;
+            case 1:
+              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) *t = *s;
+              break;
+            default:
+              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) memmove(t, s, ses);
+            }
           } else {
             for (uint32_t i0 = 0; i0 < desc->num[0]; i0++, s += ss0, t += ds0)
               trn_interp_convert(s, sd, t, dd);

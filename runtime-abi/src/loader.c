@@ -11,8 +11,14 @@
 
 #include "neff_format.h"
 
-/* ---- CRC-32 (slicing by 4; the tables are built per call: no mutable globals) ---- */
+#ifdef TRN_HAVE_ZLIB
+#include <zlib.h>
+#endif
 
+/* ---- CRC-32: zlib's when built with it, else slicing by 4 (the tables are built per
+ * call: no mutable globals) ---------------------------------------------------------- */
+
+#ifndef TRN_HAVE_ZLIB
 typedef struct trn_rt_crc_tables_t {
   uint32_t t[4][256];
 } trn_rt_crc_tables_t;
@@ -40,21 +46,24 @@ static uint32_t crc_update(const trn_rt_crc_tables_t *c, uint32_t crc, const uin
   while (n--) crc = (crc >> 8) ^ c->t[0][(crc ^ *p++) & 0xFF];
   return ~crc;
 }
+#endif
 
 uint32_t trn_rt_crc32(uint32_t crc, const void *data, size_t size) {
+#ifdef TRN_HAVE_ZLIB
+  /* zlib's crc32 is the same CRC, several times faster on large files. */
+  return (uint32_t)crc32_z(crc, data, size);
+#else
   trn_rt_crc_tables_t tables;
   crc_tables_init(&tables);
   return crc_update(&tables, crc, data, size);
+#endif
 }
 
 uint32_t trn_rt_neff_checksum(const uint8_t *file, size_t size) {
-  trn_rt_crc_tables_t tables;
-  crc_tables_init(&tables);
   size_t head = size < TRN_NEFF_HDR_CHECKSUM ? size : TRN_NEFF_HDR_CHECKSUM;
-  uint32_t crc = crc_update(&tables, 0, file, head);
+  uint32_t crc = trn_rt_crc32(0, file, head);
   if (size > TRN_NEFF_HDR_CHECKSUM + 4)
-    crc = crc_update(&tables, crc, file + TRN_NEFF_HDR_CHECKSUM + 4,
-                     size - TRN_NEFF_HDR_CHECKSUM - 4);
+    crc = trn_rt_crc32(crc, file + TRN_NEFF_HDR_CHECKSUM + 4, size - TRN_NEFF_HDR_CHECKSUM - 4);
   return crc;
 }
 
