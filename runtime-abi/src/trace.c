@@ -66,6 +66,11 @@ trn_status_t trn_trace_write_json(const char *path, const trn_rt_model_t *model,
             "\"args\":{\"opcode\":\"%s\",\"index\":%u,\"operands\":\"",
             mn, e->stream, e->start_ns / 1000.0, e->dur_ns / 1000.0, mn, e->index);
     json_str(f, text);
+    uint32_t layer = trn_rt_model_inst_layer(model, e->stream, e->index);
+    if (layer != TRN_RT_NO_LAYER) {
+      fprintf(f, "\",\"layer\":\"");
+      json_str(f, trn_rt_model_layer_name(model, layer));
+    }
     fprintf(f, "\"}}");
   }
   fprintf(f, "\n]}\n");
