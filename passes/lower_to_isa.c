@@ -21,7 +21,8 @@
  *     contiguous dims merged, and patterns of more than four dims split into several
  *     descriptors over the outer dims. The transfer is cut into pieces of at least
  *     what a queue moves during a DMA's fixed cost (at most one per queue), each a
- *     trn_isa.dma on the queue where it is estimated to start first. The estimate is
+ *     trn_isa.dma on the queue where it is estimated to start first (-O0: all on
+ *     queue 0). The estimate is
  *     a schedule in program order: a compute instruction starts when its engine is
  *     free and its sources are ready (trn_isa_inst_cycles at the engine's clock), a
  *     DMA piece when its queue is free and its source is ready (fixed cost + bytes /
@@ -57,6 +58,7 @@ typedef struct isa_t {
    * queue and engine is free, when each buffer's data is ready. */
   double queue_ns[TRN_MAX_DMA_QUEUES];
   double engine_ns[TRN_ENGINE_DMA];
+  uint32_t queues; /* DMA queues used: the target's, one at -O0 */
   bool failed;
 } isa_t;
 
@@ -352,8 +354,7 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
                            size_t count) {
   double src_ready = ready_of(S, src);
   const trn_target_t *t = S->target;
-  uint32_t queues = t->dma_queues ? t->dma_queues : 1;
-  if (queues > TRN_MAX_DMA_QUEUES) queues = TRN_MAX_DMA_QUEUES;
+  const uint32_t queues = S->queues;
   uint64_t bytes = 0;
   for (size_t i = 0; i < count; i++)
     bytes += trn_isa_dma_elems(&descs[i]) * trn_isa_dtype_size((trn_dtype_t)descs[i].src_dtype);
@@ -696,6 +697,9 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   isa_t S = {0};
   S.ctx = mlirOperationGetContext(module);
   S.target = trn_ir_module_target(module, opts);
+  S.queues = S.target->dma_queues ? S.target->dma_queues : 1;
+  if (S.queues > TRN_MAX_DMA_QUEUES) S.queues = TRN_MAX_DMA_QUEUES;
+  if (opts->opt_level <= 0) S.queues = 1;
   S.block = trn_ir_func_body(fn);
   trn_ptr_map_init(&S.map);
   size_t ntile = 0, cap = 0;

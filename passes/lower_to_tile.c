@@ -25,10 +25,14 @@
  *       roles swap (stationary A^T [K, M<=128], moving B [K, N<=512], PSUM [M, N]).
  *       An operand in HBM is loaded as one panel per chunk: a buffer holding all its K
  *       tiles side by side (trn_tile.view per tile), filled by one DMA per run of
- *       equal tiles; the moving panel stays resident across stationary chunks when it
- *       is small. An on-chip operand must have tiles with exactly these boxes.
- *       With auto-cast, operands are loaded (DMA converts) or copied as bf16/fp16.
- *     - Fusion: the single-use chain after the matmul (unit reshapes; an add of a
+ *       equal tiles. From -O2: the moving operand stays resident when it is small,
+ *       else the stationary chunks are taken in blocks whose panels stay resident
+ *       (as many as the -O level's SBUF budget allows) while the moving panels stream
+ *       past, once per block; panels are prefetched one step ahead. An on-chip
+ *       operand must have tiles with exactly these boxes.
+ *       With auto-cast, operands are loaded (DMA converts) or copied as bf16/fp16;
+ *       from -O2 an fp32 weight feeding only matmuls is stored as bf16.
+ *     - Fusion (from -O1): the single-use chain after the matmul (unit reshapes; an add of a
  *       tensor that varies only along pdim = a per-partition bias; mul by a scalar
  *       constant = scale; relu-clamp, sigmoid, tanh, exp, ... = the function) is folded
  *       into the one ACTIVATE that evicts each PSUM tile to SBUF right after its last
@@ -1105,6 +1109,7 @@ static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilog
   val_t cur = *shape;
   cur.tiles = NULL;
   cur.cache = NULL;
+  if (L->opts->opt_level < 1) return; /* -O0: no fusion */
   while (ep->nsteps < MAX_STEPS) {
     MlirOperation u = single_user(v);
     if (mlirOperationIsNull(u) || mlirOperationGetNumResults(u) != 1) break;
