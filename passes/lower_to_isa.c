@@ -59,6 +59,7 @@ typedef struct isa_t {
   double queue_ns[TRN_MAX_DMA_QUEUES];
   double engine_ns[TRN_ENGINE_DMA];
   uint32_t queues; /* DMA queues used: the target's, one at -O0 */
+  size_t dma_index, last_load; /* this trn_tile.dma's rank; that of the last from HBM */
   bool failed;
 } isa_t;
 
@@ -222,6 +223,7 @@ bad:
 }
 
 static void lower_dma(isa_t *S, MlirOperation op) {
+  S->dma_index++;
   const buf_t *src = buf_of(S, op, mlirOperationGetOperand(op, 0));
   const buf_t *dst = buf_of(S, op, mlirOperationGetOperand(op, 1));
   if (!src || !dst) return;
@@ -362,6 +364,17 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
   uint64_t pieces = min_piece > 0 ? (uint64_t)((double)bytes / min_piece) : 1;
   if (pieces < 1) pieces = 1;
   if (pieces > queues) pieces = queues;
+  if (dst->type.space == TRN_SPACE_HBM && src->type.space != TRN_SPACE_HBM && S->dma_index > S->last_load &&
+      min_piece > 0) {
+    /* A store after the last load: its latency is the program's tail and no load
+     * waits behind it, so it is also spread over the queues idle by the time its
+     * source is ready, in pieces of at least a quarter of what a queue moves during
+     * the fixed cost. */
+    uint64_t idle = 0, most = (uint64_t)(4.0 * (double)bytes / min_piece);
+    for (uint32_t k = 0; k < queues; k++) idle += S->queue_ns[k] <= src_ready;
+    if (idle > most) idle = most;
+    if (idle > pieces) pieces = idle;
+  }
   trn_dma_desc_t *split = NULL;
   int top = TRN_DMA_DIMS - 1;
   while (top > 0 && descs[0].num[top] == 1) top--;
@@ -704,6 +717,17 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   trn_ptr_map_init(&S.map);
   size_t ntile = 0, cap = 0;
   MlirOperation *tile_ops = NULL;
+  for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    if (!trn_ir_is(op, "trn_tile.dma")) continue;
+    S.dma_index++;
+    trn_tile_type_t t;
+    if (mlirOperationGetNumOperands(op) > 0 &&
+        trn_dialects_tile_type_read(mlirValueGetType(mlirOperationGetOperand(op, 0)), &t) &&
+        t.space == TRN_SPACE_HBM)
+      S.last_load = S.dma_index;
+  }
+  S.dma_index = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op) && !S.failed;
        op = mlirOperationGetNextInBlock(op)) {
     MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
