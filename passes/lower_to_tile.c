@@ -1027,7 +1027,8 @@ static void lower_const(lower_t *L, MlirOperation op) {
   bool elements = mlirAttributeIsADenseResourceElements(value) ||
                   (mlirAttributeIsADenseElements(value) && !mlirDenseElementsAttrIsSplat(value));
   if (L->opts->opt_level >= 2 && elements && !out->splat && out->dtype == TRN_DTYPE_FP32 &&
-      matmul_dtype(L, TRN_DTYPE_FP32) == TRN_DTYPE_BF16 && weight_feeds_only_matmuls(mlirOperationGetResult(op, 0), 0)) {
+      matmul_dtype(L, TRN_DTYPE_FP32) == TRN_DTYPE_BF16 &&
+      weight_feeds_only_matmuls(mlirOperationGetResult(op, 0), 0)) {
     L->bufs[b].type.dtype = TRN_DTYPE_BF16;
     L->bufs[b].to_bf16 = true;
   }
