@@ -1455,12 +1455,16 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
   for (int64_t j = 0; j < nblocks && !L->failed; j++) {
     const int64_t bb = j / nblk, c0 = (j % nblk) * group, gn = min64(group, nsc - c0);
     const int64_t jn = j + 1, cn = (jn % nblk) * group, gnext = jn < nblocks ? min64(group, nsc - cn) : 0;
-    if (j == 0 || !prefetch)
-      for (int64_t g = 0; g < gn && !L->failed; g++) load_stat(L, &mm, bb * nsc + c0 + g, stat + g * (int64_t)nk);
+    /* the block's first stationary panel, its first moving panel, then the others:
+     * the first matmuls wait only for the first two */
+    const bool load_block = j == 0 || !prefetch;
+    if (load_block) load_stat(L, &mm, bb * nsc + c0, stat);
     for (int64_t im = 0; im < nmc && !L->failed; im++) {
       int64_t m0 = im * mov_max;
       int64_t msz = min64(mov_max, MD - m0);
       if ((j == 0 && im == 0) || !prefetch) load_mov(L, &mm, bb * nsc, im, mov);
+      if (load_block && im == 0)
+        for (int64_t g = 1; g < gn && !L->failed; g++) load_stat(L, &mm, bb * nsc + c0 + g, stat + g * (int64_t)nk);
       if (prefetch) {
         if (im + 1 < nmc)
           load_mov(L, &mm, bb * nsc, im + 1, mov_next);
