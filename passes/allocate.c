@@ -9,7 +9,11 @@
  *  2. SBUF: linear scan in order of definition. Allocations whose range ended are
  *     freed; the new one takes the first gap at or after a rotating cursor (then from
  *     0), aligned to 64 bytes, so that a freed buffer is reused as late as possible
- *     (fewer write-after-read waits between engines). Error if nothing fits.
+ *     (fewer write-after-read waits between engines). A long-lived allocation (more
+ *     than half the capacity is allocated during its range, so the cursor would lap
+ *     it) takes the highest gap instead: long-lived tiles (e.g. a layer's outputs
+ *     kept for the next layer) gather at the top rather than being strewn over SBUF,
+ *     where they would leave no gap for a big panel. Error if nothing fits.
  *  3. PSUM: whole banks (a matmul output must stay inside one 2 KiB bank), the next
  *     free bank after the last one handed out. Error if a tile exceeds a bank or all
  *     banks are live.
@@ -69,9 +73,21 @@ static uint64_t live_bytes(const alloc_state_t *s) {
   return t;
 }
 
-static bool place(alloc_state_t *s, uint64_t size, size_t end, uint64_t *out) {
+/* The highest gap of `size`; UINT64_MAX if none. Live is sorted. */
+static uint64_t find_top_gap(const alloc_state_t *s, uint64_t size) {
+  uint64_t best = UINT64_MAX, lo = 0; /* lo: the end of the live bytes below the gap */
+  for (size_t i = 0; i <= s->nlive; i++) {
+    uint64_t hi = i < s->nlive ? s->live[i].offset : s->capacity;
+    if (hi >= size && (hi - size) / ALIGN * ALIGN >= lo) best = (hi - size) / ALIGN * ALIGN; /* gaps ascend */
+    if (i < s->nlive && align_up(s->live[i].offset + s->live[i].size, ALIGN) > lo)
+      lo = align_up(s->live[i].offset + s->live[i].size, ALIGN);
+  }
+  return best;
+}
+
+static bool place(alloc_state_t *s, uint64_t size, size_t end, bool top, uint64_t *out) {
   if (s->nlive > 1) qsort(s->live, s->nlive, sizeof s->live[0], cmp_live);
-  uint64_t pos = find_gap(s, s->cursor, size);
+  uint64_t pos = top ? find_top_gap(s, size) : find_gap(s, s->cursor, size);
   if (pos == UINT64_MAX) pos = find_gap(s, 0, size);
   if (pos == UINT64_MAX) return false;
   if (s->nlive == s->cap) {
@@ -82,7 +98,7 @@ static bool place(alloc_state_t *s, uint64_t size, size_t end, uint64_t *out) {
     s->cap = ncap;
   }
   s->live[s->nlive++] = (live_t){pos, size, end};
-  s->cursor = align_up(pos + size, ALIGN);
+  if (!top) s->cursor = align_up(pos + size, ALIGN);
   if (s->cursor >= s->capacity) s->cursor = 0;
   *out = pos;
   return true;
@@ -157,8 +173,23 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     failed = true;
   }
 
-  /* 1-3, 5. on chip */
+  /* 1-3, 5. on chip; sbuf_before[k]: SBUF bytes allocated by the ops before op k */
+  uint64_t *sbuf_before = calloc(n + 1, sizeof *sbuf_before);
+  failed = failed || !sbuf_before;
   size_t i = 0;
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op) && !failed;
+       op = mlirOperationGetNextInBlock(op), i++) {
+    sbuf_before[i + 1] = sbuf_before[i];
+    trn_tile_type_t t;
+    if (!trn_ir_is(op, "trn_tile.alloc") || mlirOperationGetNumResults(op) != 1 ||
+        !trn_dialects_tile_type_read(mlirValueGetType(mlirOperationGetResult(op, 0)), &t) ||
+        t.space != TRN_SPACE_SBUF)
+      continue;
+    uint64_t bytes = trn_isa_dtype_size(t.dtype);
+    for (uint32_t d = 1; d < t.rank; d++) bytes *= (uint64_t)t.dims[d];
+    sbuf_before[i + 1] += align_up(bytes, ALIGN);
+  }
+  i = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op) && !failed;
        op = mlirOperationGetNextInBlock(op), i++) {
     if (!trn_ir_is(op, "trn_tile.alloc")) continue;
@@ -181,7 +212,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     uint64_t offset = 0;
     if (t.space == TRN_SPACE_SBUF) {
       expire(&sbuf, i);
-      if (!place(&sbuf, align_up(bytes, ALIGN), end, &offset)) {
+      bool lapped = sbuf_before[end + 1] - sbuf_before[i + 1] > sbuf.capacity / 2;
+      if (!place(&sbuf, align_up(bytes, ALIGN), end, lapped, &offset)) {
         trn_ir_error(op, "SBUF exhausted: a tile of %llu bytes per partition does not fit (%llu of %llu bytes live)",
                      (unsigned long long)bytes, (unsigned long long)live_bytes(&sbuf),
                      (unsigned long long)sbuf.capacity);
@@ -223,6 +255,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
                                     trn_ir_str(ctx, target->name));
   }
   free(sbuf.live);
+  free(sbuf_before);
   free(bank_end);
   free(bank_used);
   trn_ptr_map_free(&index);

@@ -21,7 +21,8 @@
  *     contiguous dims merged, and patterns of more than four dims split into several
  *     descriptors over the outer dims. The transfer is cut into pieces of at least
  *     what a queue moves during a DMA's fixed cost (at most one per queue), each a
- *     trn_isa.dma on the queue where it is estimated to start first. The estimate is
+ *     trn_isa.dma on the queue where it is estimated to start first (-O0: all on
+ *     queue 0). The estimate is
  *     a schedule in program order: a compute instruction starts when its engine is
  *     free and its sources are ready (trn_isa_inst_cycles at the engine's clock), a
  *     DMA piece when its queue is free and its source is ready (fixed cost + bytes /
@@ -57,6 +58,8 @@ typedef struct isa_t {
    * queue and engine is free, when each buffer's data is ready. */
   double queue_ns[TRN_MAX_DMA_QUEUES];
   double engine_ns[TRN_ENGINE_DMA];
+  uint32_t queues; /* DMA queues used: the target's, one at -O0 */
+  size_t dma_index, last_load; /* this trn_tile.dma's rank; that of the last from HBM */
   bool failed;
 } isa_t;
 
@@ -220,6 +223,7 @@ bad:
 }
 
 static void lower_dma(isa_t *S, MlirOperation op) {
+  S->dma_index++;
   const buf_t *src = buf_of(S, op, mlirOperationGetOperand(op, 0));
   const buf_t *dst = buf_of(S, op, mlirOperationGetOperand(op, 1));
   if (!src || !dst) return;
@@ -352,8 +356,7 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
                            size_t count) {
   double src_ready = ready_of(S, src);
   const trn_target_t *t = S->target;
-  uint32_t queues = t->dma_queues ? t->dma_queues : 1;
-  if (queues > TRN_MAX_DMA_QUEUES) queues = TRN_MAX_DMA_QUEUES;
+  const uint32_t queues = S->queues;
   uint64_t bytes = 0;
   for (size_t i = 0; i < count; i++)
     bytes += trn_isa_dma_elems(&descs[i]) * trn_isa_dtype_size((trn_dtype_t)descs[i].src_dtype);
@@ -361,6 +364,17 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
   uint64_t pieces = min_piece > 0 ? (uint64_t)((double)bytes / min_piece) : 1;
   if (pieces < 1) pieces = 1;
   if (pieces > queues) pieces = queues;
+  if (dst->type.space == TRN_SPACE_HBM && src->type.space != TRN_SPACE_HBM && S->dma_index > S->last_load &&
+      min_piece > 0) {
+    /* A store after the last load: its latency is the program's tail and no load
+     * waits behind it, so it is also spread over the queues idle by the time its
+     * source is ready, in pieces of at least a quarter of what a queue moves during
+     * the fixed cost. */
+    uint64_t idle = 0, most = (uint64_t)(4.0 * (double)bytes / min_piece);
+    for (uint32_t k = 0; k < queues; k++) idle += S->queue_ns[k] <= src_ready;
+    if (idle > most) idle = most;
+    if (idle > pieces) pieces = idle;
+  }
   trn_dma_desc_t *split = NULL;
   int top = TRN_DMA_DIMS - 1;
   while (top > 0 && descs[0].num[top] == 1) top--;
@@ -696,10 +710,24 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   isa_t S = {0};
   S.ctx = mlirOperationGetContext(module);
   S.target = trn_ir_module_target(module, opts);
+  S.queues = S.target->dma_queues ? S.target->dma_queues : 1;
+  if (S.queues > TRN_MAX_DMA_QUEUES) S.queues = TRN_MAX_DMA_QUEUES;
+  if (opts->opt_level <= 0) S.queues = 1;
   S.block = trn_ir_func_body(fn);
   trn_ptr_map_init(&S.map);
   size_t ntile = 0, cap = 0;
   MlirOperation *tile_ops = NULL;
+  for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    if (!trn_ir_is(op, "trn_tile.dma")) continue;
+    S.dma_index++;
+    trn_tile_type_t t;
+    if (mlirOperationGetNumOperands(op) > 0 &&
+        trn_dialects_tile_type_read(mlirValueGetType(mlirOperationGetOperand(op, 0)), &t) &&
+        t.space == TRN_SPACE_HBM)
+      S.last_load = S.dma_index;
+  }
+  S.dma_index = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op) && !S.failed;
        op = mlirOperationGetNextInBlock(op)) {
     MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));

@@ -25,10 +25,14 @@
  *       roles swap (stationary A^T [K, M<=128], moving B [K, N<=512], PSUM [M, N]).
  *       An operand in HBM is loaded as one panel per chunk: a buffer holding all its K
  *       tiles side by side (trn_tile.view per tile), filled by one DMA per run of
- *       equal tiles; the moving panel stays resident across stationary chunks when it
- *       is small. An on-chip operand must have tiles with exactly these boxes.
- *       With auto-cast, operands are loaded (DMA converts) or copied as bf16/fp16.
- *     - Fusion: the single-use chain after the matmul (unit reshapes; an add of a
+ *       equal tiles. From -O2: the moving operand stays resident when it is small,
+ *       else the stationary chunks are taken in blocks whose panels stay resident
+ *       (as many as the -O level's SBUF budget allows) while the moving panels stream
+ *       past, once per block; panels are prefetched one step ahead. An on-chip
+ *       operand must have tiles with exactly these boxes.
+ *       With auto-cast, operands are loaded (DMA converts) or copied as bf16/fp16;
+ *       from -O2 an fp32 weight feeding only matmuls is stored as bf16.
+ *     - Fusion (from -O1): the single-use chain after the matmul (unit reshapes; an add of a
  *       tensor that varies only along pdim = a per-partition bias; mul by a scalar
  *       constant = scale; relu-clamp, sigmoid, tanh, exp, ... = the function) is folded
  *       into the one ACTIVATE that evicts each PSUM tile to SBUF right after its last
@@ -115,6 +119,7 @@ typedef struct hbm_buf_t {
   MlirAttribute initial; /* constant value */
   MlirLocation loc;
   trn_tile_type_t type;
+  bool to_bf16; /* an fp32 constant stored as bf16 (type.dtype): rounded when made */
 } hbm_buf_t;
 
 typedef struct lower_t {
@@ -137,6 +142,8 @@ typedef struct lower_t {
 } lower_t;
 
 static void store_if_result(lower_t *L, MlirValue v, MlirValue tile, const box_t *box, int pdim);
+static bool weight_feeds_only_matmuls(MlirValue v, int depth);
+static trn_dtype_t matmul_dtype(const lower_t *L, trn_dtype_t model);
 
 /* ---- small utilities ---------------------------------------------------------- */
 
@@ -339,6 +346,7 @@ static size_t new_buf(lower_t *L, MlirValue value, MlirAttribute initial, const 
   b->value = value;
   b->initial = initial;
   b->loc = L->loc;
+  b->to_bf16 = false;
   b->type.rank = shape->rank ? shape->rank : 1;
   b->type.dtype = shape->dtype;
   b->type.space = TRN_SPACE_HBM;
@@ -346,11 +354,41 @@ static size_t new_buf(lower_t *L, MlirValue value, MlirAttribute initial, const 
   return L->nbufs++;
 }
 
+/* The fp32 elements attribute `v` (dense or dense resource, not a splat) of shape
+ * `type` rounded to bf16 (nearest even), as a dense elements attribute; null on
+ * allocation failure. */
+static MlirAttribute bf16_elements(lower_t *L, MlirAttribute v, const trn_tile_type_t *type) {
+  int64_t n = 1;
+  for (uint32_t i = 0; i < type->rank; i++) n *= type->dims[i];
+  uint16_t *raw = malloc((size_t)(n > 0 ? n : 1) * sizeof *raw);
+  if (!raw) return (MlirAttribute){NULL};
+  bool resource = mlirAttributeIsADenseResourceElements(v);
+  for (int64_t i = 0; i < n; i++) {
+    float f = resource ? mlirDenseFloatResourceElementsAttrGetValue(v, i) : mlirDenseElementsAttrGetFloatValue(v, i);
+    raw[i] = trn_isa_f32_to_bf16(f);
+  }
+  MlirType ty = mlirRankedTensorTypeGet((intptr_t)type->rank, type->dims, mlirBF16TypeGet(L->ctx),
+                                        mlirAttributeGetNull());
+  MlirAttribute out = mlirDenseElementsAttrRawBufferGet(ty, (size_t)n * sizeof *raw, raw);
+  free(raw);
+  return out;
+}
+
 static MlirValue buf_value(lower_t *L, size_t index) {
   hbm_buf_t *b = &L->bufs[index];
   if (!mlirValueIsNull(b->value)) return b->value;
   MlirType ty = tile_type(L, TRN_SPACE_HBM, b->type.dtype, b->type.rank, b->type.dims);
   if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
+  if (b->to_bf16) {
+    MlirAttribute cast = bf16_elements(L, b->initial, &b->type);
+    if (mlirAttributeIsNull(cast)) {
+      fail_oom(L);
+      return (MlirValue){NULL};
+    }
+    b = &L->bufs[index];
+    b->initial = cast;
+    b->to_bf16 = false;
+  }
   MlirNamedAttribute attr = trn_ir_named(L->ctx, "value", b->initial);
   MlirOperation op = trn_ir_op(b->loc, "trn_tile.const", 1, &ty, 0, NULL, 1, &attr);
   append_header(L, op);
@@ -983,7 +1021,20 @@ static void lower_const(lower_t *L, MlirOperation op) {
   row_major(out->rank, out->dims, out->strides);
   out->splat = trn_ir_dense_splat_f64(value, &out->splat_value);
   size_t b = new_buf(L, (MlirValue){NULL}, value, out);
+  if (L->failed) return;
   L->vals[oi].buf = b;
+  /* From -O2, an fp32 weight that only feeds matmuls computed in bf16 (auto-cast) is
+   * stored as bf16: half the HBM traffic and .neff bytes, the same values the DMA
+   * would round to. */
+  out = &L->vals[oi];
+  bool elements = mlirAttributeIsADenseResourceElements(value) ||
+                  (mlirAttributeIsADenseElements(value) && !mlirDenseElementsAttrIsSplat(value));
+  if (L->opts->opt_level >= 2 && elements && !out->splat && out->dtype == TRN_DTYPE_FP32 &&
+      matmul_dtype(L, TRN_DTYPE_FP32) == TRN_DTYPE_BF16 &&
+      weight_feeds_only_matmuls(mlirOperationGetResult(op, 0), 0)) {
+    L->bufs[b].type.dtype = TRN_DTYPE_BF16;
+    L->bufs[b].to_bf16 = true;
+  }
 }
 
 /* The value of `v` if it is (or can be made now) an HBM value: constants and
@@ -1062,6 +1113,7 @@ static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilog
   val_t cur = *shape;
   cur.tiles = NULL;
   cur.cache = NULL;
+  if (L->opts->opt_level < 1) return; /* -O0: no fusion */
   while (ep->nsteps < MAX_STEPS) {
     MlirOperation u = single_user(v);
     if (mlirOperationIsNull(u) || mlirOperationGetNumResults(u) != 1) break;
@@ -1130,6 +1182,23 @@ static bool only_feeds_matmuls(MlirValue v, int depth) {
   return true;
 }
 
+/* True if every use of the constant `v` is an operand of a tosa.matmul, possibly
+ * through reshapes and transposes (its HBM views). */
+static bool weight_feeds_only_matmuls(MlirValue v, int depth) {
+  if (depth > 16) return false;
+  MlirOpOperand use = mlirValueGetFirstUse(v);
+  if (mlirOpOperandIsNull(use)) return false;
+  for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
+    MlirOperation u = mlirOpOperandGetOwner(use);
+    if (trn_ir_is(u, "tosa.matmul")) continue;
+    if ((trn_ir_is(u, "tosa.reshape") || trn_ir_is(u, "tosa.transpose")) &&
+        weight_feeds_only_matmuls(mlirOperationGetResult(u, 0), depth + 1))
+      continue;
+    return false;
+  }
+  return true;
+}
+
 static bool is_float(trn_dtype_t dt) {
   return dt == TRN_DTYPE_FP32 || dt == TRN_DTYPE_BF16 || dt == TRN_DTYPE_FP16;
 }
@@ -1144,6 +1213,10 @@ static trn_dtype_t matmul_dtype(const lower_t *L, trn_dtype_t model) {
 
 /* SBUF bytes per partition an operand may keep resident across a whole matmul. */
 #define PANEL_CACHE_BYTES (64 * 1024)
+/* Sixths of an SBUF partition a matmul's resident panels may take at -O2 and -O3
+ * (the rest holds results, biases and other live values). */
+#define RESIDENT_O2 4
+#define RESIDENT_O3 5
 
 /* The operand tiles along K for one (batch, chunk) of a matmul: views of a panel
  * loaded in one go when the operand is in HBM, else the producer's tiles. */
@@ -1337,75 +1410,105 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
   }
 
 
-  /* The moving operand stays resident across stationary chunks if it is small. */
-  int64_t mov_bytes = ((K + P - 1) / P) * MD * (int64_t)trn_isa_dtype_size(m_dt) * (m_batch > 1 ? m_batch : 1);
-  bool cache_mov = mov_bytes <= PANEL_CACHE_BYTES;
+  /* What stays resident in SBUF (from -O2): the whole moving operand if it is small;
+   * else a block of G stationary panels, so that each moving panel is loaded once per
+   * block instead of once per stationary chunk (the moving operand is read nsc / G
+   * times, the stationary one once). G is as large as the resident budget allows
+   * next to two moving panels (the current one and the one being prefetched). */
+  const int olevel = L->opts->opt_level;
+  const bool prefetch = olevel >= 2;
   size_t nk = (size_t)((K + P - 1) / P);
-  MlirValue *stat = calloc(nk + 1, sizeof *stat), *mov = calloc(nk + 1, sizeof *mov);
-  if (!stat || !mov) {
-    free(stat);
-    free(mov);
-    fail_oom(L);
-    return;
-  }
-
-  /* Operands are loaded one step ahead of their use (the next stationary panel when
-   * a stationary chunk starts, the next moving panel before this one's matmuls), so
-   * that in each DMA queue's program order loads come before the stores of results
-   * produced meanwhile (double buffering). */
-  MlirValue *stat_next = calloc(nk + 1, sizeof *stat_next), *mov_next = calloc(nk + 1, sizeof *mov_next);
-  if (!stat_next || !mov_next) {
-    free(stat_next);
-    free(mov_next);
-    free(stat);
-    free(mov);
-    fail_oom(L);
-    return;
-  }
+  int64_t mov_bytes = (int64_t)nk * MD * (int64_t)trn_isa_dtype_size(m_dt) * (m_batch > 1 ? m_batch : 1);
+  bool cache_mov = olevel >= 2 && mov_bytes <= PANEL_CACHE_BYTES;
   int s_free = pd == 2 ? 2 : 1, m_free = pd == 2 ? 1 : 2;
   int64_t nsc = (SD + stat_max - 1) / stat_max, nmc = (MD + mov_max - 1) / mov_max;
-  int64_t steps_s = B * nsc; /* (batch, stationary chunk) pairs */
+  int64_t group = 1;
+  if (olevel >= 2 && !cache_mov) {
+    int64_t budget = (int64_t)L->target->sbuf_partition_bytes * (olevel >= 3 ? RESIDENT_O3 : RESIDENT_O2) / 6;
+    int64_t stat_panel = (int64_t)nk * min64(stat_max, SD) * (int64_t)trn_isa_dtype_size(s_dt);
+    int64_t mov_panel = (int64_t)nk * min64(mov_max, MD) * (int64_t)trn_isa_dtype_size(m_dt);
+    if (stat_panel > 0 && budget > 2 * mov_panel) group = (budget - 2 * mov_panel) / stat_panel;
+    if (group > nsc) group = nsc;
+    if (group < 1) group = 1;
+  }
+  const int64_t nblk = (nsc + group - 1) / group; /* stationary blocks per batch */
+  const int64_t nblocks = B * nblk;
+  MlirValue *stat = calloc((size_t)group * nk + 1, sizeof *stat), *mov = calloc(nk + 1, sizeof *mov);
+  MlirValue *stat_next = calloc((size_t)group * nk + 1, sizeof *stat_next),
+            *mov_next = calloc(nk + 1, sizeof *mov_next);
+  if (!stat || !mov || !stat_next || !mov_next) {
+    free(stat);
+    free(mov);
+    free(stat_next);
+    free(mov_next);
+    fail_oom(L);
+    return;
+  }
   mm_t mm = {si, mi, s_pdim, m_pdim, s_free, m_free, s_dt, m_dt, s_batch, m_batch,
              K, P, SD, MD, stat_max, mov_max, nsc, nmc, cache_mov};
-  for (int64_t is = 0; is < steps_s && !L->failed; is++) {
-    int64_t bb = is / nsc, s0 = (is % nsc) * stat_max;
-    int64_t ssz = min64(stat_max, SD - s0);
-    if (is == 0) load_stat(L, &mm, 0, stat);
-    if (L->failed) break;
+
+  /* Loop order: per batch and stationary block, per moving chunk, per stationary chunk
+   * of the block: a PSUM tile accumulating over K, evicted at once. With prefetch
+   * (-O2), operands are loaded one step ahead of their use, so that in each DMA
+   * queue's program order loads come before the stores of results produced meanwhile
+   * (double buffering): the next moving panel before this one's matmuls; the panels
+   * of the next stationary block during the last moving chunk of this block, each
+   * right after the matmuls that last read the panel it replaces. Without prefetch,
+   * every panel is loaded just before its first use. */
+  for (int64_t j = 0; j < nblocks && !L->failed; j++) {
+    const int64_t bb = j / nblk, c0 = (j % nblk) * group, gn = min64(group, nsc - c0);
+    const int64_t jn = j + 1, cn = (jn % nblk) * group, gnext = jn < nblocks ? min64(group, nsc - cn) : 0;
+    /* the block's first stationary panel, its first moving panel, then the others:
+     * the first matmuls wait only for the first two */
+    const bool load_block = j == 0 || !prefetch;
+    if (load_block) load_stat(L, &mm, bb * nsc + c0, stat);
     for (int64_t im = 0; im < nmc && !L->failed; im++) {
       int64_t m0 = im * mov_max;
       int64_t msz = min64(mov_max, MD - m0);
-      if (is == 0 && im == 0) load_mov(L, &mm, 0, 0, mov);
-      /* prefetch, in the order they are needed: the next stationary panel, then the
-       * next moving panel */
-      if (im == 0 && is + 1 < steps_s) load_stat(L, &mm, is + 1, stat_next);
-      if (im + 1 < nmc)
-        load_mov(L, &mm, is, im + 1, mov_next);
-      else if (is + 1 < steps_s)
-        load_mov(L, &mm, is + 1, 0, mov_next);
-      if (L->failed) break;
-      MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ssz, msz);
-      if (nk == 0) emit_memset(L, psum, 0.0); /* a sum over nothing */
-      for (size_t k = 0; k < nk && !L->failed; k++) emit_matmul(L, stat[k], mov[k], psum, k > 0);
-      if (L->failed) break;
-
-      /* The epilogue: one ACTIVATE evicts PSUM to SBUF. */
-      box_t ybox = {{bb, 0, 0}, {1, 0, 0}};
-      if (pd == 2) {
-        ybox.start[1] = m0, ybox.size[1] = msz;
-        ybox.start[2] = s0, ybox.size[2] = ssz;
-      } else {
-        ybox.start[1] = s0, ybox.size[1] = ssz;
-        ybox.start[2] = m0, ybox.size[2] = msz;
+      if ((j == 0 && im == 0) || !prefetch) load_mov(L, &mm, bb * nsc, im, mov);
+      if (load_block && im == 0)
+        for (int64_t g = 1; g < gn && !L->failed; g++) load_stat(L, &mm, bb * nsc + c0 + g, stat + g * (int64_t)nk);
+      if (prefetch) {
+        if (im + 1 < nmc)
+          load_mov(L, &mm, bb * nsc, im + 1, mov_next);
+        else if (jn < nblocks)
+          load_mov(L, &mm, (jn / nblk) * nsc, 0, mov_next);
       }
-      if (!evict(L, &ep, y, &ybox, psum, out_dt, (MlirValue){NULL}, stat_max, fi, final_value)) break;
-      MlirValue *tmp = mov;
-      mov = mov_next;
-      mov_next = tmp;
+      const bool last = prefetch && im + 1 == nmc && jn < nblocks;
+      for (int64_t g = 0; g < gn && !L->failed; g++) {
+        const int64_t s0 = (c0 + g) * stat_max, ssz = min64(stat_max, SD - s0);
+        const MlirValue *st = stat + g * (int64_t)nk;
+        MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ssz, msz);
+        if (nk == 0) emit_memset(L, psum, 0.0); /* a sum over nothing */
+        for (size_t k = 0; k < nk && !L->failed; k++) emit_matmul(L, st[k], mov[k], psum, k > 0);
+        if (L->failed) break;
+        if (last && g < gnext) load_stat(L, &mm, (jn / nblk) * nsc + cn + g, stat_next + g * (int64_t)nk);
+
+        /* The epilogue: one ACTIVATE evicts PSUM to SBUF. */
+        box_t ybox = {{bb, 0, 0}, {1, 0, 0}};
+        if (pd == 2) {
+          ybox.start[1] = m0, ybox.size[1] = msz;
+          ybox.start[2] = s0, ybox.size[2] = ssz;
+        } else {
+          ybox.start[1] = s0, ybox.size[1] = ssz;
+          ybox.start[2] = m0, ybox.size[2] = msz;
+        }
+        if (!evict(L, &ep, y, &ybox, psum, out_dt, (MlirValue){NULL}, stat_max, fi, final_value)) break;
+      }
+      if (last)
+        for (int64_t g = gn; g < gnext && !L->failed; g++)
+          load_stat(L, &mm, (jn / nblk) * nsc + cn + g, stat_next + g * (int64_t)nk);
+      if (prefetch) {
+        MlirValue *tmp = mov;
+        mov = mov_next;
+        mov_next = tmp;
+      }
     }
-    MlirValue *tmp = stat;
-    stat = stat_next;
-    stat_next = tmp;
+    if (prefetch) {
+      MlirValue *tmp = stat;
+      stat = stat_next;
+      stat_next = tmp;
+    }
   }
   free(stat);
   free(mov);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Benchmarks example models through trnc and the reference interpreter.
 
-usage: /usr/bin/python3 examples/bench/bench.py [--models mlp,resnet50,...|all] [--build build]
+usage: /usr/bin/python3 examples/bench/bench.py [--models mlp,resnet50,...|all|none] [--build build]
            [--auto-cast none|matmul|all] [--target trn1] [--gemm] [--out docs/benchmarks.md]
            [--work DIR] [--timeout S] [--torch-budget S]
 
@@ -872,7 +872,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Benchmark example models: trnc, the reference interpreter and PyTorch.")
     parser.add_argument("--models",
-                        help=f"comma-separated models (default mlp, or none with --gemm; "
+                        help=f"comma-separated models, 'none' or 'all' (default mlp, or none with --gemm; "
                              f"known: {','.join(make_models.MODELS)}; 'all' for every one)")
     parser.add_argument("--gemm", action="store_true",
                         help="benchmark synthetic GEMMs (4096^3 auto-cast, 512^3 fp32, "
@@ -895,6 +895,8 @@ def main(argv=None):
         args.models = "" if args.gemm else "mlp"
     elif args.models == "all":
         args.models = ",".join(make_models.MODELS)
+    elif args.models == "none":
+        args.models = ""
 
     tools = Tools(os.path.abspath(args.build))
     targets = read_targets()

@@ -27,7 +27,7 @@ typedef enum trn_auto_cast_t {
 /* Options every pass sees (copied into the pass when it is created). */
 typedef struct trn_pass_options_t {
   const trn_target_t *target; /* never NULL when passed to create */
-  int opt_level;              /* 0..3 */
+  int opt_level;              /* 0..3; what each level does: docs/user-guide.md */
   trn_auto_cast_t auto_cast;
   trn_dtype_t auto_cast_type; /* TRN_DTYPE_BF16 or TRN_DTYPE_FP16 */
 } trn_pass_options_t;
