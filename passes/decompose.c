@@ -12,8 +12,12 @@
  * Positions are exact in fp32 up to 2^24; larger axes are an error naming the op.
  * NaN inputs are not special-cased (a NaN row gives K, where TOSA leaves it open).
  *
- * Algorithm: walk the function's top-level ops; for each tosa.argmax, build the ops
- * above before it, replace its uses and erase it.
+ * arith.fptosi (truncation toward zero) becomes tosa.cast (which rounds to nearest
+ * even) of x - fmod(x, 1), an integer already:
+ *     y = tosa.cast(arith.subf(x, arith.remf(x, 1.0)))
+ *
+ * Algorithm: walk the function's top-level ops; for each op above, build its
+ * replacement before it, replace its uses and erase it.
  */
 #include <stdlib.h>
 
@@ -105,6 +109,24 @@ static bool decompose_argmax(MlirBlock block, MlirOperation op) {
   return true;
 }
 
+/* Rewrites one arith.fptosi on a static float tensor; other forms are left alone (and
+ * rejected by the lowering). */
+static void decompose_fptosi(MlirBlock block, MlirOperation op) {
+  MlirValue x = mlirOperationGetOperand(op, 0);
+  MlirValue res = mlirOperationGetResult(op, 0);
+  MlirType xt = mlirValueGetType(x);
+  if (!mlirTypeIsARankedTensor(xt) || !mlirShapedTypeHasStaticShape(xt)) return;
+  if (!mlirTypeIsAF32(mlirShapedTypeGetElementType(xt))) return;
+  MlirValue c1 = constant(block, op, xt, mlirDenseElementsAttrFloatSplatGet(xt, 1.0f));
+  MlirValue rem_in[2] = {x, c1};
+  MlirValue r = build(block, op, "arith.remf", xt, 2, rem_in, 0, NULL);
+  MlirValue sub_in[2] = {x, r};
+  MlirValue t = build(block, op, "arith.subf", xt, 2, sub_in, 0, NULL);
+  MlirValue y = build(block, op, "tosa.cast", mlirValueGetType(res), 1, &t, 0, NULL);
+  mlirValueReplaceAllUsesOfWith(res, y);
+  mlirOperationDestroy(op);
+}
+
 static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
   (void)opts;
   MlirOperation fn = trn_ir_single_func(module);
@@ -119,11 +141,12 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       mlirExternalPassSignalFailure(pass);
       return;
     }
+    if (trn_ir_is(op, "arith.fptosi")) decompose_fptosi(body, op);
     op = next;
   }
 }
 
-TRN_PASS_DEF kDef = {"TrnDecompose", "trn-decompose", "rewrite ops the ISA path lacks (argmax) into ones it has",
+TRN_PASS_DEF kDef = {"TrnDecompose", "trn-decompose", "rewrite ops the ISA path lacks (argmax, fptosi) into ones it has",
                      run};
 
 MlirPass trn_pass_create_decompose(const trn_pass_options_t *opts) { return trn_pass_create(&kDef, opts); }

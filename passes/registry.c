@@ -15,7 +15,7 @@ void trn_pass_options_init(trn_pass_options_t *opts) {
 static const trn_pass_info_t kPasses[] = {
     {"trn-narrow-types", "compute i64 / f64 in int32 / fp32 (the ISA has neither): I/O, values, checked constants",
      trn_pass_create_narrow_types},
-    {"trn-decompose", "rewrite graph-level ops the ISA path has no lowering for (tosa.argmax) into ones it has",
+    {"trn-decompose", "rewrite graph-level ops the ISA path has no lowering for (argmax, fptosi) into ones it has",
      trn_pass_create_decompose},
     {"trn-layout", "assign each tensor an on-chip layout (partition dim) for the ISA lowering",
      trn_pass_create_layout},

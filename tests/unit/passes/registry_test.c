@@ -106,7 +106,7 @@ START_TEST(test_failing_pass_emits_a_diagnostic) {
   MlirDiagnosticHandlerID id = mlirContextAttachDiagnosticHandler(ctx, count_errors, &errors, NULL);
   MlirModule m = mlirModuleCreateParse(
       ctx, mlirStringRefCreateFromCString("func.func @main(%a: tensor<4xi32>) -> tensor<4xi32> {\n"
-                                          "  %0 = arith.remsi %a, %a : tensor<4xi32>\n"
+                                          "  %0 = arith.remui %a, %a : tensor<4xi32>\n"
                                           "  return %0 : tensor<4xi32>\n}\n"));
   ck_assert(!mlirModuleIsNull(m));
   MlirPassManager pm = mlirPassManagerCreate(ctx);
