@@ -79,6 +79,13 @@ static trn_status_t elements_bytes(MlirOperation op, MlirAttribute v, trn_dtype_
                                where, trn_isa_dtype_name(dt));
       }
     }
+  } else if (mlirAttributeIsADenseElements(v) && mlirTypeIsAInteger(mlirShapedTypeGetElementType(type)) &&
+             mlirIntegerTypeGetWidth(mlirShapedTypeGetElementType(type)) == 1) {
+    /* i1 (booleans, u8 0/1 on chip): MLIR bit-packs their raw data (and stores a true
+     * splat as 0xff), so read them element by element. */
+    bool splat = mlirDenseElementsAttrIsSplat(v);
+    for (int64_t i = 0; i < n; i++)
+      buf[i] = (splat ? mlirDenseElementsAttrGetBoolSplatValue(v) : mlirDenseElementsAttrGetBoolValue(v, i)) ? 1 : 0;
   } else if (mlirAttributeIsADenseElements(v)) {
     const uint8_t *raw = mlirDenseElementsAttrGetRawData(v);
     if (mlirDenseElementsAttrIsSplat(v)) {

@@ -185,6 +185,15 @@ irdl.dialect @trn_tile {
     irdl.attributes { "otherwise" = %other }
   }
 
+  // GpSimd engine: dst[p, f] = src[p, indices[p, f]] (i32 indices along the free axis,
+  // bounds-checked).
+  irdl.operation @gather {
+    %src = irdl.base @trn_tile::@tile
+    %indices = irdl.base @trn_tile::@tile
+    %dst = irdl.base @trn_tile::@tile
+    irdl.operands(%src, %indices, %dst)
+  }
+
   // Vector engine: dst[p, f] = convert(src[p, f]).
   irdl.operation @copy {
     %src = irdl.base @trn_tile::@tile

@@ -36,6 +36,8 @@ typedef struct trn_pass_def_t {
 MlirPass trn_pass_create(const trn_pass_def_t *def, const trn_pass_options_t *opts);
 
 /* The create functions of the passes (one file each). */
+MlirPass trn_pass_create_narrow_types(const trn_pass_options_t *opts);
+MlirPass trn_pass_create_decompose(const trn_pass_options_t *opts);
 MlirPass trn_pass_create_layout(const trn_pass_options_t *opts);
 MlirPass trn_pass_create_lower_to_tile(const trn_pass_options_t *opts);
 MlirPass trn_pass_create_allocate(const trn_pass_options_t *opts);

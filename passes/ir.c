@@ -293,9 +293,27 @@ const char *trn_ir_unary_func(MlirOperation op) {
   return NULL;
 }
 
+/* Integer ops whose ALU op matches them exactly only on 32-bit operands (the int32
+ * result is stored saturating into i8/u8 tiles, where these ops wrap). */
+static const struct {
+  const char *op, *alu;
+} kBinaryI32[] = {
+    {"arith.remsi", "fmod"}, /* truncated remainder; x % 0 is undefined for arith */
+    {"arith.shli", "shl"},
+};
+
+static bool result_is_i32(MlirOperation op) {
+  if (mlirOperationGetNumResults(op) != 1) return false;
+  MlirType t = mlirValueGetType(mlirOperationGetResult(op, 0));
+  if (mlirTypeIsAShaped(t)) t = mlirShapedTypeGetElementType(t);
+  return mlirTypeIsAInteger(t) && mlirIntegerTypeGetWidth(t) == 32;
+}
+
 const char *trn_ir_binary_alu(MlirOperation op) {
   for (size_t i = 0; i < sizeof kBinary / sizeof kBinary[0]; i++)
     if (trn_ir_is(op, kBinary[i].op)) return kBinary[i].alu;
+  for (size_t i = 0; i < sizeof kBinaryI32 / sizeof kBinaryI32[0]; i++)
+    if (trn_ir_is(op, kBinaryI32[i].op)) return result_is_i32(op) ? kBinaryI32[i].alu : NULL;
   return NULL;
 }
 

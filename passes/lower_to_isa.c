@@ -7,7 +7,8 @@
  *     type and HBM offset (constants keep their elements attribute).
  *  3. Engine ops become one instruction each on their engine's stream: matmul and
  *     transpose on PE, activate on ACT, tensor_tensor/tensor_scalar/tensor_reduce/
- *     select/copy/memset on DVE, partition_reduce on POOL. A tile operand [P, F...] at byte offset o is the access
+ *     select/copy/memset on DVE, partition_reduce and gather on POOL. A tile operand
+ *     [P, F...] at byte offset o is the access
  *     pattern partitions [0, P), offset o, free elements F contiguous (split over two
  *     dims if F exceeds a dim's 16-bit count); a [P, 1] operand of tensor_tensor is
  *     broadcast (step 0); tensor_reduce walks its source [axis, inner, outer].
@@ -536,6 +537,10 @@ static void lower_compute(isa_t *S, MlirOperation op) {
     double other = 0;
     trn_ir_get_float(op, "otherwise", &other);
     inst.imm[0] = f32_bits(other);
+  } else if (trn_ir_is(op, "trn_tile.gather")) {
+    init_inst(&inst, TRN_OP_GATHER);
+    stream = TRN_ENGINE_POOL;
+    if (!ap_of(S, op, b[2], &inst.dst) || !ap_of(S, op, b[0], &inst.src0) || !ap_of(S, op, b[1], &inst.src1)) return;
   } else if (trn_ir_is(op, "trn_tile.copy")) {
     init_inst(&inst, TRN_OP_TENSOR_COPY);
     stream = TRN_ENGINE_DVE;
@@ -558,7 +563,7 @@ static void lower_compute(isa_t *S, MlirOperation op) {
   /* the schedule estimate: start when the engine is free and the sources are ready */
   double start = S->engine_ns[stream];
   size_t dst_index = trn_ir_is(op, "trn_tile.matmul") || trn_ir_is(op, "trn_tile.tensor_tensor") ||
-                             trn_ir_is(op, "trn_tile.select")
+                             trn_ir_is(op, "trn_tile.select") || trn_ir_is(op, "trn_tile.gather")
                          ? 2
                      : trn_ir_is(op, "trn_tile.memset") ? 0
                                                         : 1;

@@ -63,7 +63,9 @@
  *       few input channels packs its taps on partitions (one matmul per group of
  *       kernel rows). tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views; concat stores each part into a new HBM
- *       buffer.
+ *       buffer. tosa.gather: per image and channel chunk, the values transposed into
+ *       SBUF, the index row broadcast to the partitions, a GpSimd GATHER, the result
+ *       stored into a new HBM buffer.
  *     - Results: each gets a trn_tile.output; a tile of a returned value is stored to
  *       it by DMA as soon as it is made (so stores overlap the rest of the program),
  *       other returned values (views, reshapes) at func.return. A value whose tiles
@@ -2733,6 +2735,78 @@ static void lower_concat(lower_t *L, MlirOperation op) {
   row_major(yv->rank, yv->dims, yv->strides);
 }
 
+/* The most bytes per partition the source rows of one tosa.gather may take in SBUF. */
+#define GATHER_ROW_BYTES (96 * 1024)
+
+/* tosa.gather out[n, w, c] = values[n, idx[n, w], c]: the GpSimd GATHER picks along the
+ * free axis of each partition, so per image n and chunk of <= 128 channels c the
+ * values are loaded transposed ([c, K], K free), the index row broadcast to every
+ * partition ([c, W]) and the picked [c, W] stored transposed into a new HBM buffer. */
+static void lower_gather(lower_t *L, MlirOperation op) {
+  size_t oi;
+  if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
+  val_t *x = get_val(L, mlirOperationGetOperand(op, 0));
+  val_t *ix = get_val(L, mlirOperationGetOperand(op, 1));
+  if (!x || !ix) {
+    fail(L, "operand of gather has no value (internal error)", NULL);
+    return;
+  }
+  size_t xi = (size_t)(x - L->vals), ii = (size_t)(ix - L->vals);
+  val_t in, idx;
+  if (!hbm_view(L, xi, &in) || !hbm_view(L, ii, &idx)) return;
+  val_t y = L->vals[oi];
+  if (in.rank != 3 || idx.rank != 2 || y.rank != 3 || idx.dtype != TRN_DTYPE_INT32) {
+    fail(L, "tosa.gather needs values [N, K, C], i32 indices [N, W] and a result [N, W, C]", NULL);
+    return;
+  }
+  int64_t N = in.dims[0], K = in.dims[1], C = in.dims[2], W = idx.dims[1];
+  if (K * 4 > GATHER_ROW_BYTES) {
+    fail(L, "tosa.gather: more values along the gathered axis than one SBUF partition holds", NULL);
+    return;
+  }
+  MlirType ty = tile_type(L, TRN_SPACE_HBM, y.dtype, y.rank, y.dims);
+  if (mlirTypeIsNull(ty)) return;
+  MlirOperation alloc = trn_ir_op(L->loc, "trn_tile.alloc", 1, &ty, 0, NULL, 0, NULL);
+  append(L, alloc);
+  size_t b = new_buf(L, mlirOperationGetResult(alloc, 0), (MlirAttribute){NULL}, &y);
+  val_t out = y;
+  out.kind = V_HBM;
+  out.buf = b;
+  out.offset = 0;
+  row_major(out.rank, out.dims, out.strides);
+  /* the indices as a [N, W, 1] view: dim 2 of size 1 is broadcast to the partitions */
+  val_t ib = idx;
+  ib.rank = 3;
+  ib.dims[2] = 1;
+  ib.strides[2] = 0;
+  int64_t P = (int64_t)L->target->partitions, WF = 2048;
+  for (int64_t n = 0; n < N && !L->failed; n++) {
+    for (int64_t c0 = 0; c0 < C && !L->failed; c0 += P) {
+      int64_t cp = min64(P, C - c0);
+      box_t vb = {.start = {n, 0, c0}, .size = {1, K, cp}};
+      MlirValue src = alloc_tile(L, TRN_SPACE_SBUF, in.dtype, cp, K);
+      if (mlirValueIsNull(src)) return;
+      dma_view_tile(L, &in, &vb, 2, src, false);
+      for (int64_t w0 = 0; w0 < W && !L->failed; w0 += WF) {
+        int64_t wp = min64(WF, W - w0);
+        box_t wb = {.start = {n, w0, c0}, .size = {1, wp, cp}};
+        MlirValue it = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_INT32, cp, wp);
+        MlirValue dst = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, cp, wp);
+        if (mlirValueIsNull(it) || mlirValueIsNull(dst)) return;
+        dma_view_tile(L, &ib, &wb, 2, it, false);
+        MlirValue operands[3] = {src, it, dst};
+        append(L, trn_ir_op(L->loc, "trn_tile.gather", 0, NULL, 3, operands, 0, NULL));
+        dma_view_tile(L, &out, &wb, 2, dst, true);
+      }
+    }
+  }
+  val_t *yv = &L->vals[oi];
+  yv->kind = V_HBM;
+  yv->buf = b;
+  yv->offset = 0;
+  row_major(yv->rank, yv->dims, yv->strides);
+}
+
 static const char *reduce_alu(MlirOperation op) {
   if (trn_ir_is(op, "tosa.reduce_sum")) return "add";
   if (trn_ir_is(op, "tosa.reduce_max")) return "max";
@@ -3071,6 +3145,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       lower_concat(&L, op);
     } else if (trn_ir_is(op, "tosa.tile")) {
       lower_tile_op(&L, op);
+    } else if (trn_ir_is(op, "tosa.gather")) {
+      lower_gather(&L, op);
     } else {
       MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
       char name[128];

@@ -13,6 +13,10 @@ void trn_pass_options_init(trn_pass_options_t *opts) {
 
 /* In pipeline order. */
 static const trn_pass_info_t kPasses[] = {
+    {"trn-narrow-types", "compute i64 / f64 in int32 / fp32 (the ISA has neither): I/O, values, checked constants",
+     trn_pass_create_narrow_types},
+    {"trn-decompose", "rewrite graph-level ops the ISA path has no lowering for (argmax, fptosi) into ones it has",
+     trn_pass_create_decompose},
     {"trn-layout", "assign each tensor an on-chip layout (partition dim) for the ISA lowering",
      trn_pass_create_layout},
     {"trn-lower-to-tile", "lower func + tosa to trn_tile: tiling, matmul scheduling, fused epilogues",
@@ -73,6 +77,14 @@ MlirLogicalResult trn_passes_add_pipeline(MlirOpPassManager pm, const trn_pass_o
           ignore_text, NULL)))
     return mlirLogicalResultFailure();
   if (until == TRN_STAGE_GRAPH) return mlirLogicalResultSuccess();
+  /* The ISA has no int64 or float64: narrow; decompose what it has no lowering for;
+   * then fold the casts that became identities. */
+  if (mlirLogicalResultIsFailure(add(pm, opts, "trn-narrow-types")) ||
+      mlirLogicalResultIsFailure(add(pm, opts, "trn-decompose")) ||
+      mlirLogicalResultIsFailure(mlirOpPassManagerAddPipeline(
+          pm, mlirStringRefCreateFromCString("func.func(canonicalize{disable-patterns=ClampClampOptimization})"),
+          ignore_text, NULL)))
+    return mlirLogicalResultFailure();
   static const char *const kTile[] = {"trn-layout", "trn-lower-to-tile", "trn-allocate"};
   for (size_t i = 0; i < sizeof kTile / sizeof kTile[0]; i++)
     if (mlirLogicalResultIsFailure(add(pm, opts, kTile[i]))) return mlirLogicalResultFailure();

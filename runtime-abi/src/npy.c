@@ -331,6 +331,9 @@ trn_status_t trn_npy_to_dtype(const trn_npy_t *a, trn_dtype_t dtype, void *out, 
       int64_t v = npy_get_int(a, i);
       int64_t lo = dtype == TRN_DTYPE_INT32 ? INT32_MIN : dtype == TRN_DTYPE_INT8 ? -128 : 0;
       int64_t hi = dtype == TRN_DTYPE_INT32 ? INT32_MAX : dtype == TRN_DTYPE_INT8 ? 127 : 255;
+      if (dtype == TRN_DTYPE_INT32 && (v < lo || v > hi)) /* an int64 model input runs as int32 */
+        return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "%s: element %llu = %lld does not fit %s", what,
+                               (unsigned long long)i, (long long)v, trn_isa_dtype_name(dtype));
       if (v < lo) v = lo;
       if (v > hi) v = hi;
       if (dtype == TRN_DTYPE_INT32) {

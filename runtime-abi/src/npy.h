@@ -39,8 +39,9 @@ const char *trn_npy_shape_str(uint32_t rank, const int64_t *dims, char *buf, siz
 
 /* Converts the array to `count` elements of `dtype` at out. Floats convert to float
  * dtypes with round-to-nearest-even; integers and booleans convert to any dtype
- * (integers saturate); float data into an integer dtype is refused
- * (TRN_ERR_INVALID_ARGUMENT naming `what`). */
+ * (saturating into int8/uint8); float data into an integer dtype, and an integer
+ * outside int32 into int32 (an int64 model input runs as int32), are refused
+ * (TRN_ERR_INVALID_ARGUMENT naming `what` and the element). */
 trn_status_t trn_npy_to_dtype(const trn_npy_t *array, trn_dtype_t dtype, void *out,
                               const char *what);
 

@@ -144,6 +144,11 @@ START_TEST(test_npy_conversions) {
   uint8_t u8[4];
   ck_assert_ptr_null(trn_npy_to_dtype(&a, TRN_DTYPE_UINT8, u8, "x"));
   ck_assert(u8[0] == 0 && u8[1] == 5 && u8[2] == 200 && u8[3] == 255);
+  int32_t w32[4]; /* 2^40 does not fit: an error, not a wrapped or saturated value */
+  trn_status_t big = trn_npy_to_dtype(&a, TRN_DTYPE_INT32, w32, "x");
+  ck_assert_int_eq(trn_status_code(big), TRN_ERR_INVALID_ARGUMENT);
+  ck_assert_str_eq(trn_status_message(big), "x: element 3 = 1099511627776 does not fit i32");
+  trn_status_free(big);
   float f[4];
   ck_assert_ptr_null(trn_npy_to_dtype(&a, TRN_DTYPE_FP32, f, "x"));
   ck_assert(f[0] == -1000.0f && f[3] == 1099511627776.0f);
