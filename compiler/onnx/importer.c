@@ -204,11 +204,16 @@ static Onnx__ModelProto *unpack_without_weights(trn_onnx_model_t *m) {
       size_t index = k.refs[3 * i], offset = k.refs[3 * i + 1], len = k.refs[3 * i + 2];
       if (index >= proto->graph->n_initializer) continue;
       Onnx__TensorProto *t = proto->graph->initializer[index];
-      free(t->raw_data.data); /* the empty copy, if protobuf-c made one */
+      /* A tensor may carry raw_data more than once (the last one counts): only the
+       * first replacement frees protobuf-c's empty copy and is recorded. */
+      bool in_map = t->raw_data.data >= map && t->raw_data.data < map + m->map_size;
+      if (!in_map) {
+        free(t->raw_data.data); /* the empty copy, if protobuf-c made one */
+        m->raw_initializers[m->raw_count++] = index;
+      }
       t->raw_data.data = (uint8_t *)map + offset;
       t->raw_data.len = len;
       t->has_raw_data = 1;
-      m->raw_initializers[m->raw_count++] = index;
     }
   }
   free(k.refs);

@@ -84,6 +84,25 @@ def main():
     w22 = numpy_helper.from_array(np.ones((2, 2), np.float32), "x")
     save(model([relu("x", "y", "act")], [], [vi("y", [2, 2])], [w22, w22]), "duplicate_initializer.onnx")
 
+    # An initializer carrying raw_data twice (protobuf: the last one counts). Built from
+    # bytes, since onnx's messages keep one value: the model without its graph, then the
+    # graph (without initializers) and the initializer appended as extra fields.
+    def field(number, payload):
+        key, size, out = bytes([number << 3 | 2]), len(payload), bytearray()
+        while True:
+            out.append(size & 0x7F | (0x80 if size > 0x7F else 0))
+            size >>= 7
+            if not size:
+                return key + bytes(out) + payload
+    twice = numpy_helper.from_array(np.full((4, 3), 2.0, np.float32), "w")
+    init = twice.SerializeToString() + field(9, np.ones((4, 3), np.float32).tobytes())
+    top = model([helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"), relu("h", "y", "act")],
+                [vi("x", [2, 4])], [vi("y", [2, 3])])
+    graph = top.graph.SerializeToString() + field(5, init)
+    top.ClearField("graph")
+    with open(path("raw_data_twice.onnx"), "wb") as f:
+        f.write(top.SerializeToString() + field(7, graph))
+
     # Dims that overflow int64 once multiplied, and a negative dim.
     big = 1 << 62
     save(model([relu("x", "y", "act")], [vi("x", [big, big, 4])], [vi("y", [big, big, 4])]),
