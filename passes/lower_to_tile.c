@@ -2837,9 +2837,13 @@ static void lower_reduce(lower_t *L, MlirOperation op) {
     fail(L, "reduction without a layout: run trn-layout first", NULL);
     return;
   }
+  int64_t n = x->dims[axis];
+  if (n <= 0) {
+    fail(L, "a reduction over an empty axis (size 0) is not supported on the ISA path", NULL);
+    return;
+  }
   L->vals[oi].kind = V_CHIP;
   L->vals[oi].pdim = (int)pd;
-  int64_t n = x->dims[axis];
   if (pd == axis) {
     /* across partitions: per chunk of the axis a PARTITION_REDUCE into one
      * partition, the chunks combined on DVE */

@@ -103,6 +103,11 @@ def main():
     with open(path("raw_data_twice.onnx"), "wb") as f:
         f.write(top.SerializeToString() + field(7, graph))
 
+    # A reduction over an axis of size 0 (found by fuzzing: a division by zero when
+    # lowering).
+    save(model([helper.make_node("ReduceMean", ["x"], ["y"], name="mean", keepdims=1)],
+               [vi("x", [3, 2, 0])], [vi("y", [1, 1, 1])]), "reduce_empty_axis.onnx")
+
     # Dims that overflow int64 once multiplied, and a negative dim.
     big = 1 << 62
     save(model([relu("x", "y", "act")], [vi("x", [big, big, 4])], [vi("y", [big, big, 4])]),
