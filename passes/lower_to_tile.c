@@ -1904,8 +1904,11 @@ static int64_t band_rows(lower_t *L, const char *what, int64_t Hp, int64_t row_b
   int64_t fit = sbuf / 4 / row_bytes;
   int64_t band = fit < span ? 0 : (fit - span) / stride + 1;
   if (band < 1) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: the input rows of one output row do not fit a quarter of SBUF", what);
+    char msg[320];
+    snprintf(msg, sizeof msg,
+             "%s: the input rows of one output row do not fit a quarter of SBUF (%lld rows of %lld bytes per "
+             "partition need %lld, a quarter is %lld)",
+             what, (long long)span, (long long)row_bytes, (long long)(span * row_bytes), (long long)(sbuf / 4));
     fail(L, msg, NULL);
     return 0;
   }
