@@ -21,6 +21,11 @@
  *     aligned, in order; module attribute trn.hbm_size is the total.
  *  5. Set `offset` (bytes within each partition) on SBUF/PSUM allocs and
  *     `hbm_offset` on HBM buffers; module attribute trn.target.
+ *
+ * When something does not fit, the error's first line is followed by a report
+ * (trn_ir_report_t): for SBUF/PSUM the tile, the totals per partition, capacity or
+ * fragmentation, and the live tiles (64-byte aligned sizes, offset ranges, nodes),
+ * largest first; for HBM the bytes of each kind and the largest buffers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +149,7 @@ static void report_live(trn_ir_report_t *r, live_t *live, size_t n, const char *
   }
 }
 
-/* "[128, 512] f32" */
+/* "[128, 512] fp32" */
 static void format_tile(const trn_tile_type_t *t, char *buf, size_t size) {
   size_t n = (size_t)snprintf(buf, size, "[");
   for (uint32_t d = 0; d < t->rank && n < size; d++)
