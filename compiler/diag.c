@@ -54,7 +54,7 @@ static void buffer_append(trn_diag_buffer_t *b, const char *data, size_t n) {
 
 /* A growable string for MLIR print callbacks. */
 typedef struct string_sink_t {
-  char buf[1024];
+  char buf[8192]; /* a report (trn_ir_report_t) carries its notes in the message */
   size_t length;
   bool truncated;
 } string_sink_t;

@@ -21,6 +21,11 @@
  *     aligned, in order; module attribute trn.hbm_size is the total.
  *  5. Set `offset` (bytes within each partition) on SBUF/PSUM allocs and
  *     `hbm_offset` on HBM buffers; module attribute trn.target.
+ *
+ * When something does not fit, the error's first line is followed by a report
+ * (trn_ir_report_t): for SBUF/PSUM the tile, the totals per partition, capacity or
+ * fragmentation, and the live tiles (64-byte aligned sizes, offset ranges, nodes),
+ * largest first; for HBM the bytes of each kind and the largest buffers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,7 @@
 typedef struct live_t {
   uint64_t offset, size;
   size_t end;
+  MlirOperation op; /* its trn_tile.alloc, for the report when a tile does not fit */
 } live_t;
 
 typedef struct alloc_state_t {
@@ -85,7 +91,7 @@ static uint64_t find_top_gap(const alloc_state_t *s, uint64_t size) {
   return best;
 }
 
-static bool place(alloc_state_t *s, uint64_t size, size_t end, bool top, uint64_t *out) {
+static bool place(alloc_state_t *s, MlirOperation op, uint64_t size, size_t end, bool top, uint64_t *out) {
   if (s->nlive > 1) qsort(s->live, s->nlive, sizeof s->live[0], cmp_live);
   uint64_t pos = top ? find_top_gap(s, size) : find_gap(s, s->cursor, size);
   if (pos == UINT64_MAX) pos = find_gap(s, 0, size);
@@ -97,11 +103,150 @@ static bool place(alloc_state_t *s, uint64_t size, size_t end, bool top, uint64_
     s->live = n;
     s->cap = ncap;
   }
-  s->live[s->nlive++] = (live_t){pos, size, end};
+  s->live[s->nlive++] = (live_t){pos, size, end, op};
   if (!top) s->cursor = align_up(pos + size, ALIGN);
   if (s->cursor >= s->capacity) s->cursor = 0;
   *out = pos;
   return true;
+}
+
+/* The largest free range between the live allocations (sorted by offset). */
+static uint64_t largest_gap(const alloc_state_t *s) {
+  uint64_t best = 0, lo = 0;
+  for (size_t i = 0; i <= s->nlive; i++) {
+    uint64_t hi = i < s->nlive ? s->live[i].offset : s->capacity;
+    if (hi > lo && hi - lo > best) best = hi - lo;
+    if (i < s->nlive && align_up(s->live[i].offset + s->live[i].size, ALIGN) > lo)
+      lo = align_up(s->live[i].offset + s->live[i].size, ALIGN);
+  }
+  return best;
+}
+
+static int cmp_live_size(const void *a, const void *b) {
+  const live_t *x = a, *y = b;
+  if (x->size != y->size) return x->size > y->size ? -1 : 1;
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Notes on the live tiles, largest first: the top REPORT_TILES, then how many more. */
+#define REPORT_TILES 8
+
+static void report_live(trn_ir_report_t *r, live_t *live, size_t n, const char *what) {
+  if (n > 1) qsort(live, n, sizeof *live, cmp_live_size);
+  size_t shown = n < REPORT_TILES ? n : REPORT_TILES;
+  if (shown) trn_ir_report_note(r, "%s (largest first):", what);
+  for (size_t i = 0; i < shown; i++) {
+    char where[300];
+    trn_ir_op_where(live[i].op, where, sizeof where);
+    trn_ir_report_note(r, "  %llu bytes per partition at [%llu, %llu): %s", (unsigned long long)live[i].size,
+                       (unsigned long long)live[i].offset, (unsigned long long)(live[i].offset + live[i].size),
+                       where);
+  }
+  if (n > shown) {
+    uint64_t rest = 0;
+    for (size_t i = shown; i < n; i++) rest += live[i].size;
+    trn_ir_report_note(r, "  ... %zu more: %llu bytes per partition", n - shown, (unsigned long long)rest);
+  }
+}
+
+/* "[128, 512] fp32" */
+static void format_tile(const trn_tile_type_t *t, char *buf, size_t size) {
+  size_t n = (size_t)snprintf(buf, size, "[");
+  for (uint32_t d = 0; d < t->rank && n < size; d++)
+    n += (size_t)snprintf(buf + n, size - n, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
+  if (n < size) snprintf(buf + n, size - n, "] %s", trn_isa_dtype_name(t->dtype));
+}
+
+/* The error for an SBUF tile of `bytes` per partition that fits no gap: the first
+ * line as always, then the totals, whether it is capacity or fragmentation, and
+ * the live tiles. Reorders s->live. */
+static void report_sbuf(MlirOperation op, alloc_state_t *s, const trn_tile_type_t *t, uint64_t bytes) {
+  uint64_t needed = align_up(bytes, ALIGN), live = live_bytes(s);
+  uint64_t free_bytes = live < s->capacity ? s->capacity - live : 0;
+  if (s->nlive > 1) qsort(s->live, s->nlive, sizeof s->live[0], cmp_live);
+  uint64_t gap = largest_gap(s);
+  trn_ir_report_t r;
+  trn_ir_report_init(&r, "SBUF exhausted: a tile of %llu bytes per partition does not fit (%llu of %llu bytes live)",
+                     (unsigned long long)bytes, (unsigned long long)live, (unsigned long long)s->capacity);
+  char shape[200];
+  format_tile(t, shape, sizeof shape);
+  trn_ir_report_note(&r, "the tile: %s", shape);
+  trn_ir_report_note(&r, "SBUF per partition: needed %llu, live %llu in %zu tiles, free %llu, largest free gap %llu",
+                     (unsigned long long)needed, (unsigned long long)live, s->nlive, (unsigned long long)free_bytes,
+                     (unsigned long long)gap);
+  if (needed > s->capacity)
+    trn_ir_report_note(&r, "capacity: the tile alone is larger than a partition's %llu bytes of SBUF",
+                       (unsigned long long)s->capacity);
+  else if (free_bytes >= needed)
+    trn_ir_report_note(&r, "fragmentation: %llu bytes are free, but in gaps of at most %llu", (unsigned long long)free_bytes,
+                       (unsigned long long)gap);
+  else
+    trn_ir_report_note(&r, "capacity: the live tiles leave %llu bytes free, %llu short", (unsigned long long)free_bytes,
+                       (unsigned long long)(needed - free_bytes));
+  report_live(&r, s->live, s->nlive, "live SBUF tiles");
+  trn_ir_report_emit(&r, op);
+}
+
+/* The error when every PSUM bank holds a live accumulator. */
+static void report_psum(MlirOperation op, const trn_target_t *target, const trn_tile_type_t *t, uint64_t bytes,
+                        uint64_t bank_bytes,
+                        const bool *bank_used, const MlirOperation *bank_op, const uint64_t *bank_size) {
+  trn_ir_report_t r;
+  trn_ir_report_init(&r, "PSUM exhausted: all %u banks hold live accumulators", target->psum_banks);
+  char shape[200];
+  format_tile(t, shape, sizeof shape);
+  trn_ir_report_note(&r, "the tile: %s", shape);
+  trn_ir_report_note(&r, "PSUM per partition: needed one %llu-byte bank for %llu bytes; %u banks of %llu are live, 0 free",
+                     (unsigned long long)bank_bytes, (unsigned long long)bytes, target->psum_banks,
+                     (unsigned long long)bank_bytes);
+  trn_ir_report_note(&r, "capacity: a matmul accumulator takes a whole bank, and all are held until their last use");
+  live_t *live = calloc(target->psum_banks, sizeof *live);
+  size_t n = 0;
+  for (uint32_t b = 0; live && b < target->psum_banks; b++)
+    if (bank_used[b]) live[n++] = (live_t){(uint64_t)b * bank_bytes, bank_size[b], 0, bank_op[b]};
+  if (live) report_live(&r, live, n, "live PSUM tiles");
+  free(live);
+  trn_ir_report_emit(&r, op);
+}
+
+/* The error when the HBM buffers need more than the target has: the totals per
+ * kind and the largest buffers. */
+static void report_hbm(MlirOperation fn, MlirBlock body, uint64_t hbm, const trn_target_t *target) {
+  static const char *const kOps[] = {"trn_tile.input", "trn_tile.output", "trn_tile.const", "trn_tile.alloc"};
+  trn_ir_report_t r;
+  trn_ir_report_init(&r, "the model needs %llu bytes of HBM, the target has %llu", (unsigned long long)hbm,
+                     (unsigned long long)target->hbm_bytes);
+  size_t n = 0, cap = 0;
+  trn_ir_hbm_use_t *uses = NULL;
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    int k = 0;
+    while (k < 4 && !trn_ir_is(op, kOps[k])) k++;
+    trn_tile_type_t t;
+    if (k == 4 || mlirOperationGetNumResults(op) != 1 ||
+        !trn_dialects_tile_type_read(mlirValueGetType(mlirOperationGetResult(op, 0)), &t) ||
+        t.space != TRN_SPACE_HBM)
+      continue;
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      trn_ir_hbm_use_t *p = realloc(uses, ncap * sizeof *p);
+      if (!p) break;
+      uses = p;
+      cap = ncap;
+    }
+    trn_ir_hbm_use_t *u = &uses[n++];
+    u->kind = (trn_ir_hbm_kind_t)k;
+    u->bytes = (double)trn_isa_dtype_size(t.dtype);
+    for (uint32_t d = 0; d < t.rank; d++) u->bytes *= (double)t.dims[d];
+    MlirStringRef name;
+    if (k < 2 && trn_ir_get_str(op, "name", &name))
+      snprintf(u->name, sizeof u->name, "'%.*s'", (int)name.length, name.data);
+    else
+      trn_ir_op_where(op, u->name, sizeof u->name);
+  }
+  trn_ir_report_hbm(&r, uses, n, (double)hbm, target);
+  free(uses);
+  trn_ir_report_emit(&r, fn);
 }
 
 /* Index of the last op using `v` or a view of it (at least `def`). */
@@ -143,9 +288,11 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   uint64_t bank_bytes = target->psum_partition_bytes / target->psum_banks;
   size_t *bank_end = calloc(target->psum_banks, sizeof *bank_end);
   bool *bank_used = calloc(target->psum_banks, sizeof *bank_used);
+  MlirOperation *bank_op = calloc(target->psum_banks, sizeof *bank_op);
+  uint64_t *bank_size = calloc(target->psum_banks, sizeof *bank_size);
   uint32_t next_bank = 0;
   uint64_t hbm = 0;
-  bool failed = !bank_end || !bank_used;
+  bool failed = !bank_end || !bank_used || !bank_op || !bank_size;
   static const char *const kHbmOrder[] = {"trn_tile.input", "trn_tile.output", "trn_tile.const", "trn_tile.alloc"};
 
   /* 4. HBM */
@@ -168,8 +315,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     }
   }
   if (!failed && hbm > target->hbm_bytes) {
-    trn_ir_error(fn, "the model needs %llu bytes of HBM, the target has %llu", (unsigned long long)hbm,
-                 (unsigned long long)target->hbm_bytes);
+    report_hbm(fn, body, hbm, target);
     failed = true;
   }
 
@@ -213,10 +359,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     if (t.space == TRN_SPACE_SBUF) {
       expire(&sbuf, i);
       bool lapped = sbuf_before[end + 1] - sbuf_before[i + 1] > sbuf.capacity / 2;
-      if (!place(&sbuf, align_up(bytes, ALIGN), end, lapped, &offset)) {
-        trn_ir_error(op, "SBUF exhausted: a tile of %llu bytes per partition does not fit (%llu of %llu bytes live)",
-                     (unsigned long long)bytes, (unsigned long long)live_bytes(&sbuf),
-                     (unsigned long long)sbuf.capacity);
+      if (!place(&sbuf, op, align_up(bytes, ALIGN), end, lapped, &offset)) {
+        report_sbuf(op, &sbuf, &t, bytes);
         failed = true;
         break;
       }
@@ -235,12 +379,14 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
         if (!bank_used[b]) found = b;
       }
       if (found == UINT32_MAX) {
-        trn_ir_error(op, "PSUM exhausted: all %u banks hold live accumulators", target->psum_banks);
+        report_psum(op, target, &t, bytes, bank_bytes, bank_used, bank_op, bank_size);
         failed = true;
         break;
       }
       bank_used[found] = true;
       bank_end[found] = end;
+      bank_op[found] = op;
+      bank_size[found] = bytes;
       next_bank = (found + 1) % target->psum_banks;
       offset = (uint64_t)found * bank_bytes;
     }
@@ -258,6 +404,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   free(sbuf_before);
   free(bank_end);
   free(bank_used);
+  free(bank_op);
+  free(bank_size);
   trn_ptr_map_free(&index);
   if (failed) mlirExternalPassSignalFailure(pass);
 }

@@ -49,6 +49,44 @@ MlirPass trn_pass_create_insert_sync(const trn_pass_options_t *opts);
 /* Emits an error diagnostic "trn: <message>" on `op`'s location. */
 void trn_ir_error(MlirOperation op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A multi-line error: the one-line message of trn_ir_error, then report lines
+ * ("  note: ...") saying what needed how much memory where. The C API of MLIR 19
+ * can emit an error but cannot attach notes to it, so the report travels in the
+ * error's message, one note per line, indented like the notes trnc prints. */
+typedef struct trn_ir_report_t {
+  char head[1024];
+  char *notes; /* "\n  note: ..." lines */
+  size_t length, capacity;
+  bool oom; /* a note did not fit in memory: the report is emitted without notes */
+} trn_ir_report_t;
+
+void trn_ir_report_init(trn_ir_report_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void trn_ir_report_note(trn_ir_report_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Emits "trn: <head>" plus the notes on `op`'s location and frees the notes. */
+void trn_ir_report_emit(trn_ir_report_t *r, MlirOperation op);
+/* Where `op` comes from, for a note: "node 'name'" when its location names an
+ * ONNX node (loc("name"...) or fused["name", ...]), else the printed location
+ * ("file:line:col" or "<unknown>"). */
+void trn_ir_op_where(MlirOperation op, char *buf, size_t size);
+
+/* One consumer of HBM for trn_ir_report_hbm. */
+typedef enum trn_ir_hbm_kind_t {
+  TRN_IR_HBM_INPUT,
+  TRN_IR_HBM_OUTPUT,
+  TRN_IR_HBM_CONST,
+  TRN_IR_HBM_SCRATCH,
+} trn_ir_hbm_kind_t;
+typedef struct trn_ir_hbm_use_t {
+  trn_ir_hbm_kind_t kind;
+  double bytes; /* double: a shape's product may exceed 2^64 */
+  char name[160]; /* "'x'" for an input or output, "node 'w'" for a constant or scratch */
+} trn_ir_hbm_use_t;
+
+/* Adds the HBM notes to `r`: the bytes of each kind, the total against the
+ * target's HBM and the largest consumers (top 8, then how many more). Sorts `uses`. */
+void trn_ir_report_hbm(trn_ir_report_t *r, trn_ir_hbm_use_t *uses, size_t n, double total,
+                       const trn_target_t *target);
+
 /* ---- building ----------------------------------------------------------------- */
 
 MlirNamedAttribute trn_ir_named(MlirContext ctx, const char *name, MlirAttribute value);

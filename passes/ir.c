@@ -60,6 +60,140 @@ void trn_ir_error(MlirOperation op, const char *fmt, ...) {
   mlirEmitError(mlirOperationGetLocation(op), buf);
 }
 
+void trn_ir_report_init(trn_ir_report_t *r, const char *fmt, ...) {
+  memset(r, 0, sizeof *r);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->head, sizeof r->head, fmt, ap);
+  va_end(ap);
+}
+
+void trn_ir_report_note(trn_ir_report_t *r, const char *fmt, ...) {
+  if (r->oom) return;
+  char line[1024];
+  int n = snprintf(line, sizeof line, "\n  note: ");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+  va_end(ap);
+  size_t len = strlen(line);
+  if (r->length + len + 1 > r->capacity) {
+    size_t cap = r->capacity ? r->capacity * 2 : 1024;
+    while (cap < r->length + len + 1) cap *= 2;
+    char *p = realloc(r->notes, cap);
+    if (!p) {
+      r->oom = true;
+      return;
+    }
+    r->notes = p;
+    r->capacity = cap;
+  }
+  memcpy(r->notes + r->length, line, len + 1);
+  r->length += len;
+}
+
+void trn_ir_report_emit(trn_ir_report_t *r, MlirOperation op) {
+  const char *notes = r->oom || !r->notes ? "" : r->notes;
+  size_t size = strlen(r->head) + strlen(notes) + 8;
+  char *msg = malloc(size);
+  if (msg) {
+    snprintf(msg, size, "trn: %s%s", r->head, notes);
+    mlirEmitError(mlirOperationGetLocation(op), msg);
+    free(msg);
+  } else {
+    trn_ir_error(op, "%s", r->head);
+  }
+  free(r->notes);
+  r->notes = NULL;
+  r->length = r->capacity = 0;
+}
+
+typedef struct where_sink_t {
+  char buf[512];
+  size_t length;
+} where_sink_t;
+
+static void where_append(MlirStringRef s, void *user) {
+  where_sink_t *w = user;
+  size_t room = sizeof w->buf - 1 - w->length;
+  size_t n = s.length < room ? s.length : room;
+  memcpy(w->buf + w->length, s.data, n);
+  w->length += n;
+  w->buf[w->length] = '\0';
+}
+
+/* Copies the quoted string at *p (at '"') to out; advances *p past it. */
+static bool where_quoted(const char **p, char *out, size_t size) {
+  const char *s = *p;
+  if (*s++ != '"') return false;
+  size_t n = 0;
+  while (*s && *s != '"') {
+    if (*s == '\\' && s[1]) s++;
+    if (n + 1 < size) out[n++] = *s;
+    s++;
+  }
+  if (*s != '"') return false;
+  out[n] = '\0';
+  *p = s + 1;
+  return true;
+}
+
+void trn_ir_op_where(MlirOperation op, char *buf, size_t size) {
+  where_sink_t w = {.length = 0};
+  mlirLocationPrint(mlirOperationGetLocation(op), where_append, &w);
+  const char *q = w.buf;
+  char name[256];
+  unsigned line = 0, col = 0;
+  if (strncmp(q, "loc(", 4) == 0) {
+    q += 4;
+    if (strncmp(q, "fused[", 6) == 0) q += 6;
+    if (where_quoted(&q, name, sizeof name)) {
+      if (*q == ':' && sscanf(q, ":%u:%u", &line, &col) == 2) {
+        const char *base = strrchr(name, '/');
+        snprintf(buf, size, "%s:%u:%u", base ? base + 1 : name, line, col);
+      } else {
+        snprintf(buf, size, "node '%s'", name);
+      }
+      return;
+    }
+  }
+  snprintf(buf, size, "%s", strcmp(w.buf, "loc(unknown)") == 0 ? "<unknown>" : w.buf);
+}
+
+static int cmp_hbm_use(const void *a, const void *b) {
+  const trn_ir_hbm_use_t *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1; /* ties: a stable report */
+  return strcmp(x->name, y->name);
+}
+
+void trn_ir_report_hbm(trn_ir_report_t *r, trn_ir_hbm_use_t *uses, size_t n, double total,
+                       const trn_target_t *target) {
+  static const char *const kKind[] = {"input", "output", "constant", "scratch"};
+  static const char *const kKinds[] = {"inputs", "outputs", "constants", "scratch buffers"};
+  double sum[4] = {0};
+  size_t count[4] = {0};
+  for (size_t i = 0; i < n; i++) {
+    sum[uses[i].kind] += uses[i].bytes;
+    count[uses[i].kind]++;
+  }
+  double hbm = (double)target->hbm_bytes;
+  trn_ir_report_note(r, "HBM: needed %.0f bytes, %s has %.0f: %.0f bytes (%.1f%%) over", total, target->name, hbm,
+                     total - hbm, hbm > 0 ? (total - hbm) * 100.0 / hbm : 0.0);
+  for (int k = 0; k < 4; k++)
+    if (count[k]) trn_ir_report_note(r, "  %s: %.0f bytes in %zu", kKinds[k], sum[k], count[k]);
+  if (n > 1) qsort(uses, n, sizeof *uses, cmp_hbm_use);
+  size_t shown = n < 8 ? n : 8;
+  if (shown) trn_ir_report_note(r, "largest consumers of HBM:");
+  for (size_t i = 0; i < shown; i++)
+    trn_ir_report_note(r, "  %s %s: %.0f bytes", kKind[uses[i].kind], uses[i].name, uses[i].bytes);
+  if (n > shown) {
+    double rest = 0;
+    for (size_t i = shown; i < n; i++) rest += uses[i].bytes;
+    trn_ir_report_note(r, "  ... %zu more: %.0f bytes", n - shown, rest);
+  }
+}
+
 /* ---- building ----------------------------------------------------------------- */
 
 MlirNamedAttribute trn_ir_named(MlirContext ctx, const char *name, MlirAttribute value) {

@@ -1728,6 +1728,62 @@ static MlirStringRef name_attr(MlirOperation fn, const char *which, intptr_t ind
   return mlirStringAttrGetValue(n);
 }
 
+/* Appends a consumer of HBM of value `v`'s bytes; false if `v` has no static shape
+ * or memory ran out. */
+static bool add_hbm_use(trn_ir_hbm_use_t **uses, size_t *n, size_t *cap, MlirValue v, trn_ir_hbm_kind_t kind) {
+  uint32_t rank;
+  int64_t dims[R];
+  trn_dtype_t dt;
+  if (!trn_ir_tensor_shape(mlirValueGetType(v), &rank, dims, &dt)) return false;
+  if (*n == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 64;
+    trn_ir_hbm_use_t *p = realloc(*uses, ncap * sizeof *p);
+    if (!p) return false;
+    *uses = p;
+    *cap = ncap;
+  }
+  trn_ir_hbm_use_t *u = &(*uses)[(*n)++];
+  u->kind = kind;
+  u->bytes = (double)trn_isa_dtype_size(dt);
+  for (uint32_t d = 0; d < rank; d++) u->bytes *= (double)dims[d];
+  u->name[0] = '\0';
+  return true;
+}
+
+static void hbm_use_name(trn_ir_hbm_use_t *u, MlirStringRef name, intptr_t index) {
+  if (name.data)
+    snprintf(u->name, sizeof u->name, "'%.*s'", (int)name.length, name.data);
+  else
+    snprintf(u->name, sizeof u->name, "%ld", (long)index);
+}
+
+/* The error for a graph whose inputs, outputs and constants alone exceed HBM:
+ * the totals per kind and the largest tensors, by name. */
+static void report_hbm(MlirOperation fn, MlirBlock body, double bytes, const trn_target_t *target) {
+  trn_ir_report_t r;
+  trn_ir_report_init(&r, "the model needs %.0f bytes of HBM, the target has %llu (inputs, outputs and constants alone)",
+                     bytes, (unsigned long long)target->hbm_bytes);
+  size_t n = 0, cap = 0;
+  trn_ir_hbm_use_t *uses = NULL;
+  for (intptr_t a = 0; a < mlirBlockGetNumArguments(body); a++)
+    if (add_hbm_use(&uses, &n, &cap, mlirBlockGetArgument(body, a), TRN_IR_HBM_INPUT))
+      hbm_use_name(&uses[n - 1], name_attr(fn, "arg_attrs", a), a);
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    if (trn_ir_is(op, "tosa.const") && mlirOperationGetNumResults(op) == 1) {
+      if (add_hbm_use(&uses, &n, &cap, mlirOperationGetResult(op, 0), TRN_IR_HBM_CONST))
+        trn_ir_op_where(op, uses[n - 1].name, sizeof uses[n - 1].name);
+    } else if (trn_ir_is(op, "func.return")) {
+      for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); i++)
+        if (add_hbm_use(&uses, &n, &cap, mlirOperationGetOperand(op, i), TRN_IR_HBM_OUTPUT))
+          hbm_use_name(&uses[n - 1], name_attr(fn, "res_attrs", i), i);
+    }
+  }
+  trn_ir_report_hbm(&r, uses, n, bytes, target);
+  free(uses);
+  trn_ir_report_emit(&r, fn);
+}
+
 static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intptr_t index, const val_t *shape) {
   uint32_t rank = shape->rank ? shape->rank : 1;
   int64_t dims[R] = {1};
@@ -1848,8 +1904,11 @@ static int64_t band_rows(lower_t *L, const char *what, int64_t Hp, int64_t row_b
   int64_t fit = sbuf / 4 / row_bytes;
   int64_t band = fit < span ? 0 : (fit - span) / stride + 1;
   if (band < 1) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: the input rows of one output row do not fit a quarter of SBUF", what);
+    char msg[320];
+    snprintf(msg, sizeof msg,
+             "%s: the input rows of one output row do not fit a quarter of SBUF (%lld rows of %lld bytes per "
+             "partition need %lld, a quarter is %lld)",
+             what, (long long)span, (long long)row_bytes, (long long)(span * row_bytes), (long long)(sbuf / 4));
     fail(L, msg, NULL);
     return 0;
   }
@@ -2761,7 +2820,10 @@ static void lower_gather(lower_t *L, MlirOperation op) {
   }
   int64_t N = in.dims[0], K = in.dims[1], C = in.dims[2], W = idx.dims[1];
   if (K * 4 > GATHER_ROW_BYTES) {
-    fail(L, "tosa.gather: more values along the gathered axis than one SBUF partition holds", NULL);
+    char detail[160];
+    snprintf(detail, sizeof detail, "%lld values of 4 bytes (%lld bytes), a gather holds at most %d bytes per partition",
+             (long long)K, (long long)K * 4, GATHER_ROW_BYTES);
+    fail(L, "tosa.gather: more values along the gathered axis than one SBUF partition holds: %s", detail);
     return;
   }
   MlirType ty = tile_type(L, TRN_SPACE_HBM, y.dtype, y.rank, y.dims);
@@ -3070,8 +3132,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       }
     }
     if (bytes > (double)L.target->hbm_bytes) {
-      trn_ir_error(fn, "the model needs %.0f bytes of HBM, the target has %llu (inputs, outputs and constants alone)",
-                   bytes, (unsigned long long)L.target->hbm_bytes);
+      report_hbm(fn, old, bytes, L.target);
       free_vals(&L);
       mlirExternalPassSignalFailure(pass);
       return;
