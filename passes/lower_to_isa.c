@@ -22,9 +22,10 @@
  *     contiguous dims merged, and patterns of more than four dims split into several
  *     descriptors over the outer dims. The transfer is cut into pieces of at least
  *     what a queue moves during a DMA's fixed cost (at most one per queue), each a
- *     trn_isa.dma on the queue where it is estimated to start first (-O0: all on
- *     queue 0). The estimate is
- *     a schedule in program order: a compute instruction starts when its engine is
+ *     trn_isa.dma on the queue where it is estimated to finish first (-O0: all on
+ *     queue 0). From -O1 a piece may instead join the last instruction of its queue
+ *     as further descriptors (one fixed cost for both; see "joining" below). The
+ *     estimate is a schedule in program order: a compute instruction starts when its engine is
  *     free and its sources are ready (trn_isa_inst_cycles at the engine's clock), a
  *     DMA piece when its queue is free and its source is ready (fixed cost + bytes /
  *     queue bandwidth), so that a store waiting for its producer does not hold up
@@ -68,7 +69,7 @@ typedef struct pending_t {
   size_t seq;           /* program-order rank of its first piece */
   double start, end;    /* estimated */
   uint64_t bytes;
-  size_t src; /* the HBM buffer its pieces read (SIZE_MAX: not a load) */
+  size_t src; /* what its pieces share: 2 * the HBM buffer they load from, or 2 * the buffer they write + 1 */
   size_t *dsts; /* bufs written by its pieces (their data is ready at `end`) */
   size_t ndst, capdst;
 } pending_t;
@@ -388,7 +389,8 @@ static void split_desc(const trn_dma_desc_t *d, int dim, uint64_t pieces, double
  * Each queue keeps its last DMA instruction open while the pieces after it could
  * run in its place: a piece assigned to that queue joins it as further descriptors
  * (paying the fixed cost once) when it loads from the same HBM buffer (the tiles of
- * one weight, streamed to its matmuls), its source is ready by the instruction's
+ * one weight, streamed to its matmuls) or, not loading, writes the same buffer (the
+ * tiles of one activation), its source is ready by the instruction's
  * estimated start, the instruction stays below a size (so its first consumers are
  * not held up long), and no instruction between the open one and the piece touches
  * what the piece touches (joining moves the piece up to the open instruction's place
@@ -607,14 +609,15 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
      * that queue's open instruction saves the fixed cost) */
     double data = t->dma_queue_gbps > 0 ? (double)b / t->dma_queue_gbps : 0;
     double cost = t->dma_fixed_ns + data;
-    size_t srci = src->type.space == TRN_SPACE_HBM ? (src->parent != SIZE_MAX ? src->parent : (size_t)(src - S->bufs))
-                                                   : SIZE_MAX;
+    size_t sroot = src->parent != SIZE_MAX ? src->parent : (size_t)(src - S->bufs);
+    size_t droot = dst->parent != SIZE_MAX ? dst->parent : (size_t)(dst - S->bufs);
+    size_t srci = src->type.space == TRN_SPACE_HBM ? 2 * sroot : 2 * droot + 1; /* what may share an instruction */
     uint32_t q = 0;
     double best = 0, best_start = 0;
     bool join = false;
     for (uint32_t k = 0; k < queues; k++) {
       const pending_t *p = &S->pending[k];
-      bool j = S->merge && p->n && srci != SIZE_MAX && p->src == srci && src_ready <= p->start &&
+      bool j = S->merge && p->n && p->src == srci && src_ready <= p->start &&
                (double)(p->bytes + b) <= ISA_JOIN_MAX_FIXED * min_piece && can_join(S, k, &descs[i], n);
       double start = S->queue_ns[k] > src_ready ? S->queue_ns[k] : src_ready;
       double end = j ? S->queue_ns[k] + data : start + cost;
