@@ -397,9 +397,10 @@ static void split_desc(const trn_dma_desc_t *d, int dim, uint64_t pieces, double
  * in program order; trn-insert-sync then orders the joined instruction after all
  * producers of any of its descriptors). */
 
-/* Instructions an open DMA instruction may be separated from a joining piece by
- * (bounds the conflict checks); beyond it the open instruction is closed. */
-#define ISA_JOIN_WINDOW 2048
+/* Memory ranges (of the instructions since an open DMA instruction) a joining piece
+ * is checked against at most: beyond them the open instruction is closed (bounds the
+ * compile time and the log). */
+#define ISA_JOIN_WINDOW 512
 /* A joined instruction moves at most this many times what a queue moves during the
  * fixed cost of a DMA. */
 #define ISA_JOIN_MAX_FIXED 4.0
@@ -529,7 +530,6 @@ static void log_compute(isa_t *S, const trn_inst_t *inst) {
 static bool can_join(isa_t *S, uint32_t q, const trn_dma_desc_t *descs, size_t n) {
   const pending_t *p = &S->pending[q];
   size_t from = log_from(S, p->seq);
-  if (S->nlog - from > ISA_JOIN_WINDOW) return false;
   for (size_t i = 0; i < n; i++) {
     range_t r[2] = {desc_range(S, &descs[i], true, 0), desc_range(S, &descs[i], false, 0)};
     for (size_t k = from; k < S->nlog; k++)
@@ -612,6 +612,9 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
     size_t sroot = src->parent != SIZE_MAX ? src->parent : (size_t)(src - S->bufs);
     size_t droot = dst->parent != SIZE_MAX ? dst->parent : (size_t)(dst - S->bufs);
     size_t srci = src->type.space == TRN_SPACE_HBM ? 2 * sroot : 2 * droot + 1; /* what may share an instruction */
+    if (S->merge) /* open instructions too far back stay as they are (bounds the log) */
+      for (uint32_t k = 0; k < queues; k++)
+        if (S->pending[k].n && S->nlog - log_from(S, S->pending[k].seq) > ISA_JOIN_WINDOW) close_pending(S, k);
     uint32_t q = 0;
     double best = 0, best_start = 0;
     bool join = false;
