@@ -22,9 +22,10 @@
  *     contiguous dims merged, and patterns of more than four dims split into several
  *     descriptors over the outer dims. The transfer is cut into pieces of at least
  *     what a queue moves during a DMA's fixed cost (at most one per queue), each a
- *     trn_isa.dma on the queue where it is estimated to start first (-O0: all on
- *     queue 0). The estimate is
- *     a schedule in program order: a compute instruction starts when its engine is
+ *     trn_isa.dma on the queue where it is estimated to finish first (-O0: all on
+ *     queue 0). From -O1 a piece may instead join the last instruction of its queue
+ *     as further descriptors (one fixed cost for both; see "joining" below). The
+ *     estimate is a schedule in program order: a compute instruction starts when its engine is
  *     free and its sources are ready (trn_isa_inst_cycles at the engine's clock), a
  *     DMA piece when its queue is free and its source is ready (fixed cost + bytes /
  *     queue bandwidth), so that a store waiting for its producer does not hold up
@@ -48,6 +49,31 @@ typedef struct buf_t {
   double ready_ns; /* estimated time its last write completes (queue choice) */
 } buf_t;
 
+/* A memory range one instruction touches: partitions [p0, p1) and bytes [b0, b1) in
+ * each (HBM: p0 = 0, p1 = 1, absolute bytes). */
+typedef struct range_t {
+  uint8_t space;
+  bool write;
+  uint32_t p0, p1;
+  uint64_t b0, b1;
+  size_t seq; /* program-order rank of the instruction (or DMA piece) it belongs to */
+} range_t;
+
+/* The DMA instruction still open on a queue: later pieces assigned to that queue may
+ * join it as further descriptors (one fixed cost for all) instead of starting their
+ * own instruction. It is emitted at the position of its first piece. */
+typedef struct pending_t {
+  trn_dma_desc_t *descs;
+  size_t n, cap;
+  MlirOperation op;     /* the instruction emitted so far (at its first piece's place) */
+  size_t seq;           /* program-order rank of its first piece */
+  double start, end;    /* estimated */
+  uint64_t bytes;
+  size_t src; /* what its pieces share: 2 * the HBM buffer they load from, or 2 * the buffer they write + 1 */
+  size_t *dsts; /* bufs written by its pieces (their data is ready at `end`) */
+  size_t ndst, capdst;
+} pending_t;
+
 typedef struct isa_t {
   MlirContext ctx;
   const trn_target_t *target;
@@ -61,6 +87,10 @@ typedef struct isa_t {
   double engine_ns[TRN_ENGINE_DMA];
   uint32_t queues; /* DMA queues used: the target's, one at -O0 */
   size_t dma_index, last_load; /* this trn_tile.dma's rank; that of the last from HBM */
+  bool merge;                  /* join DMA pieces into open instructions (-O1 and up) */
+  pending_t pending[TRN_MAX_DMA_QUEUES];
+  range_t *log; /* ranges of the instructions since the oldest open one, by seq */
+  size_t nlog, caplog, seq;
   bool failed;
 } isa_t;
 
@@ -146,11 +176,12 @@ static uint32_t f32_bits(double v) {
   return u;
 }
 
-static void emit(isa_t *S, MlirOperation before, const trn_inst_t *inst, uint32_t stream,
-                 const trn_dma_desc_t *descs, size_t ndesc) {
+static MlirOperation emit(isa_t *S, MlirOperation before, const trn_inst_t *inst, uint32_t stream,
+                          const trn_dma_desc_t *descs, size_t ndesc) {
   MlirOperation op =
       trn_dialects_isa_build(S->ctx, mlirOperationGetLocation(before), inst, stream, descs, ndesc);
   mlirBlockInsertOwnedOperationBefore(S->block, before, op);
+  return op;
 }
 
 static bool parse_name(isa_t *S, MlirOperation op, const char *attr, bool act, uint8_t *out) {
@@ -353,6 +384,182 @@ static void split_desc(const trn_dma_desc_t *d, int dim, uint64_t pieces, double
   }
 }
 
+/* ---- joining DMA pieces into open instructions --------------------------------
+ *
+ * Each queue keeps its last DMA instruction open while the pieces after it could
+ * run in its place: a piece assigned to that queue joins it as further descriptors
+ * (paying the fixed cost once) when it loads from the same HBM buffer (the tiles of
+ * one weight, streamed to its matmuls) or, not loading, writes the same buffer (the
+ * tiles of one activation), its source is ready by the instruction's
+ * estimated start, the instruction stays below a size (so its first consumers are
+ * not held up long), and no instruction between the open one and the piece touches
+ * what the piece touches (joining moves the piece up to the open instruction's place
+ * in program order; trn-insert-sync then orders the joined instruction after all
+ * producers of any of its descriptors). */
+
+/* Memory ranges (of the instructions since an open DMA instruction) a joining piece
+ * is checked against at most: beyond them the open instruction is closed (bounds the
+ * compile time and the log). */
+#define ISA_JOIN_WINDOW 512
+/* A joined instruction moves at most this many times what a queue moves during the
+ * fixed cost of a DMA. */
+#define ISA_JOIN_MAX_FIXED 4.0
+
+static void log_range(isa_t *S, range_t r) {
+  if (S->nlog == S->caplog) {
+    size_t cap = S->caplog ? S->caplog * 2 : 256;
+    range_t *n = realloc(S->log, cap * sizeof *n);
+    if (!n) {
+      S->failed = true;
+      return;
+    }
+    S->log = n;
+    S->caplog = cap;
+  }
+  S->log[S->nlog++] = r;
+}
+
+static range_t ap_range(const trn_ap_t *ap, bool write, size_t seq) {
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)ap->dtype), lo = 0, hi = 0;
+  for (int d = 0; d < TRN_AP_DIMS; d++) {
+    int64_t ext = (int64_t)(ap->num[d] - 1) * ap->step[d];
+    if (ext < 0) lo += ext;
+    else hi += ext;
+  }
+  int64_t b0 = (int64_t)ap->offset + lo * es, b1 = (int64_t)ap->offset + (hi + 1) * es;
+  range_t r = {ap->space, write, ap->start_partition, (uint32_t)ap->start_partition + ap->num_partitions,
+               (uint64_t)(b0 < 0 ? 0 : b0), (uint64_t)(b1 < 0 ? 0 : b1), seq};
+  return r;
+}
+
+/* One side of a descriptor (the same bounds as trn-insert-sync takes: steps of whole
+ * partitions select partitions, others bytes; anything else is conservative). */
+static range_t desc_range(const isa_t *S, const trn_dma_desc_t *d, bool src, size_t seq) {
+  uint8_t space = src ? d->src_space : d->dst_space;
+  int64_t addr = (int64_t)(src ? d->src_addr : d->dst_addr);
+  const int64_t *step = src ? d->src_step : d->dst_step;
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)(src ? d->src_dtype : d->dst_dtype));
+  int64_t pb = space == TRN_SPACE_HBM ? 0
+               : (int64_t)(space == TRN_SPACE_SBUF ? S->target->sbuf_partition_bytes
+                                                   : S->target->psum_partition_bytes);
+  int64_t plo = 0, phi = 0, blo = 0, bhi = 0;
+  bool exact = true;
+  for (int i = 0; i < TRN_DMA_DIMS; i++) {
+    int64_t bytes = step[i] * es, n = (int64_t)d->num[i] - 1;
+    if (n <= 0) continue;
+    if (pb > 0 && bytes % pb == 0) {
+      int64_t ext = n * (bytes / pb);
+      if (ext < 0) plo += ext;
+      else phi += ext;
+    } else {
+      int64_t ext = n * bytes;
+      if (ext < 0) blo += ext;
+      else bhi += ext;
+      if (pb > 0 && (bytes >= pb || -bytes >= pb)) exact = false;
+    }
+  }
+  range_t r = {space, !src, 0, 1, 0, 0, seq};
+  if (pb == 0) {
+    int64_t lo = addr + blo, hi = addr + bhi + es;
+    r.b0 = (uint64_t)(lo < 0 ? 0 : lo);
+    r.b1 = (uint64_t)(hi < 0 ? 0 : hi);
+    return r;
+  }
+  int64_t p = addr / pb, b = addr % pb;
+  if (!exact || b + blo < 0 || b + bhi + es > pb || p + plo < 0) {
+    int64_t lo = addr + plo * pb + blo, hi = addr + phi * pb + bhi + es;
+    if (lo < 0) lo = 0;
+    r.p0 = (uint32_t)(lo / pb);
+    r.p1 = (uint32_t)((hi - 1) / pb + 1);
+    r.b0 = 0;
+    r.b1 = (uint64_t)pb;
+    return r;
+  }
+  r.p0 = (uint32_t)(p + plo);
+  r.p1 = (uint32_t)(p + phi + 1);
+  r.b0 = (uint64_t)(b + blo);
+  r.b1 = (uint64_t)(b + bhi + es);
+  return r;
+}
+
+static bool ranges_conflict(const range_t *x, const range_t *y) {
+  if ((!x->write && !y->write) || x->space != y->space) return false;
+  if (x->p1 <= y->p0 || y->p1 <= x->p0) return false;
+  return !(x->b1 <= y->b0 || y->b1 <= x->b0);
+}
+
+static bool any_open(const isa_t *S) {
+  for (uint32_t q = 0; q < S->queues; q++)
+    if (S->pending[q].n) return true;
+  return false;
+}
+
+/* The first log entry at or after `seq` (the log is in seq order). */
+static size_t log_from(const isa_t *S, size_t seq) {
+  size_t lo = 0, hi = S->nlog;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (S->log[mid].seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Closes queue q's open instruction and drops the log entries no open one needs. */
+static void close_pending(isa_t *S, uint32_t q) {
+  S->pending[q].n = 0;
+  S->pending[q].ndst = 0;
+  size_t oldest = SIZE_MAX;
+  for (uint32_t k = 0; k < S->queues; k++)
+    if (S->pending[k].n && S->pending[k].seq < oldest) oldest = S->pending[k].seq;
+  size_t from = oldest == SIZE_MAX ? S->nlog : log_from(S, oldest);
+  memmove(S->log, S->log + from, (S->nlog - from) * sizeof *S->log);
+  S->nlog -= from;
+}
+
+/* Records the ranges of a compute instruction while some DMA instruction is open. */
+static void log_compute(isa_t *S, const trn_inst_t *inst) {
+  if (!S->merge || !any_open(S)) return;
+  size_t seq = ++S->seq;
+  const trn_ap_t *aps[3] = {&inst->dst, &inst->src0, &inst->src1};
+  for (int i = 0; i < 3; i++)
+    if (aps[i]->space != TRN_SPACE_NONE) log_range(S, ap_range(aps[i], i == 0, seq));
+}
+
+/* Whether descs[0..n) may join queue q's open instruction. */
+static bool can_join(isa_t *S, uint32_t q, const trn_dma_desc_t *descs, size_t n) {
+  const pending_t *p = &S->pending[q];
+  size_t from = log_from(S, p->seq);
+  for (size_t i = 0; i < n; i++) {
+    range_t r[2] = {desc_range(S, &descs[i], true, 0), desc_range(S, &descs[i], false, 0)};
+    for (size_t k = from; k < S->nlog; k++)
+      if (ranges_conflict(&r[0], &S->log[k]) || ranges_conflict(&r[1], &S->log[k])) return false;
+  }
+  return true;
+}
+
+static bool push_desc(isa_t *S, pending_t *p, const trn_dma_desc_t *descs, size_t n, size_t dst) {
+  if (p->n + n > p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 16;
+    while (cap < p->n + n) cap *= 2;
+    trn_dma_desc_t *d = realloc(p->descs, cap * sizeof *d);
+    if (!d) return false;
+    p->descs = d;
+    p->cap = cap;
+  }
+  memcpy(p->descs + p->n, descs, n * sizeof *descs);
+  p->n += n;
+  if (p->ndst == p->capdst) {
+    size_t cap = p->capdst ? p->capdst * 2 : 16;
+    size_t *d = realloc(p->dsts, cap * sizeof *d);
+    if (!d) return false;
+    p->dsts = d;
+    p->capdst = cap;
+  }
+  p->dsts[p->ndst++] = dst;
+  return true;
+}
+
 static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const buf_t *dst, trn_dma_desc_t *descs,
                            size_t count) {
   double src_ready = ready_of(S, src);
@@ -398,22 +605,75 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
     uint64_t b = 0;
     for (size_t k = i; k < i + n; k++)
       b += trn_isa_dma_elems(&descs[k]) * trn_isa_dtype_size((trn_dtype_t)descs[k].src_dtype);
-    /* the queue where it would finish first, given when its source is ready */
-    double cost = t->dma_fixed_ns + (t->dma_queue_gbps > 0 ? (double)b / t->dma_queue_gbps : 0);
+    /* the queue where it would finish first, given when its source is ready (joining
+     * that queue's open instruction saves the fixed cost) */
+    double data = t->dma_queue_gbps > 0 ? (double)b / t->dma_queue_gbps : 0;
+    double cost = t->dma_fixed_ns + data;
+    size_t sroot = src->parent != SIZE_MAX ? src->parent : (size_t)(src - S->bufs);
+    size_t droot = dst->parent != SIZE_MAX ? dst->parent : (size_t)(dst - S->bufs);
+    size_t srci = src->type.space == TRN_SPACE_HBM ? 2 * sroot : 2 * droot + 1; /* what may share an instruction */
+    if (S->merge) /* open instructions too far back stay as they are (bounds the log) */
+      for (uint32_t k = 0; k < queues; k++)
+        if (S->pending[k].n && S->nlog - log_from(S, S->pending[k].seq) > ISA_JOIN_WINDOW) close_pending(S, k);
     uint32_t q = 0;
-    double best = 0;
+    double best = 0, best_start = 0;
+    bool join = false;
     for (uint32_t k = 0; k < queues; k++) {
+      const pending_t *p = &S->pending[k];
+      bool j = S->merge && p->n && p->src == srci && src_ready <= p->start &&
+               (double)(p->bytes + b) <= ISA_JOIN_MAX_FIXED * min_piece && can_join(S, k, &descs[i], n);
       double start = S->queue_ns[k] > src_ready ? S->queue_ns[k] : src_ready;
-      if (k == 0 || start < best) {
-        best = start;
+      double end = j ? S->queue_ns[k] + data : start + cost;
+      if (k == 0 || end < best) {
+        best = end;
+        best_start = start;
         q = k;
+        join = j;
       }
     }
-    S->queue_ns[q] = best + cost;
-    set_ready(S, dst, best + cost);
+    S->queue_ns[q] = best;
+    size_t dsti = (size_t)(dst - S->bufs);
+    pending_t *p = &S->pending[q];
     trn_inst_t inst;
     init_inst(&inst, TRN_OP_DMA);
-    emit(S, op, &inst, TRN_STREAM_DMA0 + q, &descs[i], n);
+    if (join) {
+      if (!push_desc(S, p, &descs[i], n, dsti)) {
+        trn_ir_error(op, "out of memory");
+        S->failed = true;
+        break;
+      }
+      /* the joined instruction replaces the open one, at its place */
+      MlirOperation joined = emit(S, p->op, &inst, TRN_STREAM_DMA0 + q, p->descs, p->n);
+      mlirOperationDestroy(p->op);
+      p->op = joined;
+      p->bytes += b;
+      p->end = best;
+      for (size_t k = 0; k < p->ndst; k++) set_ready(S, &S->bufs[p->dsts[k]], best);
+    } else {
+      MlirOperation one = emit(S, op, &inst, TRN_STREAM_DMA0 + q, &descs[i], n);
+      set_ready(S, dst, best);
+      if (S->merge) {
+        close_pending(S, q);
+        if (!push_desc(S, p, &descs[i], n, dsti)) {
+          trn_ir_error(op, "out of memory");
+          S->failed = true;
+          break;
+        }
+        p->op = one;
+        p->seq = S->seq + 1;
+        p->start = best_start;
+        p->end = best;
+        p->bytes = b;
+        p->src = srci;
+      }
+    }
+    if (S->merge) {
+      size_t seq = ++S->seq;
+      for (size_t k = i; k < i + n; k++) {
+        log_range(S, desc_range(S, &descs[k], true, seq));
+        log_range(S, desc_range(S, &descs[k], false, seq));
+      }
+    }
   }
   free(split);
 }
@@ -576,6 +836,7 @@ static void lower_compute(isa_t *S, MlirOperation op) {
   double end = start + (double)trn_isa_inst_cycles(&inst, S->target) / (ghz > 0 ? ghz : 1.0);
   S->engine_ns[stream] = end;
   if (b[dst_index]) set_ready(S, b[dst_index], end);
+  log_compute(S, &inst);
   emit(S, op, &inst, stream, NULL, 0);
 }
 
@@ -718,6 +979,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   S.queues = S.target->dma_queues ? S.target->dma_queues : 1;
   if (S.queues > TRN_MAX_DMA_QUEUES) S.queues = TRN_MAX_DMA_QUEUES;
   if (opts->opt_level <= 0) S.queues = 1;
+  S.merge = opts->opt_level >= 1;
   S.block = trn_ir_func_body(fn);
   trn_ptr_map_init(&S.map);
   size_t ntile = 0, cap = 0;
@@ -763,6 +1025,11 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
                                     trn_ir_str(S.ctx, S.target->name));
   }
   free(tile_ops);
+  for (uint32_t q = 0; q < TRN_MAX_DMA_QUEUES; q++) {
+    free(S.pending[q].descs);
+    free(S.pending[q].dsts);
+  }
+  free(S.log);
   free(S.bufs);
   trn_ptr_map_free(&S.map);
   if (S.failed) mlirExternalPassSignalFailure(pass);
