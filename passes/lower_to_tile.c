@@ -376,6 +376,58 @@ static MlirAttribute bf16_elements(lower_t *L, MlirAttribute v, const trn_tile_t
   return out;
 }
 
+/* Stores the constant OHWI weight `w` of a convolution (any view of a constant:
+ * the importer transposes OIHW weights) as a new HWIO constant: the output channels,
+ * the free axis of the stationary tiles, become contiguous in HBM, so each weight tile
+ * row is one run instead of one element per IC * KH * KW stride. The value keeps its
+ * logical OHWI dims; its buffer and strides change. */
+static void conv_weight_hwio(lower_t *L, size_t wi) {
+  val_t *w = &L->vals[wi];
+  if (w->kind != V_HBM || w->splat || w->rank != 4 || w->dtype != TRN_DTYPE_FP32 || w->strides[0] == 1)
+    return;
+  hbm_buf_t *b = &L->bufs[w->buf];
+  MlirAttribute v = b->initial;
+  bool resource = !mlirAttributeIsNull(v) && mlirAttributeIsADenseResourceElements(v);
+  if (mlirAttributeIsNull(v) || (!resource && (!mlirAttributeIsADenseElements(v) ||
+                                                mlirDenseElementsAttrIsSplat(v))))
+    return;
+  bool to_bf16 = b->to_bf16;
+  int64_t O = w->dims[0], H = w->dims[1], W = w->dims[2], I = w->dims[3], n = O * H * W * I;
+  float *raw = malloc((size_t)(n > 0 ? n : 1) * sizeof *raw);
+  if (!raw) {
+    fail_oom(L);
+    return;
+  }
+  for (int64_t o = 0; o < O; o++)
+    for (int64_t h = 0; h < H; h++)
+      for (int64_t x = 0; x < W; x++)
+        for (int64_t i = 0; i < I; i++) {
+          intptr_t src = (intptr_t)(w->offset + o * w->strides[0] + h * w->strides[1] +
+                                    x * w->strides[2] + i * w->strides[3]);
+          raw[((h * W + x) * I + i) * O + o] = resource ? mlirDenseFloatResourceElementsAttrGetValue(v, src)
+                                                        : mlirDenseElementsAttrGetFloatValue(v, src);
+        }
+  int64_t dims[4] = {H, W, I, O};
+  MlirType ty = mlirRankedTensorTypeGet(4, dims, mlirF32TypeGet(L->ctx), mlirAttributeGetNull());
+  MlirAttribute hwio = mlirDenseElementsAttrRawBufferGet(ty, (size_t)n * sizeof *raw, raw);
+  free(raw);
+  val_t shape = {.rank = 4, .dtype = TRN_DTYPE_FP32};
+  memcpy(shape.dims, dims, sizeof dims);
+  size_t nb = new_buf(L, (MlirValue){NULL}, hwio, &shape);
+  if (L->failed) return;
+  if (to_bf16) {
+    L->bufs[nb].type.dtype = TRN_DTYPE_BF16;
+    L->bufs[nb].to_bf16 = true;
+  }
+  w = &L->vals[wi];
+  w->buf = nb;
+  w->offset = 0;
+  w->strides[0] = 1;
+  w->strides[1] = W * I * O;
+  w->strides[2] = I * O;
+  w->strides[3] = O;
+}
+
 static MlirValue buf_value(lower_t *L, size_t index) {
   hbm_buf_t *b = &L->bufs[index];
   if (!mlirValueIsNull(b->value)) return b->value;
@@ -2169,6 +2221,7 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     conv2d_packed(L, &cp);
     return;
   }
+  conv_weight_hwio(L, wi);
   size_t nw = (size_t)(KH * KW * nic);
   MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
   box_t *wboxes = calloc(nw, sizeof *wboxes);
