@@ -513,6 +513,7 @@ static void close_pending(isa_t *S, uint32_t q) {
   for (uint32_t k = 0; k < S->queues; k++)
     if (S->pending[k].n && S->pending[k].seq < oldest) oldest = S->pending[k].seq;
   size_t from = oldest == SIZE_MAX ? S->nlog : log_from(S, oldest);
+  if (from == 0) return; /* nothing to drop (the log may not exist yet) */
   memmove(S->log, S->log + from, (S->nlog - from) * sizeof *S->log);
   S->nlog -= from;
 }
