@@ -313,6 +313,12 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
     case TRN_ACT_EXP:
       for (size_t i = 0; i < n; i++) out[i] = expf(x[i] * scale + bias);
       break;
+    case TRN_ACT_RELU: /* the common eviction: act_f's rule, in a loop that vectorizes */
+      for (size_t i = 0; i < n; i++) {
+        float v = x[i] * scale + bias;
+        out[i] = v != v ? v : (v > 0.0f ? v : 0.0f);
+      }
+      break;
     default:
       for (size_t i = 0; i < n; i++) out[i] = act_f(fn, x[i] * scale + bias);
       break;
