@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "trn/passes.h"
 #include "mlir-c/Diagnostics.h"
 
 struct trn_diag_buffer_t {
@@ -69,61 +70,19 @@ static void sink_append(MlirStringRef s, void *user) {
   sink->buf[sink->length] = '\0';
 }
 
-/* Reads a quoted MLIR string starting at *p (pointing at '"'); copies the unescaped
- * text into out and advances *p past the closing quote. */
-static bool read_quoted(const char **p, char *out, size_t size) {
-  const char *s = *p;
-  if (*s != '"') return false;
-  s++;
-  size_t n = 0;
-  while (*s && *s != '"') {
-    if (*s == '\\' && s[1]) s++;
-    if (n + 1 < size) out[n++] = *s;
-    s++;
-  }
-  if (*s != '"') return false;
-  out[n] = '\0';
-  *p = s + 1;
-  return true;
-}
-
-bool trn_diag_location_name(MlirLocation loc, char *buf, size_t size) {
-  string_sink_t sink = {.length = 0};
-  mlirLocationPrint(loc, sink_append, &sink);
-  const char *q = sink.buf;
-  if (strncmp(q, "loc(", 4) != 0) return false;
-  q += 4;
-  if (strncmp(q, "fused[", 6) == 0) q += 6;
-  return read_quoted(&q, buf, size) && *q == '(';
-}
-
 int trn_diag_format_location(MlirLocation loc, char *buf, size_t size) {
-  string_sink_t sink = {.length = 0};
-  mlirLocationPrint(loc, sink_append, &sink);
-  const char *p = sink.buf;
-  char name[512], file[512];
-  unsigned line = 0, col = 0;
+  trn_location_parts_t l;
+  trn_passes_location_parts(loc, &l);
   /* loc("name"("file":L:C)) from the importer, loc("file":L:C) from the parser. */
-  const char *q = p;
-  if (strncmp(q, "loc(", 4) == 0) {
-    q += 4;
-    if (read_quoted(&q, name, sizeof name)) {
-      if (*q == '(') {
-        q++;
-        if (read_quoted(&q, file, sizeof file) && sscanf(q, ":%u:%u", &line, &col) == 2)
-          return line == 0 ? snprintf(buf, size, "%s: node '%s'", file, name)
-                           : snprintf(buf, size, "%s:%u:%u: node '%s'", file, line, col, name);
-      } else if (*q == ':' && sscanf(q, ":%u:%u", &line, &col) == 2) {
-        /* Line 0: the whole file (the importer's module and function). */
-        return line == 0 ? snprintf(buf, size, "%s", name)
-                         : snprintf(buf, size, "%s:%u:%u", name, line, col);
-      } else if (*q == ')') {
-        return snprintf(buf, size, "node '%s'", name);
-      }
-    }
-  }
-  if (strcmp(p, "loc(unknown)") == 0) return snprintf(buf, size, "<unknown>");
-  return snprintf(buf, size, "%s", p);
+  if (!l.fused && l.name[0] && l.child && l.file[0])
+    return l.line == 0 ? snprintf(buf, size, "%s: node '%s'", l.file, l.name)
+                       : snprintf(buf, size, "%s:%u:%u: node '%s'", l.file, l.line, l.col, l.name);
+  if (!l.fused && l.file[0] && !l.name[0]) /* line 0: the whole file (module, function) */
+    return l.line == 0 ? snprintf(buf, size, "%s", l.file)
+                       : snprintf(buf, size, "%s:%u:%u", l.file, l.line, l.col);
+  if (!l.fused && l.name[0] && !l.child) return snprintf(buf, size, "node '%s'", l.name);
+  if (strcmp(l.text, "loc(unknown)") == 0) return snprintf(buf, size, "<unknown>");
+  return snprintf(buf, size, "%s", l.text);
 }
 
 static const char *severity_name(MlirDiagnosticSeverity s) {

@@ -9,6 +9,7 @@
 #include "mlir-c/BuiltinAttributes.h"
 #include "mlir-c/BuiltinTypes.h"
 #include "trn/dialects.h"
+#include "trn/passes.h"
 
 static bool name_is(MlirOperation op, const char *name) {
   MlirStringRef s = mlirIdentifierStr(mlirOperationGetName(op));
@@ -258,9 +259,9 @@ trn_status_t trn_compiler_emit_to_writer(trn_compiler_t *compiler, MlirModule mo
     MlirLocation loc = mlirOperationGetLocation(op);
     if (trn_dialects_isa_is_inst(op, NULL) &&
         (mlirLocationIsNull(last) || !mlirLocationEqual(loc, last))) {
-      char name[512];
-      s = trn_rt_writer_set_layer(writer, trn_diag_location_name(loc, name, sizeof name) ? name
-                                                                                        : NULL);
+      trn_location_parts_t parts;
+      trn_passes_location_parts(loc, &parts);
+      s = trn_rt_writer_set_layer(writer, parts.name[0] ? parts.name : NULL);
       last = loc;
     }
     if (!s) s = emit_op(op, target, writer, &hbm_end, &ins, &nin, &outs, &nout);

@@ -53,9 +53,7 @@ void trn_compiler_diag_clear(trn_compiler_t *compiler);
  * importer's name(file) locations, `file:line:col` for file locations, else MLIR's
  * text. Returns the number of bytes it would write (snprintf semantics). */
 int trn_diag_format_location(MlirLocation loc, char *buf, size_t size);
-/* The name of a name location (the importer's ONNX node names), or of the first one a
- * fused location holds, into buf; false for other locations. */
-bool trn_diag_location_name(MlirLocation loc, char *buf, size_t size);
+
 
 /* ---------------------------------------------------------------------------------
  * SHA-256 (sha256.c)

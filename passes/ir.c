@@ -109,13 +109,13 @@ void trn_ir_report_emit(trn_ir_report_t *r, MlirOperation op) {
 }
 
 typedef struct where_sink_t {
-  char buf[512];
-  size_t length;
+  char *buf;
+  size_t size, length;
 } where_sink_t;
 
 static void where_append(MlirStringRef s, void *user) {
   where_sink_t *w = user;
-  size_t room = sizeof w->buf - 1 - w->length;
+  size_t room = w->size - 1 - w->length;
   size_t n = s.length < room ? s.length : room;
   memcpy(w->buf + w->length, s.data, n);
   w->length += n;
@@ -138,26 +138,46 @@ static bool where_quoted(const char **p, char *out, size_t size) {
   return true;
 }
 
-void trn_ir_op_where(MlirOperation op, char *buf, size_t size) {
-  where_sink_t w = {.length = 0};
-  mlirLocationPrint(mlirOperationGetLocation(op), where_append, &w);
-  const char *q = w.buf;
-  char name[256];
-  unsigned line = 0, col = 0;
-  if (strncmp(q, "loc(", 4) == 0) {
-    q += 4;
-    if (strncmp(q, "fused[", 6) == 0) q += 6;
-    if (where_quoted(&q, name, sizeof name)) {
-      if (*q == ':' && sscanf(q, ":%u:%u", &line, &col) == 2) {
-        const char *base = strrchr(name, '/');
-        snprintf(buf, size, "%s:%u:%u", base ? base + 1 : name, line, col);
-      } else {
-        snprintf(buf, size, "node '%s'", name);
-      }
-      return;
-    }
+void trn_passes_location_parts(MlirLocation loc, trn_location_parts_t *out) {
+  memset(out, 0, sizeof *out);
+  where_sink_t w = {.buf = out->text, .size = sizeof out->text};
+  mlirLocationPrint(loc, where_append, &w);
+  const char *q = out->text;
+  if (strncmp(q, "loc(", 4) != 0) return;
+  q += 4;
+  if (strncmp(q, "fused[", 6) == 0) {
+    out->fused = true;
+    q += 6;
   }
-  snprintf(buf, size, "%s", strcmp(w.buf, "loc(unknown)") == 0 ? "<unknown>" : w.buf);
+  char first[512];
+  if (!where_quoted(&q, first, sizeof first)) return;
+  if (*q == ':' && sscanf(q, ":%u:%u", &out->line, &out->col) == 2) {
+    snprintf(out->file, sizeof out->file, "%s", first);
+    return;
+  }
+  snprintf(out->name, sizeof out->name, "%s", first);
+  if (*q != '(') return;
+  out->child = true;
+  q++;
+  unsigned line, col;
+  if (where_quoted(&q, first, sizeof first) && sscanf(q, ":%u:%u", &line, &col) == 2) {
+    snprintf(out->file, sizeof out->file, "%s", first);
+    out->line = line;
+    out->col = col;
+  }
+}
+
+void trn_ir_op_where(MlirOperation op, char *buf, size_t size) {
+  trn_location_parts_t parts;
+  trn_passes_location_parts(mlirOperationGetLocation(op), &parts);
+  if (parts.name[0]) {
+    snprintf(buf, size, "node '%s'", parts.name);
+  } else if (parts.file[0]) {
+    const char *base = strrchr(parts.file, '/');
+    snprintf(buf, size, "%s:%u:%u", base ? base + 1 : parts.file, parts.line, parts.col);
+  } else {
+    snprintf(buf, size, "%s", strcmp(parts.text, "loc(unknown)") == 0 ? "<unknown>" : parts.text);
+  }
 }
 
 static int cmp_hbm_use(const void *a, const void *b) {

@@ -60,6 +60,20 @@ typedef enum trn_stage_t {
 MlirLogicalResult trn_passes_add_pipeline(MlirOpPassManager pm, const trn_pass_options_t *opts,
                                           trn_stage_t until);
 
+/* The parts of an MLIR location as the importer and the parser make them:
+ * loc("node"("file":L:C)), loc(fused["node"(...), ...]) and loc("file":L:C). Passes
+ * name ops in reports with them, the compiler in diagnostics and in the .neff's
+ * layers. */
+typedef struct trn_location_parts_t {
+  char text[1024]; /* MLIR's text of the whole location */
+  bool fused;      /* a fused location: the parts are those of its first one */
+  char name[512];  /* a name location's name (the importer's ONNX node name), else "" */
+  bool child;      /* the name location has a child location */
+  char file[512];  /* a file location's file, also as the name's child; else "" */
+  unsigned line, col;
+} trn_location_parts_t;
+void trn_passes_location_parts(MlirLocation loc, trn_location_parts_t *out);
+
 #ifdef __cplusplus
 }
 #endif
