@@ -753,14 +753,16 @@ static double layer_span(const trn_rt_layer_profile_t *l) {
   return l->last_end > 0 ? l->last_end - l->first_start : l->dma_last_end - l->dma_first_start;
 }
 
-/* Layer indices by decreasing span (ties: by index). */
-static const trn_rt_layer_profile_t *g_sort_layers; /* qsort has no context argument */
+/* A layer and its span, sorted by decreasing span (ties: by index). */
+typedef struct layer_rank_t {
+  size_t index;
+  double span;
+} layer_rank_t;
+
 static int by_span(const void *x, const void *y) {
-  const trn_rt_layer_profile_t *a = &g_sort_layers[*(const size_t *)x];
-  const trn_rt_layer_profile_t *b = &g_sort_layers[*(const size_t *)y];
-  double sa = layer_span(a), sb = layer_span(b);
-  if (sa != sb) return sa < sb ? 1 : -1;
-  return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+  const layer_rank_t *a = x, *b = y;
+  if (a->span != b->span) return a->span < b->span ? 1 : -1;
+  return a->index < b->index ? -1 : 1;
 }
 
 /* The per-layer table: where the simulated time goes, against each layer's own
@@ -775,10 +777,9 @@ static void print_layers(const trn_rt_model_t *model, const trn_rt_layer_profile
     printf("per-layer profile: the .neff has no layers (compiled before format 1.1)\n");
     return;
   }
-  size_t *order = malloc(n * sizeof *order);
+  layer_rank_t *order = malloc(n * sizeof *order);
   if (!order) return;
-  for (size_t i = 0; i < n; i++) order[i] = i;
-  g_sort_layers = l;
+  for (size_t i = 0; i < n; i++) order[i] = (layer_rank_t){i, layer_span(&l[i])};
   qsort(order, n, sizeof *order, by_span);
   size_t shown = rows == 0 || (size_t)rows > n ? n : (size_t)rows;
   double peak_macs = (double)t->pe_rows * t->pe_cols * t->pe_ghz * 1e9;
@@ -792,8 +793,8 @@ static void print_layers(const trn_rt_model_t *model, const trn_rt_layer_profile
          "| MACs | HBM MB | PE util | bound us | span / bound |\n");
   printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (size_t r = 0; r < shown; r++) {
-    const trn_rt_layer_profile_t *x = &l[order[r]];
-    double span = layer_span(x), dma = 0;
+    const trn_rt_layer_profile_t *x = &l[order[r].index];
+    double span = order[r].span, dma = 0;
     for (uint32_t q = 0; q < t->dma_queues && TRN_STREAM_DMA0 + q < TRN_MAX_STREAMS; q++)
       dma += x->busy_seconds[TRN_STREAM_DMA0 + q];
     dma /= t->dma_queues ? t->dma_queues : 1;
@@ -804,7 +805,7 @@ static void print_layers(const trn_rt_model_t *model, const trn_rt_layer_profile
     if (x->macs && span > 0) snprintf(util, sizeof util, "%.1f%%", 100.0 * compute / span);
     printf("| %s | %llu | %.2f | %.1f%% | %.2f | %.2f | %.2f | %.2f | %.2f | %llu | %.2f | %s | "
            "%.2f | %s |\n",
-           trn_rt_model_layer_name(model, order[r]), (unsigned long long)x->instructions,
+           trn_rt_model_layer_name(model, order[r].index), (unsigned long long)x->instructions,
            span * 1e6, p->total_seconds > 0 ? 100.0 * span / p->total_seconds : 0.0,
            x->busy_seconds[TRN_ENGINE_PE] * 1e6, x->busy_seconds[TRN_ENGINE_ACT] * 1e6,
            x->busy_seconds[TRN_ENGINE_DVE] * 1e6, x->busy_seconds[TRN_ENGINE_POOL] * 1e6,
