@@ -125,28 +125,40 @@ static const float *mm_in_place(const trn_ap_t *a, const uint8_t *base, uint64_t
   return (const float *)(const void *)(base + (uint64_t)a->start_partition * pbytes + a->offset);
 }
 
-/* Whether every instruction of the chain [index, end) has all its operands in place,
- * and no source overlaps the dst (the dst is written before later sources are read). */
-static bool mm_chain_direct(trn_interp_t *it, const trn_inst_t *insts, size_t index, size_t end,
-                            const mm_ops_t *head) {
-  const trn_ap_t *d = &insts[index].dst;
-  if (!mm_ap_direct(d, head->dp)) return false;
-  uint64_t d_lo = (uint64_t)d->start_partition, d_hi = d_lo + d->num_partitions;
-  uint64_t d_off = d->offset, d_end = d_off + head->n * 4;
-  for (size_t i = index; i < end; i++) {
+/* Whether every instruction of [index, index + rows * rowlen) has its operands in
+ * place, each row's dst (the dst of the row's first instruction, `n` columns wide) is
+ * in place, and no source overlaps a row's dst (each dst is written before later
+ * sources are read). */
+static bool mm_rows_direct(trn_interp_t *it, const trn_inst_t *insts, size_t index,
+                           size_t rowlen, size_t rows, uint64_t dp, uint64_t n) {
+  for (size_t r = 0; r < rows; r++)
+    if (!mm_ap_direct(&insts[index + r * rowlen].dst, dp)) return false;
+  for (size_t i = index; i < index + rows * rowlen; i++) {
     const trn_ap_t *srcs[2] = {&insts[i].src0, &insts[i].src1};
     for (int k = 0; k < 2; k++) {
       const trn_ap_t *a = srcs[k];
       uint64_t pb;
       (void)mm_space(it, a->space, &pb);
       if (!mm_ap_direct(a, pb)) return false;
-      if (a->space != d->space) continue;
       uint64_t lo = a->start_partition, hi = lo + a->num_partitions;
       uint64_t off = a->offset, oend = off + (uint64_t)a->num[0] * 4;
-      if (lo < d_hi && d_lo < hi && off < d_end && d_off < oend) return false;
+      for (size_t r = 0; r < rows; r++) {
+        const trn_ap_t *d = &insts[index + r * rowlen].dst;
+        if (a->space != d->space) continue;
+        uint64_t d_lo = d->start_partition, d_hi = d_lo + d->num_partitions;
+        uint64_t d_off = d->offset, d_end = d_off + n * 4;
+        if (lo < d_hi && d_lo < hi && off < d_end && d_off < oend) return false;
+      }
     }
   }
   return true;
+}
+
+/* Whether every instruction of the chain [index, end) has all its operands in place,
+ * and no source overlaps the dst (the dst is written before later sources are read). */
+static bool mm_chain_direct(trn_interp_t *it, const trn_inst_t *insts, size_t index, size_t end,
+                            const mm_ops_t *head) {
+  return mm_rows_direct(it, insts, index, end - index, 1, head->dp, head->n);
 }
 
 /* Longest accumulation chain fused into one GEMM, in rows of K. */
@@ -204,6 +216,72 @@ done:
   return stop;
 }
 
+/* Tallest run of rows computed as one GEMM, in dst partitions (M), and its largest
+ * result, in fp32 elements. */
+#define TRN_MM_FUSE_MAX_M 1024
+#define TRN_MM_FUSE_MAX_ELEMS ((uint64_t)1 << 20)
+
+/* Whether b is a with another offset. */
+static bool ap_moved(const trn_ap_t *b, const trn_ap_t *a) {
+  trn_ap_t t = *a;
+  t.offset = b->offset;
+  return memcmp(&t, b, sizeof t) == 0;
+}
+
+static bool ap_rows_overlap(const trn_ap_t *a, const trn_ap_t *b, uint64_t bytes) {
+  return a->space == b->space && a->start_partition < b->start_partition + b->num_partitions &&
+         b->start_partition < a->start_partition + a->num_partitions &&
+         a->offset < b->offset + bytes && b->offset < a->offset + bytes;
+}
+
+/* The number of rows (from 1) of the run that starts with row 0 = [index, index +
+ * rowlen): chains of `chain` MATMULs, one or several continuing each other along N
+ * (ntot columns in all). Row r = 1, 2, ... repeats row 0 instruction by instruction
+ * with the same moving operands and flags, the stationary operands r * M columns
+ * further (the next M tile of the same stationary matrix), its dst moved by one offset
+ * (its chains stay side by side, and rows' dsts stay disjoint), no waits, and signals
+ * only at the ends of chains. Such runs come from a GEMM tiled over M as well. As for
+ * the N runs, nothing can observe the early results in a race-free program: a reader
+ * of a later row's dst must wait on that row's signals, and a writer of its operands
+ * (or a reader of its dst's old contents) must be waited on by this stream before the
+ * run's first instruction, since no later one waits. */
+static size_t mm_rows_along_m(trn_interp_t *it, uint32_t stream, const trn_inst_t *insts,
+                              size_t len, size_t index, size_t rowlen, size_t chain,
+                              const mm_ops_t *head, uint64_t ntot) {
+  size_t rows = 1;
+  while (index + (rows + 1) * rowlen <= len && (rows + 1) * head->m <= TRN_MM_FUSE_MAX_M &&
+         (rows + 1) * head->m * ntot <= TRN_MM_FUSE_MAX_ELEMS) {
+    size_t at = index + rows * rowlen;
+    const trn_ap_t *d0 = &insts[index].dst, *dr = &insts[at].dst;
+    int64_t move = (int64_t)dr->offset - (int64_t)d0->offset;
+    for (size_t j = 0; j < rowlen; j++) {
+      const trn_inst_t *a = &insts[index + j], *b = &insts[at + j];
+      mm_ops_t o;
+      trn_status_t st;
+      if (b->opcode != TRN_OP_MATMUL || b->wait_sem != TRN_SEM_NONE || b->flags != a->flags ||
+          ((j + 1) % chain != 0 && b->signal_sem != TRN_SEM_NONE) ||
+          memcmp(&b->src1, &a->src1, sizeof b->src1) != 0 ||
+          !ap_shifted(&b->src0, &a->src0, rows * head->m * 4) || !ap_moved(&b->dst, &a->dst) ||
+          (int64_t)b->dst.offset - (int64_t)a->dst.offset != move)
+        return rows;
+      if ((st = mm_check(it, stream, at + j, b, &o)) != NULL) {
+        trn_status_free(st); /* it traps when it runs */
+        return rows;
+      }
+    }
+    for (size_t r = 0; r < rows; r++)
+      if (ap_rows_overlap(&insts[index + r * rowlen].dst, dr, ntot * 4)) return rows;
+    /* the row must end where row 0 ends, not continue accumulating */
+    size_t after = at + rowlen;
+    if (after < len && insts[after].opcode == TRN_OP_MATMUL &&
+        (insts[after].flags & TRN_FLAG_ACC) && insts[after].wait_sem == TRN_SEM_NONE &&
+        memcmp(&insts[after].dst, &insts[after - 1].dst, sizeof insts[after].dst) == 0)
+      return rows;
+    rows++;
+  }
+  return rows;
+}
+
 /* MATMUL. A run of MATMULs on one stream that accumulate into the same dst, where
  * no instruction after the first waits on a semaphore and none but the last
  * signals, is computed at once by the first (one GEMM over the concatenated K):
@@ -248,37 +326,46 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
     return mm_store(it, inst, &head, head.k, A, lda, B, ldb);
   }
   /* Every operand and the dst in place (fp32, contiguous per partition): one GEMM per
-   * instruction reading SBUF in place (no gather), accumulating in fp32 into a dense
-   * M x N buffer (PSUM rows, a power-of-two stride apart, would share cache sets),
-   * copied to the dst once at the end. Same sums, same order as one at a time. */
+   * instruction of the first chain reading SBUF in place (no gather), widened to the
+   * chains that continue it along N and M, accumulating in fp32 into a dense M x N
+   * buffer (PSUM rows, a power-of-two stride apart, would share cache sets), copied to
+   * the dsts once at the end. Same sums, same order as one at a time. */
   if (mm_chain_direct(it, insts, index, end, &head)) {
-    const trn_ap_t *d = &inst->dst;
     uint64_t ntot = head.n;
     size_t stop = mm_chains_along_n(it, stream, insts, len, index, end, &head, &ntot);
-    mm_ops_t wide = head;
-    wide.n = ntot;
-    if (stop > end && !mm_chain_direct(it, insts, index, stop, &wide)) {
+    if (stop > end && !mm_rows_direct(it, insts, index, stop - index, 1, head.dp, ntot)) {
       stop = end;
       ntot = head.n;
     }
+    size_t rowlen = stop - index;
+    size_t rows = mm_rows_along_m(it, stream, insts, len, index, rowlen, end - index, &head, ntot);
+    if (rows > 1 && !mm_rows_direct(it, insts, index, rowlen, rows, head.dp, ntot)) rows = 1;
+    uint64_t mtot = head.m * rows;
     float *C = NULL;
-    TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(head.m * ntot), &C));
-    it->fused_end[stream] = stop;
-    uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
+    TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(mtot * ntot), &C));
+    it->fused_end[stream] = index + rows * rowlen;
     bool acc = (inst->flags & TRN_FLAG_ACC) != 0;
     if (acc)
-      for (uint64_t p = 0; p < head.m; p++)
-        memcpy(C + p * ntot, dst + p * head.dp, (size_t)ntot * 4);
+      for (size_t r = 0; r < rows; r++) {
+        const trn_ap_t *d = &insts[index + r * rowlen].dst;
+        const uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
+        for (uint64_t p = 0; p < head.m; p++)
+          memcpy(C + (r * head.m + p) * ntot, dst + p * head.dp, (size_t)ntot * 4);
+      }
     for (size_t i = index; i < end; i++) {
       const trn_inst_t *in = &insts[i];
       uint64_t ap, bp;
       uint8_t *ab = mm_space(it, in->src0.space, &ap), *bb = mm_space(it, in->src1.space, &bp);
-      gemm_tn(head.m, ntot, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
+      gemm_tn(mtot, ntot, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
               (size_t)(ap / 4), mm_in_place(&in->src1, bb, bp), (size_t)(bp / 4),
               acc || i > index, C, (size_t)ntot);
     }
-    for (uint64_t p = 0; p < head.m; p++)
-      memcpy(dst + p * head.dp, C + p * ntot, (size_t)ntot * 4);
+    for (size_t r = 0; r < rows; r++) {
+      const trn_ap_t *d = &insts[index + r * rowlen].dst;
+      uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
+      for (uint64_t p = 0; p < head.m; p++)
+        memcpy(dst + p * head.dp, C + (r * head.m + p) * ntot, (size_t)ntot * 4);
+    }
     return NULL;
   }
   TRN_RETURN_IF_ERROR(mm_buffer(it, 0, (size_t)(ktot * head.m), &A));

@@ -279,6 +279,78 @@ END_TEST
 START_TEST(test_matmul_chains_along_n_stop_at_a_wait) { matmul_chains_along_n(true); }
 END_TEST
 
+/* Rows of chains that continue each other along M (the same moving operands, the
+ * stationaries M columns further, each row's dst anywhere, as a GEMM tiled over M and
+ * N) are computed as one GEMM; a row whose head waits stays out, so that what the wait
+ * orders before it is seen. */
+static void matmul_rows_along_m(bool third_waits) {
+  enum { K = 2, KT = 3, M = 2, R = 3, W = 4, CH = 2 };
+  static const uint32_t row_dst[R] = {0, 96, 32}; /* PSUM bytes; rows disjoint, unordered */
+  tm_t *t = tm_create(HBM);
+  float a[KT * K * M * R], b[KT * K * W * CH];
+  for (int i = 0; i < KT * K * M * R; i++) a[i] = (float)(i % 5) - 2.0f;
+  for (int i = 0; i < KT * K * W * CH; i++) b[i] = (float)(i % 7) - 3.0f;
+  /* SBUF: A's kt tiles (K x M*R each) side by side from 0; B's from 256, 64 bytes apart */
+  put_f32(t, IN, a, KT * K * M * R);
+  put_f32(t, IN2, b, KT * K * W * CH);
+  for (int j = 0; j < KT; j++) {
+    tm_stage_in(t, IN + (uint64_t)j * K * M * R * 4, TRN_DTYPE_FP32, TRN_SPACE_SBUF,
+                TRN_DTYPE_FP32, 0, K, (uint32_t)j * M * R * 4, M * R);
+    tm_stage_in(t, IN2 + (uint64_t)j * K * W * CH * 4, TRN_DTYPE_FP32, TRN_SPACE_SBUF,
+                TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j, W * CH);
+  }
+  if (third_waits) { /* ones into the stationary operand of row 2's first matmul */
+    trn_inst_t *ms = tm_add(t, TRN_ENGINE_DVE, TRN_OP_MEMSET);
+    ms->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 2 * M * 4, M);
+    ms->imm[0] = tm_f(1.0f);
+    ms->signal_sem = 5;
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < CH; c++)
+      for (int j = 0; j < KT; j++) {
+        trn_inst_t *mm = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
+        mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, row_dst[r] + (uint32_t)c * W * 4, W);
+        mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)(j * M * R + r * M) * 4, M);
+        mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j + c * W * 4, W);
+        if (j) mm->flags = TRN_FLAG_ACC;
+        if (j == KT - 1 && (r < R - 1 || c < CH - 1)) mm->signal_sem = 6;
+        if (third_waits && r == 2 && c == 0 && j == 0) {
+          mm->wait_sem = 5;
+          mm->wait_value = 1;
+        }
+      }
+  for (int r = 0; r < R; r++)
+    tm_stage_out(t, OUT + (uint64_t)r * M * W * CH * 4, TRN_DTYPE_FP32, TRN_SPACE_PSUM,
+                 TRN_DTYPE_FP32, 0, M, row_dst[r], W * CH);
+  trn_rt_profile_t prof;
+  trn_rt_run_options_t o = {.strict = true};
+  TM_OK(tm_run_opts(t, &o, &prof));
+  float want[R * M * W * CH];
+  for (int r = 0; r < R; r++)
+    for (int m = 0; m < M; m++)
+      for (int n = 0; n < W * CH; n++) {
+        float s = 0;
+        for (int j = 0; j < KT; j++)
+          for (int k = 0; k < K; k++) {
+            float av = a[j * K * M * R + k * M * R + r * M + m];
+            if (third_waits && j == 0 && r == 2) av = 1.0f;
+            s += av * b[j * K * W * CH + k * W * CH + n];
+          }
+        want[(r * M + m) * W * CH + n] = s;
+      }
+  assert_f32(tm_hbm_f32(t, OUT), want, R * M * W * CH, 0);
+  ck_assert_uint_eq(prof.macs, (uint64_t)R * CH * KT * K * M * W);
+  /* strict mode or not, the same */
+  TM_OK(tm_run_opts(t, NULL, &prof));
+  assert_f32(tm_hbm_f32(t, OUT), want, R * M * W * CH, 0);
+  tm_destroy(t);
+}
+
+START_TEST(test_matmul_rows_along_m_fuse) { matmul_rows_along_m(false); }
+END_TEST
+START_TEST(test_matmul_rows_along_m_stop_at_a_wait) { matmul_rows_along_m(true); }
+END_TEST
+
 /* A run with options.layers fills each layer's profile from the instructions the
  * model attributes to it; instructions of no layer count nowhere. */
 START_TEST(test_layer_profile_sums_per_layer) {
@@ -1168,6 +1240,8 @@ static Suite *interp_suite(void) {
   tcase_add_test(tc, test_matmul_chain_fusion_respects_waits);
   tcase_add_test(tc, test_matmul_chains_along_n_fuse);
   tcase_add_test(tc, test_matmul_chains_along_n_stop_at_a_wait);
+  tcase_add_test(tc, test_matmul_rows_along_m_fuse);
+  tcase_add_test(tc, test_matmul_rows_along_m_stop_at_a_wait);
   tcase_add_test(tc, test_layer_profile_sums_per_layer);
   tcase_add_test(tc, test_transpose_pe);
   tcase_add_test(tc, test_activate_every_function);
