@@ -12,6 +12,12 @@ typedef struct trn_rt_constant_t {
   const uint8_t *data; /* points into the model's file bytes (aligned for mmap) */
 } trn_rt_constant_t;
 
+/* A part of a run memory: partitions [p_lo, p_hi) x bytes [lo, hi) of each (SBUF,
+ * PSUM; the HBM image is one partition); empty when lo >= hi. */
+typedef struct trn_rt_extent_t {
+  uint64_t p_lo, p_hi, lo, hi;
+} trn_rt_extent_t;
+
 struct trn_rt_model_t {
   uint8_t *file;              /* owned copy (or mapping) of the whole .neff */
   size_t file_size;
@@ -31,10 +37,20 @@ struct trn_rt_model_t {
   char **layer_names;          /* owned; LAYERS section, else none */
   size_t layer_count;
   uint32_t *inst_layer[TRN_MAX_STREAMS]; /* owned; layer of each instruction, or NULL */
+  /* What a run can write of the HBM image, SBUF and PSUM (extents.c), known from the
+   * first run on: later runs clear only that of the last run's memories. */
+  trn_rt_extent_t run_written[3];
+  bool run_written_known;
   /* The memories of the last run (HBM image, SBUF, PSUM), kept so that the next run
    * clears them instead of faulting in fresh pages; owned, NULL before the first run. */
   uint8_t *run_hbm, *run_sbuf, *run_psum;
 };
+
+/* The bounding box of every byte a run of `model` can write in each run memory
+ * (HBM image, SBUF, PSUM), over-approximated; and the clearing of one such box of a
+ * memory whose partitions are row_bytes long. Defined in extents.c. */
+void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out[3]);
+void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes);
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
  * holding constants and inputs) and zeroed on-chip memories `sbuf` and `psum` (sized

@@ -116,8 +116,9 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
 }
 #endif
 
-/* Zeroed HBM image, SBUF and PSUM for a run: the previous run's, cleared (a warm
- * memset costs a fraction of faulting in fresh zero pages), else new. */
+/* Zeroed HBM image, SBUF and PSUM for a run: the previous run's, cleared where a run
+ * can write (a warm memset costs a fraction of faulting in fresh zero pages, and the
+ * rest is still zero), else new. */
 static trn_status_t run_memories(trn_rt_model_t *model) {
   if (!model->target) return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: model has no target");
   size_t size[3] = {model->hbm_size ? (size_t)model->hbm_size : 1,
@@ -125,9 +126,11 @@ static trn_status_t run_memories(trn_rt_model_t *model) {
                     (size_t)model->target->partitions * model->target->psum_partition_bytes};
   uint8_t **mem[3] = {&model->run_hbm, &model->run_sbuf, &model->run_psum};
   static const char *const what[3] = {"HBM image", "SBUF", "PSUM"};
+  const uint64_t row[3] = {size[0], model->target->sbuf_partition_bytes,
+                           model->target->psum_partition_bytes};
   for (int i = 0; i < 3; i++) {
     if (*mem[i]) {
-      memset(*mem[i], 0, size[i]);
+      trn_rt_extent_clear(&model->run_written[i], *mem[i], row[i]);
       continue;
     }
     *mem[i] = calloc(1, size[i] ? size[i] : 1);
@@ -160,6 +163,10 @@ trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t 
   if (model->hbm_size > SIZE_MAX)
     return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "run: HBM image of %" PRIu64 " bytes",
                            model->hbm_size);
+  if (!model->run_written_known) {
+    trn_rt_model_write_extents(model, model->run_written);
+    model->run_written_known = true;
+  }
   TRN_RETURN_IF_ERROR(run_memories(model));
   uint8_t *hbm = model->run_hbm;
   /* Ranges were checked by the loader. */

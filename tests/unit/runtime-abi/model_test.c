@@ -248,6 +248,47 @@ START_TEST(test_model_run_twice_starts_from_cleared_memories) {
 }
 END_TEST
 
+/* Runs clear only what a run can write: SBUF and PSUM scratch away from partition 0
+ * (a descriptor stepping across partitions, DVE writes), HBM scratch a descriptor
+ * writes back; each is read before it is written, so a run that started from the last
+ * run's values would double its result. */
+START_TEST(test_model_run_clears_what_runs_write) {
+  trn_rt_model_t *m = assemble_and_load(
+      ".hbm_size 0x200\n"
+      ".input x fp32 [2, 4] @0x0\n"
+      ".output y fp32 [2, 4] @0x40\n"
+      ".stream q0\n"
+      "    dma imm0=1 signal=s0\n"
+      "    dma aux=1 imm0=1 signal=s0\n"
+      ".stream dve\n"
+      "    tensor_tensor op0=add dst=psum[3:5]+0x800 fp32 [4:1] src0=psum[3:5]+0x800 fp32 [4:1] "
+      "src1=sbuf[3:5]+0x1000 fp32 [4:1] wait=s0>=2\n"
+      "    tensor_tensor op0=add dst=sbuf[3:5]+0x2000 fp32 [4:1] src0=sbuf[3:5]+0x2000 fp32 [4:1] "
+      "src1=psum[3:5]+0x800 fp32 [4:1] signal=s1\n"
+      ".stream q1\n"
+      "    dma aux=2 imm0=1 wait=s1>=1\n"
+      "    dma aux=3 imm0=1\n"
+      ".desc src=hbm+0x0 fp32 [2:4,4:1] dst=sbuf+0x91000 fp32 [2:49152,4:1]\n"
+      ".desc src=hbm+0x100 fp32 [2:4,4:1] dst=sbuf+0x92000 fp32 [2:49152,4:1]\n"
+      ".desc src=sbuf+0x92000 fp32 [2:49152,4:1] dst=hbm+0x100 fp32 [2:4,4:1]\n"
+      ".desc src=sbuf+0x92000 fp32 [2:49152,4:1] dst=hbm+0x40 fp32 [2:4,4:1]\n");
+  float x[2][8] = {{1, 2, 3, 4, 5, 6, 7, 8}, {-5, 6, 0.5f, 8, 1, -1, 2, -2}};
+  for (int run = 0; run < 3; run++) {
+    float y[8];
+    const void *inputs[1] = {x[run % 2]};
+    void *outputs[1] = {y};
+    trn_status_t st = trn_rt_model_run(m, NULL, inputs, outputs, NULL);
+    if (trn_status_code(st) == TRN_ERR_UNSUPPORTED) {
+      trn_status_free(st);
+      break;
+    }
+    ck_assert_msg(st == NULL, "%s", trn_status_message(st));
+    for (int i = 0; i < 8; ++i) ck_assert_float_eq(y[i], x[run % 2][i]);
+  }
+  trn_rt_model_destroy(m);
+}
+END_TEST
+
 static void expect_asm_error(const char *text, const char *needle) {
   trn_rt_writer_t *w = (trn_rt_writer_t *)1;
   trn_status_t st = trn_rt_assemble(text, strlen(text), "t.s", NULL, trn_isa_target(TRN_TARGET_TRN1),
@@ -293,6 +334,7 @@ int main(void) {
   tcase_add_test(tc, test_assemble_errors_name_line_and_column);
   tcase_add_test(tc, test_model_run_relu_and_constant);
   tcase_add_test(tc, test_model_run_twice_starts_from_cleared_memories);
+  tcase_add_test(tc, test_model_run_clears_what_runs_write);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

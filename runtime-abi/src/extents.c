@@ -1,0 +1,130 @@
+/* What a run of a model can write, from its instructions and descriptors alone: the
+ * bounding box of every write footprint per run memory. trn_rt_model_run clears only
+ * that of the previous run's memories (everything outside it was zero after the
+ * first allocation and nothing wrote it since).
+ *
+ * Writers: the dst AP of every non-DMA instruction (SBUF or PSUM; ACTIVATE's accum
+ * column and PARTITION_REDUCE's row lie inside it) and the destination side of every
+ * DMA descriptor (HBM, SBUF or PSUM). All instructions and descriptors count, run or
+ * not, and a footprint that is malformed (the executor traps on it before writing)
+ * widens the box to the whole memory: the box over-approximates, never misses. */
+#include <string.h>
+
+#include "internal.h"
+
+static void extent_all(trn_rt_extent_t *e, uint64_t parts, uint64_t row_bytes) {
+  e->p_lo = 0;
+  e->p_hi = parts;
+  e->lo = 0;
+  e->hi = row_bytes;
+}
+
+/* Adds partitions [p_lo, p_hi) x bytes [lo, hi) to e, or the whole memory when the
+ * range leaves it. */
+static void extent_add(trn_rt_extent_t *e, int64_t p_lo, int64_t p_hi, int64_t lo, int64_t hi,
+                       uint64_t parts, uint64_t row_bytes) {
+  if (p_lo >= p_hi || lo >= hi) return;
+  if (p_lo < 0 || (uint64_t)p_hi > parts || lo < 0 || (uint64_t)hi > row_bytes) {
+    extent_all(e, parts, row_bytes);
+    return;
+  }
+  if (e->lo >= e->hi) {
+    e->p_lo = (uint64_t)p_lo;
+    e->p_hi = (uint64_t)p_hi;
+    e->lo = (uint64_t)lo;
+    e->hi = (uint64_t)hi;
+    return;
+  }
+  if ((uint64_t)p_lo < e->p_lo) e->p_lo = (uint64_t)p_lo;
+  if ((uint64_t)p_hi > e->p_hi) e->p_hi = (uint64_t)p_hi;
+  if ((uint64_t)lo < e->lo) e->lo = (uint64_t)lo;
+  if ((uint64_t)hi > e->hi) e->hi = (uint64_t)hi;
+}
+
+/* Adds (num - 1) * step to the lower or upper bound; false on overflow. */
+static bool span_add(int64_t *lo, int64_t *hi, uint64_t num, int64_t step) {
+  if (num <= 1 || step == 0) return true;
+  int64_t ext;
+  if (num - 1 > (uint64_t)INT64_MAX || __builtin_mul_overflow((int64_t)(num - 1), step, &ext))
+    return false;
+  return ext < 0 ? !__builtin_add_overflow(*lo, ext, lo) : !__builtin_add_overflow(*hi, ext, hi);
+}
+
+void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out[3]) {
+  memset(out, 0, 3 * sizeof *out);
+  const trn_target_t *t = model->target;
+  const uint64_t parts[3] = {1, t->partitions, t->partitions};
+  const uint64_t rows[3] = {model->hbm_size, t->sbuf_partition_bytes, t->psum_partition_bytes};
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
+    const trn_inst_t *insts = model->streams[s];
+    for (size_t i = 0; insts && i < model->stream_length[s]; i++) {
+      const trn_inst_t *in = &insts[i];
+      const trn_opinfo_t *info = trn_isa_opinfo(in->opcode);
+      if (in->opcode == TRN_OP_DMA || (info && info->format == TRN_FMT_NONE)) continue;
+      const trn_ap_t *d = &in->dst;
+      int m = d->space == TRN_SPACE_SBUF ? 1 : d->space == TRN_SPACE_PSUM ? 2 : -1;
+      if (m < 0) continue; /* not written: the executor traps on it */
+      int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dtype);
+      int64_t lo = d->offset, hi = d->offset + (es ? es : 1);
+      bool ok = es != 0;
+      for (int k = 0; k < TRN_AP_DIMS && ok; k++) {
+        if (d->num[k] == 0) { /* no elements */
+          ok = false;
+          lo = hi = 0;
+          break;
+        }
+        ok = span_add(&lo, &hi, d->num[k], (int64_t)d->step[k] * (es ? es : 1));
+      }
+      if (!ok && lo < hi) {
+        extent_all(&out[m], parts[m], rows[m]);
+        continue;
+      }
+      extent_add(&out[m], d->start_partition, (int64_t)d->start_partition + d->num_partitions,
+                 lo, hi, parts[m], rows[m]);
+    }
+  }
+  for (size_t i = 0; i < model->dma_count; i++) {
+    const trn_dma_desc_t *d = &model->dma[i];
+    int m = d->dst_space == TRN_SPACE_HBM    ? 0
+            : d->dst_space == TRN_SPACE_SBUF ? 1
+            : d->dst_space == TRN_SPACE_PSUM ? 2
+                                             : -1;
+    if (m < 0) continue;
+    int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dst_dtype);
+    uint64_t rb = rows[m];
+    if (es == 0 || rb == 0 || d->dst_addr > (uint64_t)INT64_MAX / 4) {
+      extent_all(&out[m], parts[m], rb);
+      continue;
+    }
+    /* dims stepping by whole rows move across partitions, the others within one */
+    int64_t p0 = (int64_t)(d->dst_addr / rb), p_lo = p0, p_hi = p0 + 1;
+    int64_t lo = (int64_t)(d->dst_addr % rb), hi = lo + es;
+    bool ok = true, empty = false;
+    for (int k = 0; k < TRN_DMA_DIMS && ok; k++) {
+      if (d->num[k] == 0) empty = true;
+      int64_t sb;
+      if (__builtin_mul_overflow(d->dst_step[k], es, &sb)) {
+        ok = false;
+        break;
+      }
+      if (m != 0 && sb % (int64_t)rb == 0) ok = span_add(&p_lo, &p_hi, d->num[k], sb / (int64_t)rb);
+      else ok = span_add(&lo, &hi, d->num[k], sb);
+    }
+    if (empty) continue;
+    if (!ok) {
+      extent_all(&out[m], parts[m], rb);
+      continue;
+    }
+    extent_add(&out[m], p_lo, p_hi, lo, hi, parts[m], rb);
+  }
+}
+
+void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes) {
+  if (e->lo >= e->hi || e->p_lo >= e->p_hi) return;
+  if (e->lo == 0 && e->hi == row_bytes) {
+    memset(mem + e->p_lo * row_bytes, 0, (size_t)((e->p_hi - e->p_lo) * row_bytes));
+    return;
+  }
+  for (uint64_t p = e->p_lo; p < e->p_hi; p++)
+    memset(mem + p * row_bytes + e->lo, 0, (size_t)(e->hi - e->lo));
+}
