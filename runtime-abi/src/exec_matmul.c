@@ -165,6 +165,8 @@ static bool mm_chain_direct(trn_interp_t *it, const trn_inst_t *insts, size_t in
 #define TRN_MM_FUSE_MAX_K 4096
 /* Widest run of neighbouring chains computed as one GEMM, in fp32 columns of N. */
 #define TRN_MM_FUSE_MAX_N 2048
+/* Most chains of one fused run (each stored when its first instruction runs). */
+#define TRN_MM_AHEAD_MAX 64
 
 /* Whether b is a with its offset moved by delta bytes. */
 static bool ap_shifted(const trn_ap_t *b, const trn_ap_t *a, uint64_t delta) {
@@ -186,7 +188,8 @@ static size_t mm_chains_along_n(trn_interp_t *it, uint32_t stream, const trn_ins
                                 uint64_t *out_n) {
   size_t chain = end - index, stop = end;
   uint64_t n = head->n, step = head->n * 4;
-  while (stop + chain <= len && n + head->n <= TRN_MM_FUSE_MAX_N) {
+  while (stop + chain <= len && n + head->n <= TRN_MM_FUSE_MAX_N &&
+         (stop - index) / chain < TRN_MM_AHEAD_MAX) {
     uint64_t delta = (n / head->n) * step;
     for (size_t j = 0; j < chain; j++) {
       const trn_inst_t *a = &insts[index + j], *b = &insts[stop + j];
@@ -216,6 +219,115 @@ done:
   return stop;
 }
 
+/* The results of a fused run, computed by its first instruction: chain e (from 0, its
+ * first instruction head[e]) is the m x n block of c at row row0[e], column col0[e],
+ * stored into its dst when head[e] runs (its first write in program order). */
+typedef struct trn_mm_ahead_t {
+  uint32_t stream;
+  size_t count, next;
+  size_t head[TRN_MM_AHEAD_MAX];
+  uint64_t row0[TRN_MM_AHEAD_MAX], col0[TRN_MM_AHEAD_MAX];
+  uint64_t m, n, ldc;
+  float *c;
+  size_t c_cap;
+  /* What each stream's instructions from i on can write: future[s][2 * i] in SBUF,
+   * future[s][2 * i + 1] in PSUM (for i up to the stream length); NULL until needed. */
+  trn_rt_extent_t *future[TRN_MAX_STREAMS];
+  bool have_future;
+} trn_mm_ahead_t;
+
+void trn_interp_matmul_release(trn_interp_t *it) {
+  trn_mm_ahead_t *a = it->mm_ahead;
+  if (!a) return;
+  free(a->c);
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) free(a->future[s]);
+  free(a);
+  it->mm_ahead = NULL;
+}
+
+static trn_status_t mm_ahead(trn_interp_t *it, trn_mm_ahead_t **out) {
+  if (!it->mm_ahead) {
+    it->mm_ahead = calloc(1, sizeof *it->mm_ahead);
+    if (!it->mm_ahead) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "matmul results ahead");
+  }
+  *out = it->mm_ahead;
+  return NULL;
+}
+
+/* Stores chain `index` of stream `stream` if it was computed ahead. */
+static void mm_ahead_store(trn_interp_t *it, uint32_t stream, size_t index) {
+  trn_mm_ahead_t *a = it->mm_ahead;
+  if (!a || a->stream != stream || a->next >= a->count || a->head[a->next] != index) return;
+  size_t e = a->next++;
+  const trn_ap_t *d = &it->model->streams[stream][index].dst;
+  uint64_t dp;
+  uint8_t *dst = mm_space(it, d->space, &dp) + (uint64_t)d->start_partition * dp + d->offset;
+  for (uint64_t p = 0; p < a->m; p++)
+    memcpy(dst + p * dp, a->c + (a->row0[e] + p) * a->ldc + a->col0[e], (size_t)a->n * 4);
+}
+
+static void extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e) {
+  if (e->lo >= e->hi || e->p_lo >= e->p_hi) return;
+  if (into->lo >= into->hi || into->p_lo >= into->p_hi) {
+    *into = *e;
+    return;
+  }
+  if (e->p_lo < into->p_lo) into->p_lo = e->p_lo;
+  if (e->p_hi > into->p_hi) into->p_hi = e->p_hi;
+  if (e->lo < into->lo) into->lo = e->lo;
+  if (e->hi > into->hi) into->hi = e->hi;
+}
+
+/* Fills a->future (once per run). */
+static trn_status_t mm_future_writes(trn_interp_t *it, trn_mm_ahead_t *a) {
+  if (a->have_future) return NULL;
+  const trn_rt_model_t *model = it->model;
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
+    size_t len = model->streams[s] ? model->stream_length[s] : 0;
+    trn_rt_extent_t *f = calloc(2 * (len + 1), sizeof *f);
+    if (!f) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "write extents of %zu instructions", len);
+    free(a->future[s]);
+    a->future[s] = f;
+    for (size_t i = len; i-- > 0;) {
+      trn_rt_extent_t w[3];
+      memset(w, 0, sizeof w);
+      trn_rt_inst_write_extents(model, &model->streams[s][i], w);
+      f[2 * i] = f[2 * (i + 1)];
+      f[2 * i + 1] = f[2 * (i + 1) + 1];
+      extent_union(&f[2 * i], &w[1]);
+      extent_union(&f[2 * i + 1], &w[2]);
+    }
+  }
+  a->have_future = true;
+  return NULL;
+}
+
+/* Whether no instruction another stream has yet to run can write into the operand
+ * `op` (read in place); false when that is not known. */
+static bool mm_operand_final(trn_interp_t *it, uint32_t stream, const trn_ap_t *op) {
+  uint64_t pb;
+  (void)mm_space(it, op->space, &pb);
+  if (!mm_ap_direct(op, pb)) return false;
+  trn_mm_ahead_t *a = NULL;
+  trn_status_t st = mm_ahead(it, &a);
+  if (!st) st = mm_future_writes(it, a);
+  if (st) {
+    trn_status_free(st);
+    return false;
+  }
+  uint64_t p_lo = op->start_partition, p_hi = p_lo + op->num_partitions;
+  uint64_t lo = op->offset, hi = lo + (uint64_t)op->num[0] * 4;
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
+    if (s == stream || !a->future[s]) continue;
+    size_t len = it->model->streams[s] ? it->model->stream_length[s] : 0;
+    size_t at = it->executed[s] < len ? it->executed[s] : len;
+    const trn_rt_extent_t *f = &a->future[s][2 * at + (op->space == TRN_SPACE_PSUM)];
+    if (f->lo < f->hi && f->p_lo < p_hi && p_lo < f->p_hi && f->lo < hi && lo < f->hi)
+      return false;
+  }
+  return true;
+}
+
 /* Tallest run of rows computed as one GEMM, in dst partitions (M), and its largest
  * result, in fp32 elements. */
 #define TRN_MM_FUSE_MAX_M 1024
@@ -239,18 +351,25 @@ static bool ap_rows_overlap(const trn_ap_t *a, const trn_ap_t *b, uint64_t bytes
  * (ntot columns in all). Row r = 1, 2, ... repeats row 0 instruction by instruction
  * with the same moving operands and flags, the stationary operands r * M columns
  * further (the next M tile of the same stationary matrix), its dst moved by one offset
- * (its chains stay side by side, and rows' dsts stay disjoint), no waits, and signals
- * only at the ends of chains. Such runs come from a GEMM tiled over M as well. As for
- * the N runs, nothing can observe the early results in a race-free program: a reader
- * of a later row's dst must wait on that row's signals, and a writer of its operands
- * (or a reader of its dst's old contents) must be waited on by this stream before the
- * run's first instruction, since no later one waits. */
+ * (its chains stay side by side; when they accumulate, rows' dsts stay disjoint, as
+ * the run reads them all at its first instruction), and signals only at
+ * the ends of chains. Such runs come from a GEMM tiled over M as well. Each chain's
+ * results are stored when its first instruction runs. Without waits, nothing can
+ * observe the early results in a race-free program: a reader of a later row's dst must
+ * wait on that row's signals, and a writer of its operands (or a reader of its dst's
+ * old contents) must be waited on by this stream before the run's first instruction,
+ * since no later one waits. A row may also wait at the first instruction of a chain
+ * (as when its PSUM banks must first be drained) when its chains do not accumulate
+ * into their dst and no instruction other streams have yet to run can write its
+ * operands, nor those of any later row: then they hold their final values already. */
 static size_t mm_rows_along_m(trn_interp_t *it, uint32_t stream, const trn_inst_t *insts,
                               size_t len, size_t index, size_t rowlen, size_t chain,
                               const mm_ops_t *head, uint64_t ntot) {
   size_t rows = 1;
+  bool waits = false; /* some row so far waits: operands must be final from there on */
   while (index + (rows + 1) * rowlen <= len && (rows + 1) * head->m <= TRN_MM_FUSE_MAX_M &&
-         (rows + 1) * head->m * ntot <= TRN_MM_FUSE_MAX_ELEMS) {
+         (rows + 1) * head->m * ntot <= TRN_MM_FUSE_MAX_ELEMS &&
+         (rows + 1) * (rowlen / chain) <= TRN_MM_AHEAD_MAX) {
     size_t at = index + rows * rowlen;
     const trn_ap_t *d0 = &insts[index].dst, *dr = &insts[at].dst;
     int64_t move = (int64_t)dr->offset - (int64_t)d0->offset;
@@ -258,7 +377,11 @@ static size_t mm_rows_along_m(trn_interp_t *it, uint32_t stream, const trn_inst_
       const trn_inst_t *a = &insts[index + j], *b = &insts[at + j];
       mm_ops_t o;
       trn_status_t st;
-      if (b->opcode != TRN_OP_MATMUL || b->wait_sem != TRN_SEM_NONE || b->flags != a->flags ||
+      if (b->wait_sem != TRN_SEM_NONE) {
+        if (j % chain != 0 || (b->flags & TRN_FLAG_ACC)) return rows;
+        waits = true;
+      }
+      if (b->opcode != TRN_OP_MATMUL || b->flags != a->flags ||
           ((j + 1) % chain != 0 && b->signal_sem != TRN_SEM_NONE) ||
           memcmp(&b->src1, &a->src1, sizeof b->src1) != 0 ||
           !ap_shifted(&b->src0, &a->src0, rows * head->m * 4) || !ap_moved(&b->dst, &a->dst) ||
@@ -269,8 +392,13 @@ static size_t mm_rows_along_m(trn_interp_t *it, uint32_t stream, const trn_inst_
         return rows;
       }
     }
-    for (size_t r = 0; r < rows; r++)
+    /* accumulating rows read every dst at the run's first instruction */
+    for (size_t r = 0; (insts[index].flags & TRN_FLAG_ACC) && r < rows; r++)
       if (ap_rows_overlap(&insts[index + r * rowlen].dst, dr, ntot * 4)) return rows;
+    for (size_t j = 0; waits && j < rowlen; j++)
+      if (!mm_operand_final(it, stream, &insts[at + j].src0) ||
+          !mm_operand_final(it, stream, &insts[at + j].src1))
+        return rows;
     /* the row must end where row 0 ends, not continue accumulating */
     size_t after = at + rowlen;
     if (after < len && insts[after].opcode == TRN_OP_MATMUL &&
@@ -293,6 +421,7 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
   if (index < it->fused_end[stream]) {
     it->last_macs = (uint64_t)inst->src0.num_partitions * trn_isa_ap_free_elems(&inst->src0) *
                     trn_isa_ap_free_elems(&inst->src1);
+    mm_ahead_store(it, stream, index);
     return NULL;
   }
   mm_ops_t head;
@@ -326,10 +455,11 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
     return mm_store(it, inst, &head, head.k, A, lda, B, ldb);
   }
   /* Every operand and the dst in place (fp32, contiguous per partition): one GEMM per
-   * instruction of the first chain reading SBUF in place (no gather), widened to the
-   * chains that continue it along N and M, accumulating in fp32 into a dense M x N
-   * buffer (PSUM rows, a power-of-two stride apart, would share cache sets), copied to
-   * the dsts once at the end. Same sums, same order as one at a time. */
+   * instruction of the first chain reading SBUF in place (no gather; gathering the K
+   * steps for one GEMM measured slower), widened to the chains that continue it along
+   * N and M, accumulating in fp32 into a dense M x N buffer (PSUM rows, a power-of-two
+   * stride apart, would share cache sets); each chain's block is copied to its dst
+   * when its first instruction runs. Same sums, same order as one at a time. */
   if (mm_chain_direct(it, insts, index, end, &head)) {
     uint64_t ntot = head.n;
     size_t stop = mm_chains_along_n(it, stream, insts, len, index, end, &head, &ntot);
@@ -341,11 +471,33 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
     size_t rows = mm_rows_along_m(it, stream, insts, len, index, rowlen, end - index, &head, ntot);
     if (rows > 1 && !mm_rows_direct(it, insts, index, rowlen, rows, head.dp, ntot)) rows = 1;
     uint64_t mtot = head.m * rows;
-    float *C = NULL;
-    TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(mtot * ntot), &C));
+    size_t chain = end - index, per_row = rowlen / chain;
+    trn_mm_ahead_t *ah = NULL;
+    TRN_RETURN_IF_ERROR(mm_ahead(it, &ah));
+    size_t need = (size_t)(mtot * ntot);
+    if (ah->c_cap < need) {
+      float *p = realloc(ah->c, need * sizeof(float));
+      if (!p) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "matmul result of %zu floats", need);
+      ah->c = p;
+      ah->c_cap = need;
+    }
+    float *C = ah->c;
+    ah->stream = stream;
+    ah->m = head.m;
+    ah->n = head.n;
+    ah->ldc = ntot;
+    ah->count = rows * per_row;
+    ah->next = 0;
+    for (size_t r = 0; r < rows; r++)
+      for (size_t c = 0; c < per_row; c++) {
+        size_t e = r * per_row + c;
+        ah->head[e] = index + r * rowlen + c * chain;
+        ah->row0[e] = r * head.m;
+        ah->col0[e] = c * head.n;
+      }
     it->fused_end[stream] = index + rows * rowlen;
     bool acc = (inst->flags & TRN_FLAG_ACC) != 0;
-    if (acc)
+    if (acc) /* then no chain of the run waits: every dst holds its old value now */
       for (size_t r = 0; r < rows; r++) {
         const trn_ap_t *d = &insts[index + r * rowlen].dst;
         const uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
@@ -360,12 +512,7 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
               (size_t)(ap / 4), mm_in_place(&in->src1, bb, bp), (size_t)(bp / 4),
               acc || i > index, C, (size_t)ntot);
     }
-    for (size_t r = 0; r < rows; r++) {
-      const trn_ap_t *d = &insts[index + r * rowlen].dst;
-      uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
-      for (uint64_t p = 0; p < head.m; p++)
-        memcpy(dst + p * head.dp, C + (r * head.m + p) * ntot, (size_t)ntot * 4);
-    }
+    mm_ahead_store(it, stream, index);
     return NULL;
   }
   TRN_RETURN_IF_ERROR(mm_buffer(it, 0, (size_t)(ktot * head.m), &A));

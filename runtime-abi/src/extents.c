@@ -4,10 +4,11 @@
  * first allocation and nothing wrote it since).
  *
  * Writers: the dst AP of every non-DMA instruction (SBUF or PSUM; ACTIVATE's accum
- * column and PARTITION_REDUCE's row lie inside it) and the destination side of every
- * DMA descriptor (HBM, SBUF or PSUM). All instructions and descriptors count, run or
- * not, and a footprint that is malformed (the executor traps on it before writing)
- * widens the box to the whole memory: the box over-approximates, never misses. */
+ * column and PARTITION_REDUCE's row lie inside it) and the destination side of the
+ * descriptors of every DMA instruction (HBM, SBUF or PSUM). All instructions count,
+ * run or not, and a footprint that is malformed (the executor traps on it before
+ * writing) widens the box to the whole memory: the box over-approximates, never
+ * misses. The interpreter uses the boxes of single instructions too (exec_matmul.c). */
 #include <string.h>
 
 #include "internal.h"
@@ -50,73 +51,76 @@ static bool span_add(int64_t *lo, int64_t *hi, uint64_t num, int64_t step) {
   return ext < 0 ? !__builtin_add_overflow(*lo, ext, lo) : !__builtin_add_overflow(*hi, ext, hi);
 }
 
-void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out[3]) {
-  memset(out, 0, 3 * sizeof *out);
+/* Adds the destination of descriptor d to out. */
+static void desc_write(const trn_dma_desc_t *d, const uint64_t parts[3], const uint64_t rows[3],
+                       trn_rt_extent_t out[3]) {
+  int m = d->dst_space == TRN_SPACE_HBM    ? 0
+          : d->dst_space == TRN_SPACE_SBUF ? 1
+          : d->dst_space == TRN_SPACE_PSUM ? 2
+                                           : -1;
+  if (m < 0) return;
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dst_dtype);
+  uint64_t rb = rows[m];
+  if (es == 0 || rb == 0 || d->dst_addr > (uint64_t)INT64_MAX / 4) {
+    extent_all(&out[m], parts[m], rb);
+    return;
+  }
+  /* dims stepping by whole rows move across partitions, the others within one */
+  int64_t p0 = (int64_t)(d->dst_addr / rb), p_lo = p0, p_hi = p0 + 1;
+  int64_t lo = (int64_t)(d->dst_addr % rb), hi = lo + es;
+  bool ok = true;
+  for (int k = 0; k < TRN_DMA_DIMS && ok; k++) {
+    if (d->num[k] == 0) return; /* no elements */
+    int64_t sb;
+    if (__builtin_mul_overflow(d->dst_step[k], es, &sb)) {
+      ok = false;
+      break;
+    }
+    if (m != 0 && sb % (int64_t)rb == 0) ok = span_add(&p_lo, &p_hi, d->num[k], sb / (int64_t)rb);
+    else ok = span_add(&lo, &hi, d->num[k], sb);
+  }
+  if (!ok) extent_all(&out[m], parts[m], rb);
+  else extent_add(&out[m], p_lo, p_hi, lo, hi, parts[m], rb);
+}
+
+void trn_rt_inst_write_extents(const trn_rt_model_t *model, const trn_inst_t *in,
+                               trn_rt_extent_t out[3]) {
   const trn_target_t *t = model->target;
   const uint64_t parts[3] = {1, t->partitions, t->partitions};
   const uint64_t rows[3] = {model->hbm_size, t->sbuf_partition_bytes, t->psum_partition_bytes};
-  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
-    const trn_inst_t *insts = model->streams[s];
-    for (size_t i = 0; insts && i < model->stream_length[s]; i++) {
-      const trn_inst_t *in = &insts[i];
-      const trn_opinfo_t *info = trn_isa_opinfo(in->opcode);
-      if (in->opcode == TRN_OP_DMA || (info && info->format == TRN_FMT_NONE)) continue;
-      const trn_ap_t *d = &in->dst;
-      int m = d->space == TRN_SPACE_SBUF ? 1 : d->space == TRN_SPACE_PSUM ? 2 : -1;
-      if (m < 0) continue; /* not written: the executor traps on it */
-      int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dtype);
-      int64_t lo = d->offset, hi = d->offset + (es ? es : 1);
-      bool ok = es != 0;
-      for (int k = 0; k < TRN_AP_DIMS && ok; k++) {
-        if (d->num[k] == 0) { /* no elements */
-          ok = false;
-          lo = hi = 0;
-          break;
-        }
-        ok = span_add(&lo, &hi, d->num[k], (int64_t)d->step[k] * (es ? es : 1));
-      }
-      if (!ok && lo < hi) {
-        extent_all(&out[m], parts[m], rows[m]);
-        continue;
-      }
-      extent_add(&out[m], d->start_partition, (int64_t)d->start_partition + d->num_partitions,
-                 lo, hi, parts[m], rows[m]);
+  const trn_opinfo_t *info = trn_isa_opinfo(in->opcode);
+  if (in->opcode == TRN_OP_DMA) {
+    uint64_t first = in->aux, count = in->imm[0];
+    if (first > model->dma_count || count > model->dma_count - first) return; /* traps */
+    for (uint64_t i = first; i < first + count; i++) desc_write(&model->dma[i], parts, rows, out);
+    return;
+  }
+  if (info && info->format == TRN_FMT_NONE) return;
+  const trn_ap_t *d = &in->dst;
+  int m = d->space == TRN_SPACE_SBUF ? 1 : d->space == TRN_SPACE_PSUM ? 2 : -1;
+  if (m < 0) return; /* not written: the executor traps on it */
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dtype);
+  if (es == 0) {
+    extent_all(&out[m], parts[m], rows[m]);
+    return;
+  }
+  int64_t lo = d->offset, hi = d->offset + es;
+  for (int k = 0; k < TRN_AP_DIMS; k++) {
+    if (d->num[k] == 0) return; /* no elements */
+    if (!span_add(&lo, &hi, d->num[k], (int64_t)d->step[k] * es)) {
+      extent_all(&out[m], parts[m], rows[m]);
+      return;
     }
   }
-  for (size_t i = 0; i < model->dma_count; i++) {
-    const trn_dma_desc_t *d = &model->dma[i];
-    int m = d->dst_space == TRN_SPACE_HBM    ? 0
-            : d->dst_space == TRN_SPACE_SBUF ? 1
-            : d->dst_space == TRN_SPACE_PSUM ? 2
-                                             : -1;
-    if (m < 0) continue;
-    int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dst_dtype);
-    uint64_t rb = rows[m];
-    if (es == 0 || rb == 0 || d->dst_addr > (uint64_t)INT64_MAX / 4) {
-      extent_all(&out[m], parts[m], rb);
-      continue;
-    }
-    /* dims stepping by whole rows move across partitions, the others within one */
-    int64_t p0 = (int64_t)(d->dst_addr / rb), p_lo = p0, p_hi = p0 + 1;
-    int64_t lo = (int64_t)(d->dst_addr % rb), hi = lo + es;
-    bool ok = true, empty = false;
-    for (int k = 0; k < TRN_DMA_DIMS && ok; k++) {
-      if (d->num[k] == 0) empty = true;
-      int64_t sb;
-      if (__builtin_mul_overflow(d->dst_step[k], es, &sb)) {
-        ok = false;
-        break;
-      }
-      if (m != 0 && sb % (int64_t)rb == 0) ok = span_add(&p_lo, &p_hi, d->num[k], sb / (int64_t)rb);
-      else ok = span_add(&lo, &hi, d->num[k], sb);
-    }
-    if (empty) continue;
-    if (!ok) {
-      extent_all(&out[m], parts[m], rb);
-      continue;
-    }
-    extent_add(&out[m], p_lo, p_hi, lo, hi, parts[m], rb);
-  }
+  extent_add(&out[m], d->start_partition, (int64_t)d->start_partition + d->num_partitions, lo,
+             hi, parts[m], rows[m]);
+}
+
+void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out[3]) {
+  memset(out, 0, 3 * sizeof *out);
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++)
+    for (size_t i = 0; model->streams[s] && i < model->stream_length[s]; i++)
+      trn_rt_inst_write_extents(model, &model->streams[s][i], out);
 }
 
 void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes) {

@@ -50,6 +50,9 @@ struct trn_rt_model_t {
  * (HBM image, SBUF, PSUM), over-approximated; and the clearing of one such box of a
  * memory whose partitions are row_bytes long. Defined in extents.c. */
 void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out[3]);
+/* Widens out[] (HBM image, SBUF, PSUM) to what instruction `in` of `model` can write. */
+void trn_rt_inst_write_extents(const trn_rt_model_t *model, const trn_inst_t *in,
+                               trn_rt_extent_t out[3]);
 void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes);
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already

@@ -79,6 +79,7 @@ static void run_free(run_t *r) {
   }
   for (int i = 0; i < 4; i++) free(r->it.scratch[i]);
   for (int i = 0; i < 3; i++) free(r->it.mm[i]);
+  trn_interp_matmul_release(&r->it);
   trn_race_destroy(r->it.race);
   if (r->sems)
     for (uint32_t i = 0; i < r->nsems; i++) free(r->sems[i].v);
@@ -303,6 +304,7 @@ static trn_status_t run_loop(run_t *r, const trn_rt_run_options_t *options,
       if (it->race) TRN_RETURN_IF_ERROR(trn_race_signal(it->race, s, in->signal_sem, pos));
     }
     st->pc++;
+    it->executed[s] = st->pc;
     if (in->opcode == TRN_OP_HALT || st->pc >= st->len) {
       st->done = true;
       if (it->race) trn_race_stream_done(it->race, s);

@@ -28,6 +28,10 @@ typedef struct trn_interp_t {
   /* MATMUL chains: instructions [.., fused_end[s]) of stream s already had their
    * results computed by the chain's first instruction (see exec_matmul.c). */
   size_t fused_end[TRN_MAX_STREAMS];
+  /* Instructions each stream has executed so far (interp.c keeps it). */
+  size_t executed[TRN_MAX_STREAMS];
+  /* MATMUL chains computed ahead of their first instruction (exec_matmul.c). */
+  struct trn_mm_ahead_t *mm_ahead;
   /* Per-instruction results the timing model reads. */
   uint64_t last_macs;
   uint64_t last_dma_bytes, last_dma_hbm_bytes;
@@ -43,6 +47,8 @@ trn_status_t trn_interp_exec(trn_interp_t *it, uint32_t stream, size_t index,
                              const trn_inst_t *inst);
 trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t index,
                                     const trn_inst_t *inst);
+/* Frees what exec_matmul.c keeps for the run in it->mm_ahead. */
+void trn_interp_matmul_release(trn_interp_t *it);
 trn_status_t trn_interp_exec_transpose(trn_interp_t *it, uint32_t stream, size_t index,
                                        const trn_inst_t *inst);
 trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index,

@@ -351,6 +351,90 @@ END_TEST
 START_TEST(test_matmul_rows_along_m_stop_at_a_wait) { matmul_rows_along_m(true); }
 END_TEST
 
+/* Rows of a GEMM tiled over M that reuse one PSUM dst, each row's first matmul waiting
+ * until ACT has copied the previous row out (as the compiler rotates PSUM banks): the
+ * rows are computed at once and each stored when its first matmul runs. When ACT also
+ * writes into a later row's stationary operand before it signals (a writer the
+ * matmuls have yet to wait for), that row is computed when it runs, from the new
+ * values. */
+static void matmul_rows_reusing_psum(bool act_writes_operand) {
+  enum { K = 3, KT = 2, M = 2, R = 4, W = 4, CH = 2, N = W * CH };
+  tm_t *t = tm_create(HBM);
+  float a[KT * K * M * R], b[KT * K * N];
+  for (int i = 0; i < KT * K * M * R; i++) a[i] = (float)(i % 5) - 2.0f;
+  for (int i = 0; i < KT * K * N; i++) b[i] = (float)(i % 7) - 3.0f;
+  put_f32(t, IN, a, KT * K * M * R);
+  put_f32(t, IN2, b, KT * K * N);
+  for (int j = 0; j < KT; j++) {
+    tm_stage_in(t, IN + (uint64_t)j * K * M * R * 4, TRN_DTYPE_FP32, TRN_SPACE_SBUF,
+                TRN_DTYPE_FP32, 0, K, (uint32_t)j * M * R * 4, M * R);
+    tm_stage_in(t, IN2 + (uint64_t)j * K * N * 4, TRN_DTYPE_FP32, TRN_SPACE_SBUF,
+                TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j, N);
+  }
+  for (int r = 0; r < R; r++) {
+    for (int c = 0; c < CH; c++)
+      for (int j = 0; j < KT; j++) {
+        trn_inst_t *mm = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
+        mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, (uint32_t)c * W * 4, W);
+        mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)(j * M * R + r * M) * 4, M);
+        mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j + c * W * 4, W);
+        if (j) mm->flags = TRN_FLAG_ACC;
+        if (j == KT - 1 && c == CH - 1) mm->signal_sem = 6;
+        if (j == 0 && r > 0) { /* the dst is free once ACT copied row r - 1 */
+          mm->wait_sem = 7;
+          mm->wait_value = (uint32_t)r;
+        }
+      }
+    trn_inst_t *cp = tm_add(t, TRN_ENGINE_ACT, TRN_OP_ACTIVATE);
+    cp->op0 = TRN_ACT_COPY;
+    cp->imm[0] = tm_f(1.0f);
+    cp->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, M, 1024 + (uint32_t)r * N * 4, N);
+    cp->src0 = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, 0, N);
+    cp->wait_sem = 6;
+    cp->wait_value = (uint32_t)r + 1;
+    if (r == 0 && act_writes_operand) { /* ones into row 3's stationary (kt 1), then signal */
+      trn_inst_t *ms = tm_add(t, TRN_ENGINE_ACT, TRN_OP_ACTIVATE);
+      ms->op0 = TRN_ACT_COPY;
+      ms->imm[0] = tm_f(0.0f);
+      ms->imm[1] = tm_f(1.0f);
+      ms->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)(M * R + 3 * M) * 4, M);
+      ms->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, M);
+    }
+    if (r < R - 1) cp->signal_sem = 7;
+    if (r == 0 && act_writes_operand) {
+      cp->signal_sem = TRN_SEM_NONE;
+      t->insts[TRN_ENGINE_ACT][t->m.stream_length[TRN_ENGINE_ACT] - 1].signal_sem = 7;
+    }
+  }
+  tm_stage_out(t, OUT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, M, 1024, R * N);
+  trn_rt_profile_t prof;
+  trn_rt_run_options_t o = {.strict = true};
+  TM_OK(tm_run_opts(t, &o, &prof));
+  float want[M * R * N];
+  for (int r = 0; r < R; r++)
+    for (int m = 0; m < M; m++)
+      for (int n = 0; n < N; n++) {
+        float s = 0;
+        for (int j = 0; j < KT; j++)
+          for (int k = 0; k < K; k++) {
+            float av = a[j * K * M * R + k * M * R + r * M + m];
+            if (act_writes_operand && j == 1 && r == 3) av = 1.0f;
+            s += av * b[j * K * N + k * N + n];
+          }
+        want[m * R * N + r * N + n] = s;
+      }
+  assert_f32(tm_hbm_f32(t, OUT), want, M * R * N, 0);
+  ck_assert_uint_eq(prof.macs, (uint64_t)R * CH * KT * K * M * W);
+  TM_OK(tm_run_opts(t, NULL, &prof));
+  assert_f32(tm_hbm_f32(t, OUT), want, M * R * N, 0);
+  tm_destroy(t);
+}
+
+START_TEST(test_matmul_rows_reusing_psum_fuse) { matmul_rows_reusing_psum(false); }
+END_TEST
+START_TEST(test_matmul_rows_reusing_psum_see_later_writes) { matmul_rows_reusing_psum(true); }
+END_TEST
+
 /* A run with options.layers fills each layer's profile from the instructions the
  * model attributes to it; instructions of no layer count nowhere. */
 START_TEST(test_layer_profile_sums_per_layer) {
@@ -1242,6 +1326,8 @@ static Suite *interp_suite(void) {
   tcase_add_test(tc, test_matmul_chains_along_n_stop_at_a_wait);
   tcase_add_test(tc, test_matmul_rows_along_m_fuse);
   tcase_add_test(tc, test_matmul_rows_along_m_stop_at_a_wait);
+  tcase_add_test(tc, test_matmul_rows_reusing_psum_fuse);
+  tcase_add_test(tc, test_matmul_rows_reusing_psum_see_later_writes);
   tcase_add_test(tc, test_layer_profile_sums_per_layer);
   tcase_add_test(tc, test_transpose_pe);
   tcase_add_test(tc, test_activate_every_function);
