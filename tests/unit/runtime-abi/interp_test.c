@@ -310,8 +310,10 @@ static void matmul_rows_along_m(bool third_waits) {
       for (int j = 0; j < KT; j++) {
         trn_inst_t *mm = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
         mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, row_dst[r] + (uint32_t)c * W * 4, W);
-        mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)(j * M * R + r * M) * 4, M);
-        mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j + c * W * 4, W);
+        mm->src0 =
+            tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)(j * M * R + r * M) * 4, M);
+        mm->src1 =
+            tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j + c * W * 4, W);
         if (j) mm->flags = TRN_FLAG_ACC;
         if (j == KT - 1 && (r < R - 1 || c < CH - 1)) mm->signal_sem = 6;
         if (third_waits && r == 2 && c == 0 && j == 0) {
@@ -376,8 +378,10 @@ static void matmul_rows_reusing_psum(bool act_writes_operand) {
       for (int j = 0; j < KT; j++) {
         trn_inst_t *mm = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
         mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, (uint32_t)c * W * 4, W);
-        mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)(j * M * R + r * M) * 4, M);
-        mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j + c * W * 4, W);
+        mm->src0 =
+            tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, (uint32_t)(j * M * R + r * M) * 4, M);
+        mm->src1 =
+            tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256 + 64 * (uint32_t)j + c * W * 4, W);
         if (j) mm->flags = TRN_FLAG_ACC;
         if (j == KT - 1 && c == CH - 1) mm->signal_sem = 6;
         if (j == 0 && r > 0) { /* the dst is free once ACT copied row r - 1 */
