@@ -34,7 +34,21 @@ struct trn_rt_model_t {
   /* The memories of the last run (HBM image, SBUF, PSUM), kept so that the next run
    * clears them instead of faulting in fresh pages; owned, NULL before the first run. */
   uint8_t *run_hbm, *run_sbuf, *run_psum;
+  /* Set up by the first run (model.c): the constants' HBM ranges as {offset, size}
+   * pairs in address order (owned), and whether no DMA descriptor writes into one,
+   * so that the constants of the last run's HBM image are still in place. */
+  uint64_t *run_spans;
+  size_t run_span_count;
+  bool run_consts_kept;
+  bool run_consts_in_place; /* run_hbm holds the constants (copied by a run) */
 };
+
+/* Zero-filled memory for the interpreter's memories (anonymous pages, huge pages
+ * asked for when large), and its release with the same size; model.c. */
+uint8_t *trn_rt_mem_alloc(size_t size);
+void trn_rt_mem_free(uint8_t *p, size_t size);
+/* Releases the memories the last run kept (run_hbm, run_sbuf, run_psum). */
+void trn_rt_model_free_run_memories(trn_rt_model_t *model);
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
  * holding constants and inputs) and zeroed on-chip memories `sbuf` and `psum` (sized

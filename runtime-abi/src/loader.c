@@ -736,9 +736,7 @@ void trn_rt_model_release_parts(trn_rt_model_t *m) {
   for (size_t i = 0; i < m->layer_count; ++i) free(m->layer_names[i]);
   free(m->layer_names);
   for (size_t s = 0; s < TRN_MAX_STREAMS; ++s) free(m->inst_layer[s]);
-  free(m->run_hbm);
-  free(m->run_sbuf);
-  free(m->run_psum);
+  trn_rt_model_free_run_memories(m);
   trn_rt_model_t zero;
   memset(&zero, 0, sizeof(zero));
   zero.file = m->file;
