@@ -13,7 +13,7 @@ typedef struct trn_rt_constant_t {
 } trn_rt_constant_t;
 
 struct trn_rt_model_t {
-  uint8_t *file;              /* owned copy (or mapping) of the whole .neff */
+  uint8_t *file;              /* owned copy of the whole .neff (trn_rt_mem_alloc) */
   size_t file_size;
   uint32_t version_major, version_minor;
   const trn_target_t *target;

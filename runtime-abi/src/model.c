@@ -11,7 +11,7 @@
 void trn_rt_model_destroy(trn_rt_model_t *model) {
   if (!model) return;
   trn_rt_model_release_parts(model);
-  free(model->file);
+  trn_rt_mem_free(model->file, model->file_size);
   free(model);
 }
 
