@@ -257,19 +257,6 @@ static bool rows_separate(const float *x, const float *y, size_t n) {
   return a == b || a + len <= b || b + len <= a;
 }
 
-/* True if splitting the partitions of an instruction over threads cannot change what
- * `x` reads: it lies in another memory than `d`, or in the same partitions (each
- * partition's reads and writes then stay with one thread), or its bytes
- * [x_lo, x_hi) within a partition miss dst's [d_lo, d_hi). */
-static bool parts_independent(const operand_t *x, uint64_t x_lo, uint64_t x_hi,
-                              const operand_t *d, uint64_t d_lo, uint64_t d_hi) {
-  return x->ap->space != d->ap->space || x->ap->start_partition == d->ap->start_partition ||
-         x_hi <= d_lo || d_hi <= x_lo;
-}
-
-/* Instructions processing at least this many bytes are split over two threads. */
-#define TRN_OPS_SPLIT_BYTES ((uint64_t)256 << 10)
-
 /* Element f (flattened) of partition p, as fp32 / int32. */
 static uint8_t *elem_addr(const operand_t *o, uint32_t p, uint64_t f) {
   const trn_ap_t *ap = o->ap;
@@ -295,46 +282,6 @@ static int32_t elem_i32(const operand_t *o, uint32_t p, uint64_t f) {
 }
 
 /* ---- ACT ------------------------------------------------------------------------- */
-
-/* out[i] = fn(x[i] * scale + bias) for one row (out may be x itself). */
-static void act_row(uint8_t fn, const float *xs, float *out, size_t n, float scale,
-                    float bias) {
-  switch (fn) {
-  case TRN_ACT_COPY:
-    for (size_t i = 0; i < n; i++) out[i] = xs[i] * scale + bias;
-    break;
-  case TRN_ACT_EXP:
-    for (size_t i = 0; i < n; i++) out[i] = expf(xs[i] * scale + bias);
-    break;
-  case TRN_ACT_RELU: /* the common eviction: act_f's rule, in a loop that vectorizes */
-    for (size_t i = 0; i < n; i++) {
-      float v = xs[i] * scale + bias;
-      out[i] = v != v ? v : (v > 0.0f ? v : 0.0f);
-    }
-    break;
-  default:
-    for (size_t i = 0; i < n; i++) out[i] = act_f(fn, xs[i] * scale + bias);
-    break;
-  }
-}
-
-/* ACTIVATE without ACCUM on fp32 rows computed in place (row_f32), partitions
- * [begin, end). */
-typedef struct act_job_t {
-  const operand_t *d, *a, *b; /* b NULL: no bias operand */
-  uint8_t fn;
-  float scale, bias0;
-  size_t n;
-} act_job_t;
-
-static void act_rows(void *ctx, uint64_t begin, uint64_t end) {
-  const act_job_t *j = ctx;
-  for (uint32_t p = (uint32_t)begin; p < end; p++) {
-    float bias = j->bias0;
-    if (j->b) bias += elem_f32(j->b, p, 0);
-    act_row(j->fn, row_f32(j->a, p), row_f32(j->d, p), j->n, j->scale, bias);
-  }
-}
 
 /* ACTIVATE. With flag ACCUM (ISA.md 5.2), dst is P x F or P x (F+1): the F results
  * go to dst columns 0..F-1 (flattened free index), then s = the sum over f of the
@@ -371,22 +318,7 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
   const float bias0 = imm_f32(inst->imm[1]);
   const uint8_t fn = inst->op0;
   const size_t n = (size_t)a.free;
-  const uint32_t np = d.ap->num_partitions;
-  if (!accum && row_f32(&a, 0) && row_f32(&d, 0) &&
-      rows_separate(row_f32(&a, 0), row_f32(&d, 0), n)) {
-    /* every row in place; large ones split over two threads when the partitions are
-     * independent */
-    act_job_t job = {&d, &a, has_b ? &b : NULL, fn, scale, bias0, n};
-    uint64_t dlo = d.ap->offset, dhi = dlo + 4 * (uint64_t)n;
-    uint64_t alo = a.ap->offset, blo = has_b ? b.ap->offset : 0;
-    uint64_t bhi = has_b ? blo + trn_isa_dtype_size((trn_dtype_t)b.ap->dtype) : 0;
-    bool split = (uint64_t)np * n * 4 >= TRN_OPS_SPLIT_BYTES &&
-                 parts_independent(&a, alo, alo + 4 * (uint64_t)n, &d, dlo, dhi) &&
-                 (!has_b || parts_independent(&b, blo, bhi, &d, dlo, dhi));
-    trn_interp_workers_run(split ? it->workers : NULL, act_rows, &job, np);
-    return NULL;
-  }
-  for (uint32_t p = 0; p < np; p++) {
+  for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
     /* fp32 rows are read and written where they are when that is unobservable */
     const float *xs = row_f32(&a, p);
     float *direct = accum ? NULL : row_f32(&d, p);
@@ -398,7 +330,23 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
     float bias = bias0;
     if (has_b) bias += elem_f32(&b, p, 0);
     float *out = direct ? direct : y;
-    act_row(fn, xs, out, n, scale, bias);
+    switch (fn) {
+    case TRN_ACT_COPY:
+      for (size_t i = 0; i < n; i++) out[i] = xs[i] * scale + bias;
+      break;
+    case TRN_ACT_EXP:
+      for (size_t i = 0; i < n; i++) out[i] = expf(xs[i] * scale + bias);
+      break;
+    case TRN_ACT_RELU: /* the common eviction: act_f's rule, in a loop that vectorizes */
+      for (size_t i = 0; i < n; i++) {
+        float v = xs[i] * scale + bias;
+        out[i] = v != v ? v : (v > 0.0f ? v : 0.0f);
+      }
+      break;
+    default:
+      for (size_t i = 0; i < n; i++) out[i] = act_f(fn, xs[i] * scale + bias);
+      break;
+    }
     if (accum) {
       float s = 0.0f;
       for (size_t i = 0; i < n; i++) s += out[i];
@@ -413,22 +361,6 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
 
 /* ---- DVE ------------------------------------------------------------------------- */
 
-/* TENSOR_TENSOR on fp32 rows computed in place (row_f32), partitions [begin, end). */
-typedef struct tt_job_t {
-  const operand_t *d, *a, *b;
-  uint8_t op;
-  bool rev;
-  size_t n;
-} tt_job_t;
-
-static void tt_rows(void *ctx, uint64_t begin, uint64_t end) {
-  const tt_job_t *j = ctx;
-  for (uint32_t p = (uint32_t)begin; p < end; p++) {
-    const float *xs = row_f32(j->a, p), *ys = row_f32(j->b, p);
-    alu_vec_f(j->op, j->rev ? ys : xs, 1, j->rev ? xs : ys, 1, row_f32(j->d, p), j->n);
-  }
-}
-
 static trn_status_t exec_tensor_tensor(trn_interp_t *it, uint32_t stream, size_t index,
                                        const trn_inst_t *inst) {
   operand_t d, a, b;
@@ -441,22 +373,15 @@ static trn_status_t exec_tensor_tensor(trn_interp_t *it, uint32_t stream, size_t
   TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 2, d.free, &z));
   bool rev = (inst->flags & TRN_FLAG_REVERSE) != 0;
   const size_t n = (size_t)d.free;
-  const uint32_t np = d.ap->num_partitions;
-  if (!as_int && row_f32(&a, 0) && row_f32(&b, 0) && row_f32(&d, 0) &&
-      rows_separate(row_f32(&a, 0), row_f32(&d, 0), n) &&
-      rows_separate(row_f32(&b, 0), row_f32(&d, 0), n)) {
-    /* every row in place; large ones split over two threads when the partitions are
-     * independent */
-    tt_job_t job = {&d, &a, &b, inst->op0, rev, n};
-    uint64_t dlo = d.ap->offset, dhi = dlo + 4 * (uint64_t)n;
-    uint64_t alo = a.ap->offset, blo = b.ap->offset;
-    bool split = (uint64_t)np * n * 4 >= TRN_OPS_SPLIT_BYTES &&
-                 parts_independent(&a, alo, alo + 4 * (uint64_t)n, &d, dlo, dhi) &&
-                 parts_independent(&b, blo, blo + 4 * (uint64_t)n, &d, dlo, dhi);
-    trn_interp_workers_run(split ? it->workers : NULL, tt_rows, &job, np);
-    return NULL;
-  }
-  for (uint32_t p = 0; p < np; p++) {
+  for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
+    if (!as_int) { /* fp32 rows in place when that is unobservable */
+      const float *xs = row_f32(&a, p), *ys = row_f32(&b, p);
+      float *zs = row_f32(&d, p);
+      if (xs && ys && zs && rows_separate(xs, zs, n) && rows_separate(ys, zs, n)) {
+        alu_vec_f(inst->op0, rev ? ys : xs, 1, rev ? xs : ys, 1, zs, n);
+        continue;
+      }
+    }
     load_row(&a, p, x, as_int);
     load_row(&b, p, y, as_int);
     void *l = rev ? y : x, *r = rev ? x : y;

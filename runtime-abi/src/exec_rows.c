@@ -116,8 +116,7 @@ static inline int32_t sat_u8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; 
     uint8_t *row_ = base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset; \
     size_t f = 0;                                                                     \
     const int64_t s0_ = (int64_t)ap->step[0] * (ESIZE);                               \
-    const int64_t s1_ = (int64_t)ap->step[1] * (ESIZE);                               \
-    const int64_t s2_ = (int64_t)ap->step[2] * (ESIZE);                               \
+    const int64_t s1_ = (int64_t)ap->step[1] * (ESIZE), s2_ = (int64_t)ap->step[2] * (ESIZE); \
     const uint32_t n0_ = ap->num[0], n1_ = ap->num[1], n2_ = ap->num[2];              \
     for (uint32_t i2 = 0; i2 < n2_; i2++)                                             \
       for (uint32_t i1 = 0; i1 < n1_; i1++) {                                         \
