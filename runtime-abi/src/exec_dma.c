@@ -102,99 +102,6 @@ static void copy_tiled(uint8_t *t, const int64_t *ds, const uint8_t *s, const in
     }
 }
 
-/* Copies the elements of one descriptor whose ranges were checked; `disjoint`: its
- * source and destination bytes do not overlap (the order of the copies is then
- * free). */
-static void copy_desc(const trn_dma_desc_t *desc, uint8_t *sb, uint8_t *db, bool disjoint) {
-  const size_t ses = trn_isa_dtype_size((trn_dtype_t)desc->src_dtype);
-  const size_t des = trn_isa_dtype_size((trn_dtype_t)desc->dst_dtype);
-  const trn_dtype_t sd = (trn_dtype_t)desc->src_dtype, dd = (trn_dtype_t)desc->dst_dtype;
-  const bool same = sd == dd;
-  const bool runs = same && desc->src_step[0] == 1 && desc->dst_step[0] == 1;
-  const int64_t ss0 = desc->src_step[0] * (int64_t)ses, ds0 = desc->dst_step[0] * (int64_t)des;
-  if (same && !runs && disjoint) {
-    int64_t sst[TRN_DMA_DIMS], dst[TRN_DMA_DIMS];
-    for (int d = 0; d < TRN_DMA_DIMS; d++) {
-      sst[d] = desc->src_step[d] * (int64_t)ses;
-      dst[d] = desc->dst_step[d] * (int64_t)des;
-    }
-    int k = tile_dim(desc->num, sst, dst, ses);
-    if (k) {
-      copy_tiled(db + desc->dst_addr, dst, sb + desc->src_addr, sst, desc->num, k, ses);
-      return;
-    }
-  }
-  for (uint32_t i3 = 0; i3 < desc->num[3]; i3++)
-    for (uint32_t i2 = 0; i2 < desc->num[2]; i2++)
-      for (uint32_t i1 = 0; i1 < desc->num[1]; i1++) {
-        uint8_t *s = sb + desc->src_addr +
-                     ((int64_t)i1 * desc->src_step[1] + (int64_t)i2 * desc->src_step[2] +
-                      (int64_t)i3 * desc->src_step[3]) * (int64_t)ses;
-        uint8_t *t = db + desc->dst_addr +
-                     ((int64_t)i1 * desc->dst_step[1] + (int64_t)i2 * desc->dst_step[2] +
-                      (int64_t)i3 * desc->dst_step[3]) * (int64_t)des;
-        if (runs) {
-          memmove(t, s, (size_t)desc->num[0] * ses);
-        } else if (same) {
-          copy_elems(t, ds0, s, ss0, desc->num[0], ses);
-        } else {
-          for (uint32_t i0 = 0; i0 < desc->num[0]; i0++, s += ss0, t += ds0)
-            trn_interp_convert(s, sd, t, dd);
-        }
-      }
-}
-
-/* Descriptors moving at least this many bytes are split over two threads. */
-#define TRN_DMA_SPLIT_BYTES ((uint64_t)256 << 10)
-
-/* The dimension (1..3) along which a descriptor with disjoint source and destination
- * can be split in two: the outermost one with two or more elements, provided no two
- * elements share a destination byte (then the halves write disjoint bytes and only
- * read bytes nobody writes); 0 if it cannot. */
-static int split_dim(const trn_dma_desc_t *desc) {
-  int order[TRN_DMA_DIMS], n = 0;
-  for (int d = 0; d < TRN_DMA_DIMS; d++)
-    if (desc->num[d] > 1) order[n++] = d;
-  /* distinct destinations: with dims by increasing |step|, each step exceeds the
-   * extent of the smaller ones */
-  for (int a = 1; a < n; a++)
-    for (int b = a; b > 0; b--) {
-      int64_t x = desc->dst_step[order[b]], y = desc->dst_step[order[b - 1]];
-      if ((x < 0 ? -x : x) >= (y < 0 ? -y : y)) break;
-      int t = order[b];
-      order[b] = order[b - 1];
-      order[b - 1] = t;
-    }
-  int64_t extent = 0; /* elements */
-  for (int a = 0; a < n; a++) {
-    int64_t st = desc->dst_step[order[a]];
-    st = st < 0 ? -st : st;
-    if (st <= extent) return 0;
-    extent += (int64_t)(desc->num[order[a]] - 1) * st;
-  }
-  for (int d = TRN_DMA_DIMS - 1; d >= 1; d--)
-    if (desc->num[d] > 1) return d;
-  return 0;
-}
-
-/* One half of a split descriptor: elements [begin, end) of dimension k. */
-typedef struct split_t {
-  const trn_dma_desc_t *desc;
-  uint8_t *sb, *db;
-  int k;
-} split_t;
-
-static void copy_part(void *ctx, uint64_t begin, uint64_t end) {
-  const split_t *job = ctx;
-  trn_dma_desc_t part = *job->desc;
-  const int64_t ses = (int64_t)trn_isa_dtype_size((trn_dtype_t)part.src_dtype);
-  const int64_t des = (int64_t)trn_isa_dtype_size((trn_dtype_t)part.dst_dtype);
-  part.src_addr = (uint64_t)((int64_t)part.src_addr + (int64_t)begin * part.src_step[job->k] * ses);
-  part.dst_addr = (uint64_t)((int64_t)part.dst_addr + (int64_t)begin * part.dst_step[job->k] * des);
-  part.num[job->k] = (uint32_t)(end - begin);
-  copy_desc(&part, job->sb, job->db, true);
-}
-
 trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index,
                                  const trn_inst_t *inst) {
   const trn_rt_model_t *model = it->model;
@@ -226,15 +133,43 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
       TRAP("descriptor %llu: destination bytes [%lld, %lld) outside %s of %llu bytes",
            (unsigned long long)di, (long long)lo, (long long)hi,
            trn_isa_space_name((trn_space_t)desc->dst_space), (unsigned long long)ds);
-    bool disjoint = sb != db || shi <= lo || hi <= slo;
-    uint64_t moved = elems > UINT64_MAX / des ? UINT64_MAX : elems * des;
-    int k = moved >= TRN_DMA_SPLIT_BYTES && disjoint && it->workers ? split_dim(desc) : 0;
-    if (k) {
-      split_t job = {desc, sb, db, k};
-      trn_interp_workers_run(it->workers, copy_part, &job, desc->num[k]);
-    } else {
-      copy_desc(desc, sb, db, disjoint);
+    const trn_dtype_t sd = (trn_dtype_t)desc->src_dtype, dd = (trn_dtype_t)desc->dst_dtype;
+    const bool same = sd == dd;
+    const bool runs = same && desc->src_step[0] == 1 && desc->dst_step[0] == 1;
+    const int64_t ss0 = desc->src_step[0] * (int64_t)ses, ds0 = desc->dst_step[0] * (int64_t)des;
+    if (same && !runs) {
+      int64_t sst[TRN_DMA_DIMS], dst[TRN_DMA_DIMS];
+      for (int d = 0; d < TRN_DMA_DIMS; d++) {
+        sst[d] = desc->src_step[d] * (int64_t)ses;
+        dst[d] = desc->dst_step[d] * (int64_t)des;
+      }
+      bool disjoint = sb != db || shi <= lo || hi <= slo;
+      int k = disjoint ? tile_dim(desc->num, sst, dst, ses) : 0;
+      if (k) {
+        copy_tiled(db + desc->dst_addr, dst, sb + desc->src_addr, sst, desc->num, k, ses);
+        goto account;
+      }
     }
+    for (uint32_t i3 = 0; i3 < desc->num[3]; i3++)
+      for (uint32_t i2 = 0; i2 < desc->num[2]; i2++)
+        for (uint32_t i1 = 0; i1 < desc->num[1]; i1++) {
+          uint8_t *s = sb + desc->src_addr +
+                       ((int64_t)i1 * desc->src_step[1] + (int64_t)i2 * desc->src_step[2] +
+                        (int64_t)i3 * desc->src_step[3]) * (int64_t)ses;
+          uint8_t *t = db + desc->dst_addr +
+                       ((int64_t)i1 * desc->dst_step[1] + (int64_t)i2 * desc->dst_step[2] +
+                        (int64_t)i3 * desc->dst_step[3]) * (int64_t)des;
+          if (runs) {
+            memmove(t, s, (size_t)desc->num[0] * ses);
+          } else if (same) {
+            copy_elems(t, ds0, s, ss0, desc->num[0], ses);
+          } else {
+            for (uint32_t i0 = 0; i0 < desc->num[0]; i0++, s += ss0, t += ds0)
+              trn_interp_convert(s, sd, t, dd);
+          }
+        }
+  account:;
+    uint64_t moved = elems > UINT64_MAX / des ? UINT64_MAX : elems * des;
     bytes += moved;
     if (desc->src_space == TRN_SPACE_HBM || desc->dst_space == TRN_SPACE_HBM) hbm_bytes += moved;
   }

@@ -80,7 +80,6 @@ static void run_free(run_t *r) {
   for (int i = 0; i < 4; i++) free(r->it.scratch[i]);
   for (int i = 0; i < 3; i++) free(r->it.mm[i]);
   trn_race_destroy(r->it.race);
-  trn_interp_workers_destroy(r->it.workers);
   if (r->sems)
     for (uint32_t i = 0; i < r->nsems; i++) free(r->sems[i].v);
   free(r->sems);
@@ -344,7 +343,6 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
                          (unsigned long long)it->sbuf_size);
     goto done;
   }
-  it->workers = trn_interp_workers_create(); /* NULL: everything on this thread */
   if (options && options->layers && model->layer_count)
     memset(options->layers, 0, model->layer_count * sizeof *options->layers);
   if (options && options->strict) {

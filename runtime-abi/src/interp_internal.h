@@ -12,19 +12,6 @@
 
 typedef struct trn_race_t trn_race_t;
 
-/* The interpreter's helper thread (workers.c). */
-typedef struct trn_interp_workers_t trn_interp_workers_t;
-/* Does the part [begin, end) of a job. */
-typedef void (*trn_interp_work_fn)(void *ctx, uint64_t begin, uint64_t end);
-/* A helper thread, or NULL when none can be started (work then runs serially). */
-trn_interp_workers_t *trn_interp_workers_create(void);
-void trn_interp_workers_destroy(trn_interp_workers_t *workers);
-/* Runs fn(ctx, 0, n/2) here and fn(ctx, n/2, n) on the helper (all of it here when
- * `workers` is NULL); returns when both are done. The two parts must touch disjoint
- * memory or only read what they share. */
-void trn_interp_workers_run(trn_interp_workers_t *workers, trn_interp_work_fn fn, void *ctx,
-                            uint64_t n);
-
 /* Machine state of one run. */
 typedef struct trn_interp_t {
   const trn_rt_model_t *model;
@@ -38,7 +25,6 @@ typedef struct trn_interp_t {
   float *mm[3];           /* matmul operand buffers (A, B, C) */
   size_t mm_cap[3];
   trn_race_t *race;       /* strict mode only */
-  trn_interp_workers_t *workers; /* helper thread, or NULL */
   /* MATMUL chains: instructions [.., fused_end[s]) of stream s already had their
    * results computed by the chain's first instruction (see exec_matmul.c). */
   size_t fused_end[TRN_MAX_STREAMS];
