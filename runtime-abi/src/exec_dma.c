@@ -33,6 +33,75 @@ static bool side_range(uint64_t addr, const int64_t *step, const uint32_t *num, 
   return blo >= 0 && (uint64_t)bhi <= size;
 }
 
+/* Copies n elements of es bytes, the source advancing ss bytes and the destination
+ * ds bytes per element, in order; a fixed-size memcpy compiles to one load and store. */
+static inline void copy_elems(uint8_t *t, int64_t ds, const uint8_t *s, int64_t ss, uint32_t n,
+                              size_t es) {
+  switch (es) {
+  case 4:
+    for (uint32_t i = 0; i < n; i++, s += ss, t += ds) memcpy(t, s, 4);
+    break;
+  case 2:
+    for (uint32_t i = 0; i < n; i++, s += ss, t += ds) memcpy(t, s, 2);
+    break;
+  case 1:
+    for (uint32_t i = 0; i < n; i++, s += ss, t += ds) *t = *s;
+    break;
+  default:
+    for (uint32_t i = 0; i < n; i++, s += ss, t += ds) memmove(t, s, es);
+  }
+}
+
+/* Side length of the tiles of copy_tiled, in elements. */
+#define TRN_DMA_TILE 16
+
+/* The dimension (1..3) to walk in tiles with dimension 0 when one side of a
+ * same-dtype descriptor is strided in dimension 0 (byte steps ss, ds): the one with
+ * the smallest step on that side, if it is smaller than its dimension-0 step; 0 if
+ * tiling would not help. */
+static int tile_dim(const uint32_t *num, const int64_t *ss, const int64_t *ds, size_t es) {
+  const int64_t *side = (ss[0] != (int64_t)es) ? ss : ds;
+  int64_t s0 = side[0] < 0 ? -side[0] : side[0];
+  if (num[0] < 2 || s0 <= (int64_t)es) return 0;
+  int best = 0;
+  int64_t best_step = s0;
+  for (int d = 1; d < TRN_DMA_DIMS; d++) {
+    int64_t a = side[d] < 0 ? -side[d] : side[d];
+    if (num[d] > 1 && a != 0 && a < best_step) {
+      best = d;
+      best_step = a;
+    }
+  }
+  return best;
+}
+
+/* A transposing copy (dimension 0 strided on one side, dimension k contiguous or
+ * nearly so): walks TRN_DMA_TILE x TRN_DMA_TILE tiles of dimensions 0 and k so that
+ * both sides touch whole cache lines; element by element in source order this would
+ * miss the cache on every element. The order of the element copies differs from
+ * the descriptor's, so the caller uses it only when source and destination bytes
+ * are disjoint. */
+static void copy_tiled(uint8_t *t, const int64_t *ds, const uint8_t *s, const int64_t *ss,
+                       const uint32_t *num, int k, size_t es) {
+  int o[2], no = 0;
+  for (int d = 1; d < TRN_DMA_DIMS; d++)
+    if (d != k) o[no++] = d;
+  for (uint32_t a = 0; a < num[o[0]]; a++)
+    for (uint32_t b = 0; b < num[o[1]]; b++) {
+      const uint8_t *sa = s + (int64_t)a * ss[o[0]] + (int64_t)b * ss[o[1]];
+      uint8_t *ta = t + (int64_t)a * ds[o[0]] + (int64_t)b * ds[o[1]];
+      for (uint32_t kb = 0; kb < num[k]; kb += TRN_DMA_TILE) {
+        uint32_t ke = num[k] - kb < TRN_DMA_TILE ? num[k] : kb + TRN_DMA_TILE;
+        for (uint32_t ib = 0; ib < num[0]; ib += TRN_DMA_TILE) {
+          uint32_t n = num[0] - ib < TRN_DMA_TILE ? num[0] - ib : TRN_DMA_TILE;
+          for (uint32_t kk = kb; kk < ke; kk++)
+            copy_elems(ta + (int64_t)kk * ds[k] + (int64_t)ib * ds[0], ds[0],
+                       sa + (int64_t)kk * ss[k] + (int64_t)ib * ss[0], ss[0], n, es);
+        }
+      }
+    }
+}
+
 trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index,
                                  const trn_inst_t *inst) {
   const trn_rt_model_t *model = it->model;
@@ -55,10 +124,10 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
            desc->src_dtype, desc->dst_dtype);
     uint64_t elems = trn_isa_dma_elems(desc); /* saturating */
     if (elems == 0) continue;
-    int64_t lo = 0, hi = 0;
-    if (!side_range(desc->src_addr, desc->src_step, desc->num, ses, ss, &lo, &hi))
+    int64_t lo = 0, hi = 0, slo = 0, shi = 0;
+    if (!side_range(desc->src_addr, desc->src_step, desc->num, ses, ss, &slo, &shi))
       TRAP("descriptor %llu: source bytes [%lld, %lld) outside %s of %llu bytes",
-           (unsigned long long)di, (long long)lo, (long long)hi,
+           (unsigned long long)di, (long long)slo, (long long)shi,
            trn_isa_space_name((trn_space_t)desc->src_space), (unsigned long long)ss);
     if (!side_range(desc->dst_addr, desc->dst_step, desc->num, des, ds, &lo, &hi))
       TRAP("descriptor %llu: destination bytes [%lld, %lld) outside %s of %llu bytes",
@@ -68,6 +137,19 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
     const bool same = sd == dd;
     const bool runs = same && desc->src_step[0] == 1 && desc->dst_step[0] == 1;
     const int64_t ss0 = desc->src_step[0] * (int64_t)ses, ds0 = desc->dst_step[0] * (int64_t)des;
+    if (same && !runs) {
+      int64_t sst[TRN_DMA_DIMS], dst[TRN_DMA_DIMS];
+      for (int d = 0; d < TRN_DMA_DIMS; d++) {
+        sst[d] = desc->src_step[d] * (int64_t)ses;
+        dst[d] = desc->dst_step[d] * (int64_t)des;
+      }
+      bool disjoint = sb != db || shi <= lo || hi <= slo;
+      int k = disjoint ? tile_dim(desc->num, sst, dst, ses) : 0;
+      if (k) {
+        copy_tiled(db + desc->dst_addr, dst, sb + desc->src_addr, sst, desc->num, k, ses);
+        goto account;
+      }
+    }
     for (uint32_t i3 = 0; i3 < desc->num[3]; i3++)
       for (uint32_t i2 = 0; i2 < desc->num[2]; i2++)
         for (uint32_t i1 = 0; i1 < desc->num[1]; i1++) {
@@ -80,26 +162,13 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
           if (runs) {
             memmove(t, s, (size_t)desc->num[0] * ses);
           } else if (same) {
-            /* element by element; a fixed-size memcpy compiles to one load and store */
-            uint32_t n0 = desc->num[0];
-            switch (ses) {
-            case 4:
-              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) memcpy(t, s, 4);
-              break;
-            case 2:
-              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) memcpy(t, s, 2);
-              break;
-            case 1:
-              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) *t = *s;
-              break;
-            default:
-              for (uint32_t i0 = 0; i0 < n0; i0++, s += ss0, t += ds0) memmove(t, s, ses);
-            }
+            copy_elems(t, ds0, s, ss0, desc->num[0], ses);
           } else {
             for (uint32_t i0 = 0; i0 < desc->num[0]; i0++, s += ss0, t += ds0)
               trn_interp_convert(s, sd, t, dd);
           }
         }
+  account:;
     uint64_t moved = elems > UINT64_MAX / des ? UINT64_MAX : elems * des;
     bytes += moved;
     if (desc->src_space == TRN_SPACE_HBM || desc->dst_space == TRN_SPACE_HBM) hbm_bytes += moved;

@@ -240,6 +240,23 @@ static void store_row(const operand_t *o, uint32_t p, const void *buf, bool as_i
   else trn_interp_store_row_f32(o->ap, o->base, o->pbytes, p, (const float *)buf);
 }
 
+/* Row p of an fp32 operand whose free elements are one contiguous, 4-byte aligned run
+ * (the common case), for computing in place of the row buffers; NULL otherwise. */
+static float *row_f32(const operand_t *o, uint32_t p) {
+  const trn_ap_t *ap = o->ap;
+  if (ap->dtype != TRN_DTYPE_FP32 || ap->step[0] != 1 || ap->num[1] != 1 || ap->num[2] != 1 ||
+      (ap->offset | o->pbytes) % 4 != 0)
+    return NULL;
+  return (float *)(o->base + (uint64_t)(ap->start_partition + p) * o->pbytes + ap->offset);
+}
+
+/* True if rows x and y of n elements are the same or share no byte: an elementwise
+ * loop reading x[i] and writing y[i] then computes what the row buffers would. */
+static bool rows_separate(const float *x, const float *y, size_t n) {
+  uintptr_t a = (uintptr_t)x, b = (uintptr_t)y, len = (uintptr_t)n * 4;
+  return a == b || a + len <= b || b + len <= a;
+}
+
 /* Element f (flattened) of partition p, as fp32 / int32. */
 static uint8_t *elem_addr(const operand_t *o, uint32_t p, uint64_t f) {
   const trn_ap_t *ap = o->ap;
@@ -302,25 +319,32 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
   const uint8_t fn = inst->op0;
   const size_t n = (size_t)a.free;
   for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
-    trn_interp_load_row_f32(a.ap, a.base, a.pbytes, p, x);
+    /* fp32 rows are read and written where they are when that is unobservable */
+    const float *xs = row_f32(&a, p);
+    float *direct = accum ? NULL : row_f32(&d, p);
+    if (direct && xs && !rows_separate(xs, direct, n)) direct = NULL;
+    if (!xs) {
+      trn_interp_load_row_f32(a.ap, a.base, a.pbytes, p, x);
+      xs = x;
+    }
     float bias = bias0;
     if (has_b) bias += elem_f32(&b, p, 0);
-    float *out = y;
+    float *out = direct ? direct : y;
     switch (fn) {
     case TRN_ACT_COPY:
-      for (size_t i = 0; i < n; i++) out[i] = x[i] * scale + bias;
+      for (size_t i = 0; i < n; i++) out[i] = xs[i] * scale + bias;
       break;
     case TRN_ACT_EXP:
-      for (size_t i = 0; i < n; i++) out[i] = expf(x[i] * scale + bias);
+      for (size_t i = 0; i < n; i++) out[i] = expf(xs[i] * scale + bias);
       break;
     case TRN_ACT_RELU: /* the common eviction: act_f's rule, in a loop that vectorizes */
       for (size_t i = 0; i < n; i++) {
-        float v = x[i] * scale + bias;
+        float v = xs[i] * scale + bias;
         out[i] = v != v ? v : (v > 0.0f ? v : 0.0f);
       }
       break;
     default:
-      for (size_t i = 0; i < n; i++) out[i] = act_f(fn, x[i] * scale + bias);
+      for (size_t i = 0; i < n; i++) out[i] = act_f(fn, xs[i] * scale + bias);
       break;
     }
     if (accum) {
@@ -330,7 +354,7 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
         y[n] = elem_f32(&d, p, n);
       y[col] = s;
     }
-    trn_interp_store_row_f32(d.ap, d.base, d.pbytes, p, y);
+    if (!direct) trn_interp_store_row_f32(d.ap, d.base, d.pbytes, p, y);
   }
   return NULL;
 }
@@ -348,7 +372,16 @@ static trn_status_t exec_tensor_tensor(trn_interp_t *it, uint32_t stream, size_t
   TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 1, d.free, &y));
   TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 2, d.free, &z));
   bool rev = (inst->flags & TRN_FLAG_REVERSE) != 0;
+  const size_t n = (size_t)d.free;
   for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
+    if (!as_int) { /* fp32 rows in place when that is unobservable */
+      const float *xs = row_f32(&a, p), *ys = row_f32(&b, p);
+      float *zs = row_f32(&d, p);
+      if (xs && ys && zs && rows_separate(xs, zs, n) && rows_separate(ys, zs, n)) {
+        alu_vec_f(inst->op0, rev ? ys : xs, 1, rev ? xs : ys, 1, zs, n);
+        continue;
+      }
+    }
     load_row(&a, p, x, as_int);
     load_row(&b, p, y, as_int);
     void *l = rev ? y : x, *r = rev ? x : y;
@@ -494,8 +527,12 @@ static trn_status_t exec_memset(trn_interp_t *it, uint32_t stream, size_t index,
     for (uint32_t i2 = 0; i2 < ap->num[2]; i2++)
       for (uint32_t i1 = 0; i1 < ap->num[1]; i1++) {
         uint8_t *q = row + ((int64_t)i1 * ap->step[1] + (int64_t)i2 * ap->step[2]) * (int64_t)es;
-        if (ap->step[0] == 1 && es == 1) {
-          memset(q, bytes[0], ap->num[0]);
+        if (ap->step[0] == 1 && (es == 1 || bits == 0)) {
+          memset(q, bytes[0], ap->num[0] * es);
+          continue;
+        }
+        if (ap->step[0] == 1 && es == 4) { /* a loop that vectorizes */
+          for (uint32_t i0 = 0; i0 < ap->num[0]; i0++) memcpy(q + 4 * (size_t)i0, bytes, 4);
           continue;
         }
         for (uint32_t i0 = 0; i0 < ap->num[0]; i0++, q += (int64_t)ap->step[0] * (int64_t)es)

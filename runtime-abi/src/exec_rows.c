@@ -109,16 +109,36 @@ static inline int32_t sat_i8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127
 static inline int32_t sat_u8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
 
 /* Loops over the elements of partition p of an AP in flattened free order; BODY sees
- * `q` (element address) and `f` (flattened index). */
+ * `q` (element address) and `f` (flattened index). The AP's fields are read once into
+ * locals: stores through `out` may alias them as far as the compiler knows. */
 #define ROW_LOOP(ESIZE, BODY)                                                         \
   do {                                                                                \
     uint8_t *row_ = base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset; \
     size_t f = 0;                                                                     \
     const int64_t s0_ = (int64_t)ap->step[0] * (ESIZE);                               \
-    for (uint32_t i2 = 0; i2 < ap->num[2]; i2++)                                      \
-      for (uint32_t i1 = 0; i1 < ap->num[1]; i1++) {                                  \
-        uint8_t *q = row_ + ((int64_t)i1 * ap->step[1] + (int64_t)i2 * ap->step[2]) * (ESIZE); \
-        for (uint32_t i0 = 0; i0 < ap->num[0]; i0++, f++, q += s0_) { BODY; }        \
+    const int64_t s1_ = (int64_t)ap->step[1] * (ESIZE), s2_ = (int64_t)ap->step[2] * (ESIZE); \
+    const uint32_t n0_ = ap->num[0], n1_ = ap->num[1], n2_ = ap->num[2];              \
+    for (uint32_t i2 = 0; i2 < n2_; i2++)                                             \
+      for (uint32_t i1 = 0; i1 < n1_; i1++) {                                         \
+        uint8_t *q = row_ + (int64_t)i1 * s1_ + (int64_t)i2 * s2_;                    \
+        for (uint32_t i0 = 0; i0 < n0_; i0++, f++, q += s0_) { BODY; }               \
+      }                                                                               \
+  } while (0)
+
+/* Copies the 4-byte elements of partition p of an AP with a unit innermost step to or
+ * from `buf` (flattened order), one run of num[0] elements at a time. */
+#define ROW_RUNS4(TO_BUF)                                                             \
+  do {                                                                                \
+    uint8_t *row_ = base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset; \
+    const int64_t s1_ = (int64_t)ap->step[1] * 4, s2_ = (int64_t)ap->step[2] * 4;     \
+    const uint32_t n1_ = ap->num[1], n2_ = ap->num[2];                                \
+    const size_t run_ = (size_t)ap->num[0] * 4;                                       \
+    uint8_t *b_ = (uint8_t *)(buf);                                                   \
+    for (uint32_t i2 = 0; i2 < n2_; i2++)                                             \
+      for (uint32_t i1 = 0; i1 < n1_; i1++, b_ += run_) {                             \
+        uint8_t *q = row_ + (int64_t)i1 * s1_ + (int64_t)i2 * s2_;                    \
+        if (TO_BUF) memcpy(b_, q, run_);                                              \
+        else memcpy(q, b_, run_);                                                     \
       }                                                                               \
   } while (0)
 
@@ -134,6 +154,11 @@ void trn_interp_load_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes,
     if (ap_row_contiguous(ap)) {
       memcpy(out, base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset,
              (size_t)ap->num[0] * 4);
+      return;
+    }
+    if (ap->step[0] == 1) {
+      float *buf = out;
+      ROW_RUNS4(true);
       return;
     }
     ROW_LOOP(4, memcpy(&out[f], q, 4));
@@ -165,6 +190,11 @@ void trn_interp_store_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes
     if (ap_row_contiguous(ap)) {
       memcpy(base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset, in,
              (size_t)ap->num[0] * 4);
+      return;
+    }
+    if (ap->step[0] == 1) {
+      const float *buf = in;
+      ROW_RUNS4(false);
       return;
     }
     ROW_LOOP(4, memcpy(q, &in[f], 4));

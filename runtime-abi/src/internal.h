@@ -19,7 +19,7 @@ typedef struct trn_rt_extent_t {
 } trn_rt_extent_t;
 
 struct trn_rt_model_t {
-  uint8_t *file;              /* owned copy (or mapping) of the whole .neff */
+  uint8_t *file;              /* owned copy of the whole .neff (trn_rt_mem_alloc) */
   size_t file_size;
   uint32_t version_major, version_minor;
   const trn_target_t *target;
@@ -44,6 +44,13 @@ struct trn_rt_model_t {
   /* The memories of the last run (HBM image, SBUF, PSUM), kept so that the next run
    * clears them instead of faulting in fresh pages; owned, NULL before the first run. */
   uint8_t *run_hbm, *run_sbuf, *run_psum;
+  /* Set up by the first run (model.c): the constants' HBM ranges as {offset, size}
+   * pairs in address order (owned), and whether no DMA descriptor writes into one,
+   * so that the constants of the last run's HBM image are still in place. */
+  uint64_t *run_spans;
+  size_t run_span_count;
+  bool run_consts_kept;
+  bool run_consts_in_place; /* run_hbm holds the constants (copied by a run) */
 };
 
 /* The bounding box of every byte a run of `model` can write in each run memory
@@ -54,6 +61,12 @@ void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out
 void trn_rt_inst_write_extents(const trn_rt_model_t *model, const trn_inst_t *in,
                                trn_rt_extent_t out[3]);
 void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes);
+/* Zero-filled memory for the interpreter's memories (anonymous pages, huge pages
+ * asked for when large), and its release with the same size; model.c. */
+uint8_t *trn_rt_mem_alloc(size_t size);
+void trn_rt_mem_free(uint8_t *p, size_t size);
+/* Releases the memories the last run kept (run_hbm, run_sbuf, run_psum). */
+void trn_rt_model_free_run_memories(trn_rt_model_t *model);
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
  * holding constants and inputs) and zeroed on-chip memories `sbuf` and `psum` (sized

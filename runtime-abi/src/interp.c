@@ -74,8 +74,8 @@ static double stream_ghz(const trn_target_t *t, uint32_t s) {
 
 static void run_free(run_t *r) {
   if (r->own_memories) {
-    free(r->it.sbuf);
-    free(r->it.psum);
+    trn_rt_mem_free(r->it.sbuf, r->it.sbuf_size);
+    trn_rt_mem_free(r->it.psum, r->it.psum_size);
   }
   for (int i = 0; i < 4; i++) free(r->it.scratch[i]);
   for (int i = 0; i < 3; i++) free(r->it.mm[i]);
@@ -335,8 +335,8 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
   it->sbuf_size = (uint64_t)t->partitions * t->sbuf_partition_bytes;
   it->psum_size = (uint64_t)t->partitions * t->psum_partition_bytes;
   r->own_memories = !sbuf || !psum;
-  it->sbuf = r->own_memories ? calloc(1, it->sbuf_size ? it->sbuf_size : 1) : sbuf;
-  it->psum = r->own_memories ? calloc(1, it->psum_size ? it->psum_size : 1) : psum;
+  it->sbuf = r->own_memories ? trn_rt_mem_alloc(it->sbuf_size) : sbuf;
+  it->psum = r->own_memories ? trn_rt_mem_alloc(it->psum_size) : psum;
   r->nsems = t->semaphores < 256 ? t->semaphores : 255;
   r->sems = calloc(r->nsems ? r->nsems : 1, sizeof *r->sems);
   trn_status_t st = NULL;

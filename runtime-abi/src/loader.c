@@ -12,6 +12,7 @@
 #include "neff_format.h"
 
 #ifdef TRN_HAVE_ZLIB
+#include <pthread.h>
 #include <zlib.h>
 #endif
 
@@ -48,9 +49,38 @@ static uint32_t crc_update(const trn_rt_crc_tables_t *c, uint32_t crc, const uin
 }
 #endif
 
+#ifdef TRN_HAVE_ZLIB
+/* Inputs at least this large have their CRC computed in two halves on two threads. */
+#define TRN_RT_CRC_SPLIT ((size_t)8 << 20)
+
+typedef struct trn_rt_crc_part_t {
+  const uint8_t *data;
+  size_t size;
+  uLong crc;
+} trn_rt_crc_part_t;
+
+static void *crc_part_main(void *arg) {
+  trn_rt_crc_part_t *part = arg;
+  part->crc = crc32_z(0, part->data, part->size);
+  return NULL;
+}
+#endif
+
 uint32_t trn_rt_crc32(uint32_t crc, const void *data, size_t size) {
 #ifdef TRN_HAVE_ZLIB
-  /* zlib's crc32 is the same CRC, several times faster on large files. */
+  /* zlib's crc32 is the same CRC, several times faster on large files. A large input
+   * (a .neff holds the weights) is split: the second half on a second thread, the two
+   * CRCs joined with crc32_combine; without the thread, one pass. */
+  if (size >= TRN_RT_CRC_SPLIT) {
+    size_t half = size / 2;
+    trn_rt_crc_part_t tail = {(const uint8_t *)data + half, size - half, 0};
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, crc_part_main, &tail) == 0) {
+      uLong head = crc32_z(crc, data, half);
+      pthread_join(thread, NULL);
+      return (uint32_t)crc32_combine(head, tail.crc, (z_off_t)tail.size);
+    }
+  }
   return (uint32_t)crc32_z(crc, data, size);
 #else
   trn_rt_crc_tables_t tables;
@@ -736,9 +766,7 @@ void trn_rt_model_release_parts(trn_rt_model_t *m) {
   for (size_t i = 0; i < m->layer_count; ++i) free(m->layer_names[i]);
   free(m->layer_names);
   for (size_t s = 0; s < TRN_MAX_STREAMS; ++s) free(m->inst_layer[s]);
-  free(m->run_hbm);
-  free(m->run_sbuf);
-  free(m->run_psum);
+  trn_rt_model_free_run_memories(m);
   trn_rt_model_t zero;
   memset(&zero, 0, sizeof(zero));
   zero.file = m->file;
@@ -748,11 +776,12 @@ void trn_rt_model_release_parts(trn_rt_model_t *m) {
 
 /* ---- public loading ----------------------------------------------------------------- */
 
-/* A buffer aligned to TRN_NEFF_CONST_ALIGN so that constant blobs stay aligned. */
+/* A page-aligned buffer (so constant blobs stay TRN_NEFF_CONST_ALIGN-aligned) from
+ * trn_rt_mem_alloc: huge pages for a large file, whose 4 KiB page faults would cost
+ * more than reading it. Released with trn_rt_mem_free(file, size). */
 static uint8_t *alloc_file_buffer(size_t size) {
-  size_t rounded = (size + TRN_NEFF_CONST_ALIGN - 1) / TRN_NEFF_CONST_ALIGN * TRN_NEFF_CONST_ALIGN;
-  if (rounded < size) return NULL;
-  return aligned_alloc(TRN_NEFF_CONST_ALIGN, rounded ? rounded : TRN_NEFF_CONST_ALIGN);
+  _Static_assert(TRN_NEFF_CONST_ALIGN <= 4096, "constants aligned within a page");
+  return trn_rt_mem_alloc(size);
 }
 
 /* Takes ownership of `file` (from alloc_file_buffer). */
@@ -760,7 +789,7 @@ static trn_status_t load_owned(uint8_t *file, size_t size, const char *name,
                                trn_rt_model_t **out_model) {
   trn_rt_model_t *model = calloc(1, sizeof(*model));
   if (!model) {
-    free(file);
+    trn_rt_mem_free(file, size);
     return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
   }
   model->file = file;
@@ -812,7 +841,7 @@ trn_status_t trn_rt_model_load_file(const char *path, trn_rt_model_t **out_model
     bool longer = got == size && fgetc(f) != EOF;
     fclose(f);
     if (err || got != size || longer) {
-      free(file);
+      trn_rt_mem_free(file, size);
       return trn_status_make(TRN_ERR_IO, "%s: cannot read: %s", path,
                              err ? strerror(err) : "the file changed size while being read");
     }

@@ -1,15 +1,17 @@
 /* Loaded-model accessors, trn_rt_model_run (HBM image around the interpreter) and the
  * assembly listing printer. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "neff_format.h"
 
 void trn_rt_model_destroy(trn_rt_model_t *model) {
   if (!model) return;
   trn_rt_model_release_parts(model);
-  free(model->file);
+  trn_rt_mem_free(model->file, model->file_size);
   free(model);
 }
 
@@ -116,28 +118,145 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
 }
 #endif
 
-/* Zeroed HBM image, SBUF and PSUM for a run: the previous run's, cleared where a run
- * can write (a warm memset costs a fraction of faulting in fresh zero pages, and the
- * rest is still zero), else new. */
+/* Run memories come straight from the kernel: anonymous pages are zero-filled, and
+ * large ones are asked to be transparent huge pages. The interpreter walks these
+ * memories with large strides (consecutive SBUF partitions are 192 KiB apart, a
+ * descriptor row often lands on a new partition), so with 4 KiB pages nearly every
+ * row costs a TLB miss; 2 MiB pages also cut the page faults of the first touch by
+ * 512x. Sizes are rounded up to whole pages by the kernel. */
+uint8_t *trn_rt_mem_alloc(size_t size) {
+  if (size == 0) size = 1;
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+  if (size >= ((size_t)2 << 20)) (void)madvise(p, size, MADV_HUGEPAGE); /* a hint only */
+#endif
+  return p;
+}
+
+void trn_rt_mem_free(uint8_t *p, size_t size) {
+  if (p) munmap(p, size ? size : 1);
+}
+
+/* The sizes of the run memories of `model` (HBM image, SBUF, PSUM). */
+static void run_sizes(const trn_rt_model_t *model, size_t size[3]) {
+  size[0] = model->hbm_size ? (size_t)model->hbm_size : 1;
+  size[1] = (size_t)model->target->partitions * model->target->sbuf_partition_bytes;
+  size[2] = (size_t)model->target->partitions * model->target->psum_partition_bytes;
+}
+
+void trn_rt_model_free_run_memories(trn_rt_model_t *model) {
+  free(model->run_spans);
+  model->run_spans = NULL;
+  model->run_span_count = 0;
+  model->run_consts_in_place = false;
+  if (!model->target) return; /* never ran */
+  size_t size[3];
+  run_sizes(model, size);
+  trn_rt_mem_free(model->run_hbm, size[0]);
+  trn_rt_mem_free(model->run_sbuf, size[1]);
+  trn_rt_mem_free(model->run_psum, size[2]);
+  model->run_hbm = model->run_sbuf = model->run_psum = NULL;
+}
+
+static int compare_spans(const void *a, const void *b) {
+  const uint64_t *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Prepares what later runs need to rebuild the HBM image cheaply: the constants' HBM
+ * ranges in address order (the loader checked that they do not overlap), and whether
+ * any DMA descriptor may write into one of them. When none does, the constants the
+ * first run copied are still in place at the end of every run. */
+static trn_status_t run_plan(trn_rt_model_t *model) {
+  size_t n = model->constant_count;
+  model->run_spans = malloc((n ? n : 1) * 2 * sizeof(uint64_t));
+  if (!model->run_spans)
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "run: %zu constant ranges", n);
+  for (size_t i = 0; i < n; ++i) {
+    model->run_spans[2 * i] = model->constants[i].hbm_offset;
+    model->run_spans[2 * i + 1] = model->constants[i].size;
+  }
+  qsort(model->run_spans, n, 2 * sizeof(uint64_t), compare_spans);
+  model->run_span_count = n;
+  bool kept = true;
+  for (size_t d = 0; d < model->dma_count && kept && n; ++d) {
+    const trn_dma_desc_t *desc = &model->dma[d];
+    if (desc->dst_space != TRN_SPACE_HBM) continue;
+    /* Byte range [lo, hi) of the destination; the loader checked it lies in HBM. */
+    int64_t lo = 0, hi = 0;
+    bool empty = false;
+    for (int k = 0; k < TRN_DMA_DIMS; ++k) {
+      if (desc->num[k] == 0) empty = true;
+      else if (desc->dst_step[k] < 0) lo += (int64_t)(desc->num[k] - 1) * desc->dst_step[k];
+      else hi += (int64_t)(desc->num[k] - 1) * desc->dst_step[k];
+    }
+    if (empty) continue;
+    int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)desc->dst_dtype);
+    uint64_t blo = (uint64_t)((int64_t)desc->dst_addr + lo * es);
+    uint64_t bhi = (uint64_t)((int64_t)desc->dst_addr + (hi + 1) * es);
+    /* the last span starting below bhi is the only one that can reach past blo */
+    size_t a = 0, b = n;
+    while (a < b) {
+      size_t mid = a + (b - a) / 2;
+      if (model->run_spans[2 * mid] < bhi) a = mid + 1;
+      else b = mid;
+    }
+    if (a > 0) {
+      const uint64_t *sp = &model->run_spans[2 * (a - 1)];
+      if (sp[1] && sp[0] + sp[1] > blo) kept = false;
+    }
+  }
+  model->run_consts_kept = kept;
+  return NULL;
+}
+
+/* Zeroes the bytes of the HBM image in extent `e` (one partition) outside the
+ * constants' ranges. */
+static void zero_outside_constants(const trn_rt_model_t *model, uint8_t *hbm,
+                                   const trn_rt_extent_t *e) {
+  if (e->lo >= e->hi || e->p_lo >= e->p_hi) return;
+  uint64_t at = e->lo;
+  for (size_t i = 0; i < model->run_span_count && at < e->hi; ++i) {
+    uint64_t off = model->run_spans[2 * i], end = off + model->run_spans[2 * i + 1];
+    if (end <= at) continue;
+    if (off > at) memset(hbm + at, 0, (size_t)((off < e->hi ? off : e->hi) - at));
+    at = end;
+  }
+  if (e->hi > at) memset(hbm + at, 0, (size_t)(e->hi - at));
+}
+
+/* Zeroed SBUF and PSUM and the HBM image holding the constants for a run: new (fresh
+ * pages are zero), or the previous run's, cleared where a run can write (a warm
+ * memset costs a fraction of faulting in fresh pages, and the rest is still zero). A
+ * warm HBM image is cleared only outside the constants, which are copied again only
+ * if the program may have overwritten them. */
 static trn_status_t run_memories(trn_rt_model_t *model) {
   if (!model->target) return trn_status_make(TRN_ERR_INVALID_ARGUMENT, "run: model has no target");
-  size_t size[3] = {model->hbm_size ? (size_t)model->hbm_size : 1,
-                    (size_t)model->target->partitions * model->target->sbuf_partition_bytes,
-                    (size_t)model->target->partitions * model->target->psum_partition_bytes};
+  size_t size[3];
+  run_sizes(model, size);
+  if (!model->run_spans) TRN_RETURN_IF_ERROR(run_plan(model));
   uint8_t **mem[3] = {&model->run_hbm, &model->run_sbuf, &model->run_psum};
   static const char *const what[3] = {"HBM image", "SBUF", "PSUM"};
   const uint64_t row[3] = {size[0], model->target->sbuf_partition_bytes,
                            model->target->psum_partition_bytes};
   for (int i = 0; i < 3; i++) {
     if (*mem[i]) {
-      trn_rt_extent_clear(&model->run_written[i], *mem[i], row[i]);
+      if (i == 0) zero_outside_constants(model, *mem[i], &model->run_written[0]);
+      else trn_rt_extent_clear(&model->run_written[i], *mem[i], row[i]);
       continue;
     }
-    *mem[i] = calloc(1, size[i] ? size[i] : 1);
+    *mem[i] = trn_rt_mem_alloc(size[i]);
     if (!*mem[i])
       return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "run: cannot allocate the %zu-byte %s",
                              size[i], what[i]);
   }
+  /* Ranges were checked by the loader. */
+  if (!model->run_consts_in_place || !model->run_consts_kept)
+    for (size_t i = 0; i < model->constant_count; ++i)
+      memcpy(model->run_hbm + model->constants[i].hbm_offset, model->constants[i].data,
+             (size_t)model->constants[i].size);
+  model->run_consts_in_place = true;
   return NULL;
 }
 
@@ -169,10 +288,6 @@ trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t 
   }
   TRN_RETURN_IF_ERROR(run_memories(model));
   uint8_t *hbm = model->run_hbm;
-  /* Ranges were checked by the loader. */
-  for (size_t i = 0; i < model->constant_count; ++i)
-    memcpy(hbm + model->constants[i].hbm_offset, model->constants[i].data,
-           (size_t)model->constants[i].size);
   for (size_t i = 0; i < model->input_count; ++i)
     if (model->inputs[i].bytes)
       memcpy(hbm + model->inputs[i].hbm_offset, inputs[i], (size_t)model->inputs[i].bytes);
