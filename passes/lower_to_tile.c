@@ -1584,8 +1584,10 @@ static const char *mirror_alu(const char *alu) {
 }
 
 /* The tile of box `box` (pdim pd) of operand vals[vi] for an element-wise op with
- * result shape `y`: per-partition operands (varying only along pdim) as their [P, 1]
- * tile the engine broadcasts; other broadcast on-chip operands through HBM. */
+ * result shape `y`: operands that are per-partition within the box (each dim other
+ * than pdim broadcast, or of size 1 in the box: e.g. a softmax's row maxima per
+ * head) as their [P, 1] tile the engine broadcasts; other broadcast on-chip operands
+ * through HBM. */
 static MlirValue operand_tile(lower_t *L, size_t vi, const val_t *y, const box_t *box, int pd, trn_dtype_t dt,
                               bool allow_scalar_tile) {
   val_t *v = &L->vals[vi];
@@ -1596,6 +1598,7 @@ static MlirValue operand_tile(lower_t *L, size_t vi, const val_t *y, const box_t
     box_t vb = *box;
     for (uint32_t d = 0; d < y->rank; d++) {
       if ((int)d == pd) continue;
+      if (v->dims[d] == y->dims[d] && box->size[d] == 1) continue; /* one index of a dim not broadcast */
       if (v->dims[d] != 1) per_partition = false;
       vb.start[d] = 0;
       vb.size[d] = 1;
@@ -2932,6 +2935,85 @@ static const char *reduce_alu(MlirOperation op) {
 
 /* tosa.reduce_*: per output tile (pdim is not the axis), the input tile with the whole
  * axis, reduced along its free axis by TENSOR_REDUCE. */
+/* A reduction along a free axis of an on-chip input, on the input's own tiles (no
+ * re-tiling through HBM): each group of tiles that differ only along the axis and
+ * together cover it gives one output tile, a TENSOR_REDUCE per tile, the partial
+ * results combined on DVE. Returns false, having emitted nothing, when the tiles do
+ * not form such groups (or are of another dtype). */
+static bool reduce_by_tiles(lower_t *L, MlirOperation op, size_t xi, size_t oi, int axis, int pd) {
+  const val_t *x = &L->vals[xi];
+  const uint32_t rank = x->rank;
+  const int64_t n = x->dims[axis];
+  const trn_dtype_t dt = L->vals[oi].dtype;
+  size_t nt = x->ntiles;
+  int *group = malloc(nt * sizeof *group); /* the first tile of each tile's group */
+  if (!group) {
+    fail_oom(L);
+    return true;
+  }
+  bool ok = true;
+  for (size_t i = 0; i < nt && ok; i++) {
+    const tref_t *ti = &x->tiles[i];
+    if (ti->pdim != pd || ti->dtype != dt) ok = false;
+    group[i] = (int)i;
+    for (size_t j = 0; j < i && ok; j++) {
+      box_t a = ti->box, b = x->tiles[j].box;
+      a.start[axis] = b.start[axis] = 0;
+      a.size[axis] = b.size[axis] = 1;
+      if (box_eq(&a, &b, rank)) {
+        group[i] = group[j];
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < nt && ok; i++) {
+    if (group[i] != (int)i) continue;
+    int64_t covered = 0;
+    for (size_t j = i; j < nt; j++)
+      if (group[j] == (int)i) covered += x->tiles[j].box.size[axis];
+    if (covered != n) ok = false;
+  }
+  if (!ok) {
+    free(group);
+    return false;
+  }
+  const char *alu = reduce_alu(op);
+  for (size_t i = 0; i < nt && !L->failed; i++) {
+    if (group[i] != (int)i) continue;
+    box_t ob = L->vals[xi].tiles[i].box;
+    ob.start[axis] = 0;
+    ob.size[axis] = 1;
+    int64_t outer = 1, inner = 1;
+    for (uint32_t d = 0; d < rank; d++) {
+      if ((int)d == pd || (int)d == axis) continue;
+      if ((int)d < axis)
+        outer *= ob.size[d];
+      else
+        inner *= ob.size[d];
+    }
+    MlirValue acc = {NULL};
+    for (size_t j = i; j < nt && !L->failed; j++) {
+      if (group[j] != (int)i) continue;
+      const tref_t *tj = &L->vals[xi].tiles[j];
+      MlirValue part = alloc_tile(L, TRN_SPACE_SBUF, dt, ob.size[pd], outer * inner);
+      int64_t sizes[3] = {outer, tj->box.size[axis], inner};
+      MlirValue operands[2] = {tj->tile, part};
+      MlirNamedAttribute attrs[2] = {
+          trn_ir_named(L->ctx, "op", trn_ir_str(L->ctx, alu)),
+          trn_ir_named(L->ctx, "sizes", trn_ir_i64_array(L->ctx, 3, sizes)),
+      };
+      append(L, trn_ir_op(L->loc, "trn_tile.tensor_reduce", 0, NULL, 2, operands, 2, attrs));
+      if (mlirValueIsNull(acc))
+        acc = part;
+      else
+        emit_tensor_tensor(L, acc, part, acc, alu);
+    }
+    if (!L->failed && !produce(L, oi, mlirOperationGetResult(op, 0), acc, &ob, pd)) break;
+  }
+  free(group);
+  return true;
+}
+
 static void lower_reduce(lower_t *L, MlirOperation op) {
   size_t oi;
   if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
@@ -2989,6 +3071,9 @@ static void lower_reduce(lower_t *L, MlirOperation op) {
     free(boxes);
     return;
   }
+  if (L->vals[xi].kind == V_CHIP && L->vals[xi].pdim == pd && L->vals[xi].rank == y.rank && L->vals[xi].ntiles &&
+      reduce_by_tiles(L, op, xi, oi, (int)axis, (int)pd))
+    return;
   int64_t budget = 16384 / (int64_t)trn_isa_dtype_size(y.dtype);
   box_t *boxes = NULL;
   size_t nb = default_boxes(L, y.rank, y.dims, (int)pd, budget / n > 0 ? budget / n : 1, &boxes);
