@@ -762,6 +762,96 @@ static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, 
   return out;
 }
 
+/* Box `box` (pdim on partitions) of the HBM view vals[vi] read from the on-chip
+ * tiles of the value it views, when the view is of the scratch copy of a spilled
+ * on-chip value (slices, reshapes and transposes of it, e.g. the per-head Q, K and
+ * V of a fused QKV projection) and the box has at most one dim of size > 1 besides
+ * pdim: a trn_tile.view of the tile holding it when its pdim is the value's, a
+ * transpose on the tensor engine when it is the value's other dim. Null when it is
+ * not such a box; the result is cached in the view's tiles. */
+static MlirValue chip_alias(lower_t *L, size_t vi, const box_t *box, int pdim, trn_dtype_t dt) {
+  const val_t *v = &L->vals[vi];
+  MlirValue none = {NULL};
+  if (v->kind != V_HBM || v->splat || L->opts->opt_level < 1) return none;
+  size_t oi = L->nvals;
+  for (size_t i = 0; i < L->nvals; i++)
+    if (L->vals[i].kind == V_CHIP && L->vals[i].spilled && L->vals[i].buf == v->buf && i != vi) {
+      oi = i;
+      break;
+    }
+  if (oi == L->nvals) return none;
+  const val_t *o = &L->vals[oi];
+  if (o->dtype != dt || v->dtype != dt || o->offset != 0 || o->ntiles == 0) return none;
+  int fd = -1; /* the box's one free dim of size > 1 */
+  int64_t e0 = v->offset;
+  for (uint32_t d = 0; d < v->rank; d++) {
+    if (box->start[d] < 0 || box->start[d] + box->size[d] > v->dims[d]) return none;
+    if (v->dims[d] != 1) e0 += box->start[d] * v->strides[d];
+    if ((int)d != pdim && box->size[d] > 1) {
+      if (fd >= 0) return none;
+      fd = (int)d;
+    }
+  }
+  /* the value's coordinates of the box's first element, and the dims the box's
+   * pdim and free dim step along (equal strides, within the value's extent) */
+  int64_t ostr[R], c[R];
+  row_major(o->rank, o->dims, ostr);
+  for (uint32_t d = 0; d < o->rank; d++) c[d] = ostr[d] ? (e0 / ostr[d]) % o->dims[d] : 0;
+  int op = -1, of = -1;
+  for (uint32_t d = 0; d < o->rank; d++) {
+    if (o->dims[d] == 1) continue;
+    if (box->size[pdim] > 1 && ostr[d] == v->strides[pdim] && c[d] + box->size[pdim] <= o->dims[d]) op = (int)d;
+    if (fd >= 0 && ostr[d] == v->strides[fd] && c[d] + box->size[fd] <= o->dims[d]) of = (int)d;
+  }
+  if (box->size[pdim] > 1 && op < 0) return none;
+  if (fd >= 0 && (of < 0 || of == op)) return none;
+  box_t ob;
+  for (uint32_t d = 0; d < o->rank; d++) ob.start[d] = c[d], ob.size[d] = 1;
+  if (op >= 0) ob.size[op] = box->size[pdim];
+  if (of >= 0) ob.size[of] = box->size[fd];
+  int q = op >= 0 ? op : o->pdim; /* the value's dim to put on partitions */
+  bool transposed = q != o->pdim;
+  if (transposed && of != o->pdim) return none;
+  /* the tile holding the box; the box must be contiguous in its free layout */
+  const tref_t *t = NULL;
+  for (size_t i = 0; i < o->ntiles && !t; i++) {
+    const tref_t *ti = &o->tiles[i];
+    if (ti->pdim != o->pdim || ti->dtype != dt) continue;
+    bool in = true;
+    for (uint32_t d = 0; d < o->rank && in; d++)
+      in = ti->box.start[d] <= ob.start[d] && ob.start[d] + ob.size[d] <= ti->box.start[d] + ti->box.size[d];
+    if (in) t = ti;
+  }
+  if (!t) return none;
+  int freedim = transposed ? op : of; /* the value's free dim the box spans */
+  int64_t fo = 0, fs = 1, tfs[R];
+  for (int d = (int)o->rank - 1; d >= 0; d--) {
+    if (d == o->pdim) continue;
+    tfs[d] = fs;
+    fs *= t->box.size[d];
+    fo += (ob.start[d] - t->box.start[d]) * tfs[d];
+    if (freedim >= 0 && d > freedim && t->box.size[d] != 1) return none;
+  }
+  int64_t rows = ob.size[o->pdim], cols = freedim >= 0 ? ob.size[freedim] : 1;
+  MlirValue src = emit_view(L, t->tile, dt, ob.start[o->pdim] - t->box.start[o->pdim], fo, rows, cols);
+  if (mlirValueIsNull(src)) return none;
+  MlirValue out = src;
+  if (transposed) {
+    int64_t bank = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
+    if (cols > (int64_t)L->target->partitions || cols > (int64_t)L->target->pe_cols || rows > bank) return none;
+    MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, cols, rows);
+    if (mlirValueIsNull(psum)) return none;
+    MlirValue operands[2] = {src, psum};
+    append(L, trn_ir_op(L->loc, "trn_tile.transpose", 0, NULL, 2, operands, 0, NULL));
+    out = alloc_tile(L, TRN_SPACE_SBUF, dt, cols, rows);
+    if (mlirValueIsNull(out)) return none;
+    emit_activate(L, psum, out, (MlirValue){NULL}, "copy", 1.0, 0.0);
+  }
+  val_t *vv = &L->vals[vi];
+  add_tile(L, &vv->cache, &vv->ncache, &vv->cap_cache, out, box, pdim);
+  return out;
+}
+
 /* The SBUF tile holding box `box` of `v` with `pdim` on partitions, as `dt`: an
  * existing on-chip tile with exactly that box (converted by a copy if its dtype
  * differs), or a load from HBM. Both are cached. */
@@ -793,6 +883,9 @@ static MlirValue get_tile(lower_t *L, val_t *v, const box_t *box, int pdim, trn_
   } else if (v->kind != V_HBM) {
     fail(L, "operand has no value (internal error)", NULL);
     return (MlirValue){NULL};
+  } else {
+    t = chip_alias(L, vi, box, pdim, dt);
+    if (!mlirValueIsNull(t) || L->failed) return t;
   }
   MlirValue out = {NULL};
   load_panel(L, vi, box, 1, pdim, dt, true, &out);
@@ -1293,6 +1386,14 @@ static bool operand_tiles(lower_t *L, size_t vi, int pdim, const box_t *first, i
   for (size_t k = 0; k < nk; k++) {
     out[k] = find_tile(v->cache, v->ncache, &boxes[k], pdim, dt, v->rank);
     if (mlirValueIsNull(out[k])) all_cached = false;
+  }
+  if (!all_cached && v->kind == V_HBM) {
+    /* tiles of an on-chip value seen through a view of its scratch copy */
+    all_cached = true;
+    for (size_t k = 0; k < nk && all_cached && !L->failed; k++) {
+      if (mlirValueIsNull(out[k])) out[k] = chip_alias(L, vi, &boxes[k], pdim, dt);
+      if (mlirValueIsNull(out[k])) all_cached = false;
+    }
   }
   if (!all_cached) {
     if (v->kind == V_HBM) {
