@@ -578,11 +578,14 @@ static MlirValue find_tile(const tref_t *list, size_t n, const box_t *box, int p
   return (MlirValue){NULL};
 }
 
+/* The size limit of one DMA of a panel, in DMA fixed costs of all queues (load_panel). */
+#define PANEL_RUN_FIXED_COSTS 5.0
+
 /* Loads boxes[0..n) (pdim on partitions) of the HBM value vals[vi] as `dt` into one
- * SBUF buffer [max partitions, sum of free sizes], with as few DMAs as possible (runs
- * of equal boxes evenly spaced along one dim share a DMA), and returns a view per box
- * in out[] (NULL: only cache). With `cache`, the views are remembered for later
- * consumers of the value. */
+ * SBUF buffer [max partitions, sum of free sizes], with few DMAs (runs of equal
+ * boxes evenly spaced along one dim share a DMA, up to a size from -O2), and returns
+ * a view per box in out[] (NULL: only cache). With `cache`, the views are remembered
+ * for later consumers of the value. */
 static void load_panel(lower_t *L, size_t vi, const box_t *boxes, size_t n, int pdim, trn_dtype_t dt, bool cache,
                        MlirValue *out) {
   if (L->failed || n == 0) return;
@@ -600,12 +603,22 @@ static void load_panel(lower_t *L, size_t vi, const box_t *boxes, size_t n, int 
   MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, maxp, ftot);
   if (mlirValueIsNull(buf)) return;
   int64_t foff = 0;
+  /* From -O2 a run moves at most PANEL_RUN_FIXED_COSTS times what all queues move
+   * during a DMA's fixed cost: a larger panel is loaded by several DMAs in tile order,
+   * so that its consumers (matmuls over K tiles, in order) start on its first tiles
+   * while the rest stream in (a 6 MB weight panel would otherwise arrive whole). */
+  const trn_target_t *t = L->target;
+  const double max_run =
+      L->opts->opt_level >= 2 ? PANEL_RUN_FIXED_COSTS * t->dma_queues * t->dma_queue_gbps * t->dma_fixed_ns : 0;
   for (size_t i = 0; i < n && !L->failed;) {
     /* the run of boxes sharing this DMA */
     size_t j = i + 1;
     int gdim = -1;
     int64_t delta = 0;
+    const int64_t tile_bytes =
+        box_free(&boxes[i], v->rank, pdim) * (v->rank ? boxes[i].size[pdim] : 1) * (int64_t)trn_isa_dtype_size(dt);
     while (j < n) {
+      if (max_run > 0 && (double)(j - i + 1) * (double)tile_bytes > max_run) break;
       int diff = -1, ndiff = 0;
       for (uint32_t d = 0; d < v->rank; d++) {
         if (boxes[j].size[d] != boxes[i].size[d]) ndiff = 99;
