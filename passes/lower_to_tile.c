@@ -717,17 +717,27 @@ static bool produce(lower_t *L, size_t vi, MlirValue value, MlirValue tile, cons
   return true;
 }
 
-/* Box `box` of the on-chip 2-D value vals[vi] with `q` on partitions, made from its
- * tiles (pdim p != q) by tensor-engine transposes of their intersections with the box
- * into one PSUM tile, evicted to SBUF as `dt`. A null value (and no error) when this
- * does not apply: another dim than p and q is not 1, the box is wider than a PSUM
- * bank or the partitions, or the tiles do not cover it. */
+/* Whether tile box `b` holds index box->start[d] of every dim d other than p and q,
+ * with size 1 there (so that its [p, q] block is 2-D). */
+static bool tile_in_plane(const box_t *b, const box_t *box, uint32_t rank, int p, int q) {
+  for (uint32_t d = 0; d < rank; d++)
+    if ((int)d != p && (int)d != q && (b->start[d] != box->start[d] || b->size[d] != 1)) return false;
+  return true;
+}
+
+/* Box `box` of the on-chip value vals[vi] with `q` on partitions, made from its tiles
+ * (pdim p != q) by tensor-engine transposes of their intersections with the box into
+ * one PSUM tile, evicted to SBUF as `dt`. The box is 2-D (size 1 in the dims other
+ * than p and q: one head of batched attention probabilities, say), and so are the
+ * tiles it takes. A null value (and no error) when this does not apply: the box is
+ * not 2-D or is wider than a PSUM bank or the partitions, or the tiles do not cover
+ * it. */
 static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, trn_dtype_t dt) {
   val_t *v = &L->vals[vi];
   int p = v->pdim;
   if (v->kind != V_CHIP || p == q || v->ntiles == 0) return (MlirValue){NULL};
   for (uint32_t d = 0; d < v->rank; d++) {
-    if ((int)d != p && (int)d != q && v->dims[d] != 1) return (MlirValue){NULL};
+    if ((int)d != p && (int)d != q && box->size[d] != 1) return (MlirValue){NULL};
     if (box->start[d] < 0 || box->start[d] + box->size[d] > v->dims[d]) return (MlirValue){NULL}; /* a broadcast */
   }
   int64_t bank = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
@@ -739,6 +749,7 @@ static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, 
   for (size_t t = 0; t < v->ntiles; t++) {
     const box_t *b = &v->tiles[t].box;
     if (v->tiles[t].pdim != p) return (MlirValue){NULL};
+    if (!tile_in_plane(b, box, v->rank, p, q)) continue;
     int64_t p0 = b->start[p] > box->start[p] ? b->start[p] : box->start[p];
     int64_t p1 = min64(b->start[p] + b->size[p], box->start[p] + box->size[p]);
     int64_t q0 = b->start[q] > box->start[q] ? b->start[q] : box->start[q];
@@ -751,6 +762,7 @@ static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, 
   for (size_t t = 0; t < L->vals[vi].ntiles && !L->failed; t++) {
     tref_t tr = L->vals[vi].tiles[t];
     const box_t *b = &tr.box;
+    if (!tile_in_plane(b, box, L->vals[vi].rank, p, q)) continue;
     int64_t p0 = b->start[p] > box->start[p] ? b->start[p] : box->start[p];
     int64_t p1 = min64(b->start[p] + b->size[p], box->start[p] + box->size[p]);
     int64_t q0 = b->start[q] > box->start[q] ? b->start[q] : box->start[q];
