@@ -1137,20 +1137,21 @@ static void lower_transpose(lower_t *L, MlirOperation op) {
     return;
   }
   if (in->kind == V_CHIP) {
-    /* Free when the dims off the partitions keep their order: the tiles are the
-     * same, their boxes permuted (NHWC <-> NCHW around convolutions, say). */
+    /* Free when in every tile the dims off the partitions that it spans (size > 1)
+     * keep their order: the tiles are the same, their boxes permuted (NHWC <-> NCHW
+     * around convolutions; heads and tokens of per-head attention tiles). */
     size_t ii = (size_t)(in - L->vals);
     int q = -1;
-    int64_t last = -1;
     bool keeps = true;
-    for (uint32_t d = 0; d < out->rank; d++) {
-      if (perm[d] == in->pdim) {
-        q = (int)d;
-        continue;
+    for (uint32_t d = 0; d < out->rank; d++)
+      if (perm[d] == in->pdim) q = (int)d;
+    for (size_t t = 0; t < in->ntiles && keeps; t++) {
+      int64_t last = -1;
+      for (uint32_t d = 0; d < out->rank; d++) {
+        if (perm[d] == in->pdim || in->tiles[t].box.size[perm[d]] == 1) continue;
+        if (perm[d] < last) keeps = false;
+        last = perm[d];
       }
-      if (in->dims[perm[d]] == 1) continue;
-      if (perm[d] < last) keeps = false;
-      last = perm[d];
     }
     if (keeps && q >= 0) {
       out->kind = V_CHIP;
