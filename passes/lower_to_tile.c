@@ -25,8 +25,13 @@
  *       roles swap (stationary A^T [K, M<=128], moving B [K, N<=512], PSUM [M, N]).
  *       An operand in HBM is loaded as one panel per chunk: a buffer holding all its K
  *       tiles side by side (trn_tile.view per tile), filled by one DMA per run of
- *       equal tiles. From -O2: the moving operand stays resident when it is small,
- *       else the stationary chunks are taken in blocks whose panels stay resident
+ *       equal tiles (from -O2 a run of at most a few DMA fixed costs' worth of bytes,
+ *       so that the first K tiles arrive first). A K tile of an HBM view of a spilled
+ *       on-chip value (slices, reshapes, transposes of it: per-head Q, K, V) is read
+ *       from the value's tile holding it: a view, or a tensor-engine transpose when
+ *       the value has the other dim on partitions. From -O2: the moving operand
+ *       stays resident when it is small, else the stationary chunks are taken in
+ *       blocks whose panels stay resident
  *       (as many as the -O level's SBUF budget allows) while the moving panels stream
  *       past, once per block; panels are prefetched one step ahead. An on-chip
  *       operand must have tiles with exactly these boxes.
@@ -40,18 +45,22 @@
  *       matmuls.
  *     - Other element-wise ops: tile by tile (the tiling of an on-chip operand, else
  *       a default tiling), ACTIVATE for unary functions, TENSOR_TENSOR for binary ops
- *       (an on-chip operand that varies only along pdim is a per-partition [P, 1]
- *       tile the engine broadcasts; another broadcast operand is loaded from HBM
- *       with zero strides), TENSOR_SCALAR for a scalar constant operand or a general
+ *       (an on-chip operand that varies only along pdim within the tile, e.g. a row
+ *       maximum per head, is a per-partition [P, 1] tile the engine broadcasts;
+ *       another broadcast operand is loaded from HBM with zero strides),
+ *       TENSOR_SCALAR for a scalar constant operand or a general
  *       clamp.
- *     - tosa.reduce_* along a free dim: per output tile, the input tile holding the
- *       whole axis and one TENSOR_REDUCE; along the partition dim: a PARTITION_REDUCE
+ *     - tosa.reduce_* along a free dim: on an on-chip input, per group of its tiles
+ *       that differ only along the axis, a TENSOR_REDUCE per tile, the partials
+ *       combined on DVE; else per output tile, the input tile holding the whole
+ *       axis and one TENSOR_REDUCE; along the partition dim: a PARTITION_REDUCE
  *       per chunk of the axis, the chunks combined on DVE.
- *     - Layout changes: an on-chip 2-D operand needed with its other dim on
- *       partitions is transposed block by block on the tensor engine (into PSUM,
- *       evicted by ACT); any other change (another tiling, a broadcast, a transpose
- *       or general reshape of an on-chip value) spills the value once to an HBM
- *       scratch buffer and reloads it as needed.
+ *     - Layout changes: an on-chip operand needed with its other dim on partitions,
+ *       in a box that is 2-D (one batch or head), is transposed block by block on
+ *       the tensor engine (into PSUM, evicted by ACT); a transpose whose tiles keep
+ *       their free order relabels the tiles; any other change (another tiling, a
+ *       broadcast, a transpose or general reshape of an on-chip value) spills the
+ *       value once to an HBM scratch buffer and reloads it as needed.
  *     - tosa.conv2d (NHWC): implicit GEMMs, output channels on partitions; per input
  *       channel chunk the padded image in SBUF, per (kh, kw) a matmul of the weight
  *       tile [IC, OC] with a strided window view of the image, accumulated in PSUM and
