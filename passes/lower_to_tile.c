@@ -25,8 +25,13 @@
  *       roles swap (stationary A^T [K, M<=128], moving B [K, N<=512], PSUM [M, N]).
  *       An operand in HBM is loaded as one panel per chunk: a buffer holding all its K
  *       tiles side by side (trn_tile.view per tile), filled by one DMA per run of
- *       equal tiles. From -O2: the moving operand stays resident when it is small,
- *       else the stationary chunks are taken in blocks whose panels stay resident
+ *       equal tiles (from -O2 a run of at most a few DMA fixed costs' worth of bytes,
+ *       so that the first K tiles arrive first). A K tile of an HBM view of a spilled
+ *       on-chip value (slices, reshapes, transposes of it: per-head Q, K, V) is read
+ *       from the value's tile holding it: a view, or a tensor-engine transpose when
+ *       the value has the other dim on partitions. From -O2: the moving operand
+ *       stays resident when it is small, else the stationary chunks are taken in
+ *       blocks whose panels stay resident
  *       (as many as the -O level's SBUF budget allows) while the moving panels stream
  *       past, once per block; panels are prefetched one step ahead. An on-chip
  *       operand must have tiles with exactly these boxes.
@@ -40,18 +45,22 @@
  *       matmuls.
  *     - Other element-wise ops: tile by tile (the tiling of an on-chip operand, else
  *       a default tiling), ACTIVATE for unary functions, TENSOR_TENSOR for binary ops
- *       (an on-chip operand that varies only along pdim is a per-partition [P, 1]
- *       tile the engine broadcasts; another broadcast operand is loaded from HBM
- *       with zero strides), TENSOR_SCALAR for a scalar constant operand or a general
+ *       (an on-chip operand that varies only along pdim within the tile, e.g. a row
+ *       maximum per head, is a per-partition [P, 1] tile the engine broadcasts;
+ *       another broadcast operand is loaded from HBM with zero strides),
+ *       TENSOR_SCALAR for a scalar constant operand or a general
  *       clamp.
- *     - tosa.reduce_* along a free dim: per output tile, the input tile holding the
- *       whole axis and one TENSOR_REDUCE; along the partition dim: a PARTITION_REDUCE
+ *     - tosa.reduce_* along a free dim: on an on-chip input, per group of its tiles
+ *       that differ only along the axis, a TENSOR_REDUCE per tile, the partials
+ *       combined on DVE; else per output tile, the input tile holding the whole
+ *       axis and one TENSOR_REDUCE; along the partition dim: a PARTITION_REDUCE
  *       per chunk of the axis, the chunks combined on DVE.
- *     - Layout changes: an on-chip 2-D operand needed with its other dim on
- *       partitions is transposed block by block on the tensor engine (into PSUM,
- *       evicted by ACT); any other change (another tiling, a broadcast, a transpose
- *       or general reshape of an on-chip value) spills the value once to an HBM
- *       scratch buffer and reloads it as needed.
+ *     - Layout changes: an on-chip operand needed with its other dim on partitions,
+ *       in a box that is 2-D (one batch or head), is transposed block by block on
+ *       the tensor engine (into PSUM, evicted by ACT); a transpose whose tiles keep
+ *       their free order relabels the tiles; any other change (another tiling, a
+ *       broadcast, a transpose or general reshape of an on-chip value) spills the
+ *       value once to an HBM scratch buffer and reloads it as needed.
  *     - tosa.conv2d (NHWC): implicit GEMMs, output channels on partitions; per input
  *       channel chunk the padded image in SBUF, per (kh, kw) a matmul of the weight
  *       tile [IC, OC] with a strided window view of the image, accumulated in PSUM and
@@ -578,11 +587,14 @@ static MlirValue find_tile(const tref_t *list, size_t n, const box_t *box, int p
   return (MlirValue){NULL};
 }
 
+/* The size limit of one DMA of a panel, in DMA fixed costs of all queues (load_panel). */
+#define PANEL_RUN_FIXED_COSTS 5.0
+
 /* Loads boxes[0..n) (pdim on partitions) of the HBM value vals[vi] as `dt` into one
- * SBUF buffer [max partitions, sum of free sizes], with as few DMAs as possible (runs
- * of equal boxes evenly spaced along one dim share a DMA), and returns a view per box
- * in out[] (NULL: only cache). With `cache`, the views are remembered for later
- * consumers of the value. */
+ * SBUF buffer [max partitions, sum of free sizes], with few DMAs (runs of equal
+ * boxes evenly spaced along one dim share a DMA, up to a size from -O2), and returns
+ * a view per box in out[] (NULL: only cache). With `cache`, the views are remembered
+ * for later consumers of the value. */
 static void load_panel(lower_t *L, size_t vi, const box_t *boxes, size_t n, int pdim, trn_dtype_t dt, bool cache,
                        MlirValue *out) {
   if (L->failed || n == 0) return;
@@ -600,12 +612,22 @@ static void load_panel(lower_t *L, size_t vi, const box_t *boxes, size_t n, int 
   MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, maxp, ftot);
   if (mlirValueIsNull(buf)) return;
   int64_t foff = 0;
+  /* From -O2 a run moves at most PANEL_RUN_FIXED_COSTS times what all queues move
+   * during a DMA's fixed cost: a larger panel is loaded by several DMAs in tile order,
+   * so that its consumers (matmuls over K tiles, in order) start on its first tiles
+   * while the rest stream in (a 6 MB weight panel would otherwise arrive whole). */
+  const trn_target_t *t = L->target;
+  const double max_run =
+      L->opts->opt_level >= 2 ? PANEL_RUN_FIXED_COSTS * t->dma_queues * t->dma_queue_gbps * t->dma_fixed_ns : 0;
   for (size_t i = 0; i < n && !L->failed;) {
     /* the run of boxes sharing this DMA */
     size_t j = i + 1;
     int gdim = -1;
     int64_t delta = 0;
+    const int64_t tile_bytes =
+        box_free(&boxes[i], v->rank, pdim) * (v->rank ? boxes[i].size[pdim] : 1) * (int64_t)trn_isa_dtype_size(dt);
     while (j < n) {
+      if (max_run > 0 && (double)(j - i + 1) * (double)tile_bytes > max_run) break;
       int diff = -1, ndiff = 0;
       for (uint32_t d = 0; d < v->rank; d++) {
         if (boxes[j].size[d] != boxes[i].size[d]) ndiff = 99;
@@ -704,17 +726,27 @@ static bool produce(lower_t *L, size_t vi, MlirValue value, MlirValue tile, cons
   return true;
 }
 
-/* Box `box` of the on-chip 2-D value vals[vi] with `q` on partitions, made from its
- * tiles (pdim p != q) by tensor-engine transposes of their intersections with the box
- * into one PSUM tile, evicted to SBUF as `dt`. A null value (and no error) when this
- * does not apply: another dim than p and q is not 1, the box is wider than a PSUM
- * bank or the partitions, or the tiles do not cover it. */
+/* Whether tile box `b` holds index box->start[d] of every dim d other than p and q,
+ * with size 1 there (so that its [p, q] block is 2-D). */
+static bool tile_in_plane(const box_t *b, const box_t *box, uint32_t rank, int p, int q) {
+  for (uint32_t d = 0; d < rank; d++)
+    if ((int)d != p && (int)d != q && (b->start[d] != box->start[d] || b->size[d] != 1)) return false;
+  return true;
+}
+
+/* Box `box` of the on-chip value vals[vi] with `q` on partitions, made from its tiles
+ * (pdim p != q) by tensor-engine transposes of their intersections with the box into
+ * one PSUM tile, evicted to SBUF as `dt`. The box is 2-D (size 1 in the dims other
+ * than p and q: one head of batched attention probabilities, say), and so are the
+ * tiles it takes. A null value (and no error) when this does not apply: the box is
+ * not 2-D or is wider than a PSUM bank or the partitions, or the tiles do not cover
+ * it. */
 static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, trn_dtype_t dt) {
   val_t *v = &L->vals[vi];
   int p = v->pdim;
   if (v->kind != V_CHIP || p == q || v->ntiles == 0) return (MlirValue){NULL};
   for (uint32_t d = 0; d < v->rank; d++) {
-    if ((int)d != p && (int)d != q && v->dims[d] != 1) return (MlirValue){NULL};
+    if ((int)d != p && (int)d != q && box->size[d] != 1) return (MlirValue){NULL};
     if (box->start[d] < 0 || box->start[d] + box->size[d] > v->dims[d]) return (MlirValue){NULL}; /* a broadcast */
   }
   int64_t bank = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
@@ -726,6 +758,7 @@ static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, 
   for (size_t t = 0; t < v->ntiles; t++) {
     const box_t *b = &v->tiles[t].box;
     if (v->tiles[t].pdim != p) return (MlirValue){NULL};
+    if (!tile_in_plane(b, box, v->rank, p, q)) continue;
     int64_t p0 = b->start[p] > box->start[p] ? b->start[p] : box->start[p];
     int64_t p1 = min64(b->start[p] + b->size[p], box->start[p] + box->size[p]);
     int64_t q0 = b->start[q] > box->start[q] ? b->start[q] : box->start[q];
@@ -738,6 +771,7 @@ static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, 
   for (size_t t = 0; t < L->vals[vi].ntiles && !L->failed; t++) {
     tref_t tr = L->vals[vi].tiles[t];
     const box_t *b = &tr.box;
+    if (!tile_in_plane(b, box, L->vals[vi].rank, p, q)) continue;
     int64_t p0 = b->start[p] > box->start[p] ? b->start[p] : box->start[p];
     int64_t p1 = min64(b->start[p] + b->size[p], box->start[p] + box->size[p]);
     int64_t q0 = b->start[q] > box->start[q] ? b->start[q] : box->start[q];
@@ -759,6 +793,96 @@ static MlirValue transpose_tile(lower_t *L, size_t vi, const box_t *box, int q, 
   emit_activate(L, psum, out, (MlirValue){NULL}, "copy", 1.0, 0.0);
   v = &L->vals[vi];
   add_tile(L, &v->cache, &v->ncache, &v->cap_cache, out, box, q);
+  return out;
+}
+
+/* Box `box` (pdim on partitions) of the HBM view vals[vi] read from the on-chip
+ * tiles of the value it views, when the view is of the scratch copy of a spilled
+ * on-chip value (slices, reshapes and transposes of it, e.g. the per-head Q, K and
+ * V of a fused QKV projection) and the box has at most one dim of size > 1 besides
+ * pdim: a trn_tile.view of the tile holding it when its pdim is the value's, a
+ * transpose on the tensor engine when it is the value's other dim. Null when it is
+ * not such a box; the result is cached in the view's tiles. */
+static MlirValue chip_alias(lower_t *L, size_t vi, const box_t *box, int pdim, trn_dtype_t dt) {
+  const val_t *v = &L->vals[vi];
+  MlirValue none = {NULL};
+  if (v->kind != V_HBM || v->splat || L->opts->opt_level < 1) return none;
+  size_t oi = L->nvals;
+  for (size_t i = 0; i < L->nvals; i++)
+    if (L->vals[i].kind == V_CHIP && L->vals[i].spilled && L->vals[i].buf == v->buf && i != vi) {
+      oi = i;
+      break;
+    }
+  if (oi == L->nvals) return none;
+  const val_t *o = &L->vals[oi];
+  if (o->dtype != dt || v->dtype != dt || o->offset != 0 || o->ntiles == 0) return none;
+  int fd = -1; /* the box's one free dim of size > 1 */
+  int64_t e0 = v->offset;
+  for (uint32_t d = 0; d < v->rank; d++) {
+    if (box->start[d] < 0 || box->start[d] + box->size[d] > v->dims[d]) return none;
+    if (v->dims[d] != 1) e0 += box->start[d] * v->strides[d];
+    if ((int)d != pdim && box->size[d] > 1) {
+      if (fd >= 0) return none;
+      fd = (int)d;
+    }
+  }
+  /* the value's coordinates of the box's first element, and the dims the box's
+   * pdim and free dim step along (equal strides, within the value's extent) */
+  int64_t ostr[R], c[R];
+  row_major(o->rank, o->dims, ostr);
+  for (uint32_t d = 0; d < o->rank; d++) c[d] = ostr[d] ? (e0 / ostr[d]) % o->dims[d] : 0;
+  int op = -1, of = -1;
+  for (uint32_t d = 0; d < o->rank; d++) {
+    if (o->dims[d] == 1) continue;
+    if (box->size[pdim] > 1 && ostr[d] == v->strides[pdim] && c[d] + box->size[pdim] <= o->dims[d]) op = (int)d;
+    if (fd >= 0 && ostr[d] == v->strides[fd] && c[d] + box->size[fd] <= o->dims[d]) of = (int)d;
+  }
+  if (box->size[pdim] > 1 && op < 0) return none;
+  if (fd >= 0 && (of < 0 || of == op)) return none;
+  box_t ob;
+  for (uint32_t d = 0; d < o->rank; d++) ob.start[d] = c[d], ob.size[d] = 1;
+  if (op >= 0) ob.size[op] = box->size[pdim];
+  if (of >= 0) ob.size[of] = box->size[fd];
+  int q = op >= 0 ? op : o->pdim; /* the value's dim to put on partitions */
+  bool transposed = q != o->pdim;
+  if (transposed && of != o->pdim) return none;
+  /* the tile holding the box; the box must be contiguous in its free layout */
+  const tref_t *t = NULL;
+  for (size_t i = 0; i < o->ntiles && !t; i++) {
+    const tref_t *ti = &o->tiles[i];
+    if (ti->pdim != o->pdim || ti->dtype != dt) continue;
+    bool in = true;
+    for (uint32_t d = 0; d < o->rank && in; d++)
+      in = ti->box.start[d] <= ob.start[d] && ob.start[d] + ob.size[d] <= ti->box.start[d] + ti->box.size[d];
+    if (in) t = ti;
+  }
+  if (!t) return none;
+  int freedim = transposed ? op : of; /* the value's free dim the box spans */
+  int64_t fo = 0, fs = 1, tfs[R];
+  for (int d = (int)o->rank - 1; d >= 0; d--) {
+    if (d == o->pdim) continue;
+    tfs[d] = fs;
+    fs *= t->box.size[d];
+    fo += (ob.start[d] - t->box.start[d]) * tfs[d];
+    if (freedim >= 0 && d > freedim && t->box.size[d] != 1) return none;
+  }
+  int64_t rows = ob.size[o->pdim], cols = freedim >= 0 ? ob.size[freedim] : 1;
+  MlirValue src = emit_view(L, t->tile, dt, ob.start[o->pdim] - t->box.start[o->pdim], fo, rows, cols);
+  if (mlirValueIsNull(src)) return none;
+  MlirValue out = src;
+  if (transposed) {
+    int64_t bank = (int64_t)(L->target->psum_partition_bytes / L->target->psum_banks) / 4;
+    if (cols > (int64_t)L->target->partitions || cols > (int64_t)L->target->pe_cols || rows > bank) return none;
+    MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, cols, rows);
+    if (mlirValueIsNull(psum)) return none;
+    MlirValue operands[2] = {src, psum};
+    append(L, trn_ir_op(L->loc, "trn_tile.transpose", 0, NULL, 2, operands, 0, NULL));
+    out = alloc_tile(L, TRN_SPACE_SBUF, dt, cols, rows);
+    if (mlirValueIsNull(out)) return none;
+    emit_activate(L, psum, out, (MlirValue){NULL}, "copy", 1.0, 0.0);
+  }
+  val_t *vv = &L->vals[vi];
+  add_tile(L, &vv->cache, &vv->ncache, &vv->cap_cache, out, box, pdim);
   return out;
 }
 
@@ -793,6 +917,9 @@ static MlirValue get_tile(lower_t *L, val_t *v, const box_t *box, int pdim, trn_
   } else if (v->kind != V_HBM) {
     fail(L, "operand has no value (internal error)", NULL);
     return (MlirValue){NULL};
+  } else {
+    t = chip_alias(L, vi, box, pdim, dt);
+    if (!mlirValueIsNull(t) || L->failed) return t;
   }
   MlirValue out = {NULL};
   load_panel(L, vi, box, 1, pdim, dt, true, &out);
@@ -1019,20 +1146,21 @@ static void lower_transpose(lower_t *L, MlirOperation op) {
     return;
   }
   if (in->kind == V_CHIP) {
-    /* Free when the dims off the partitions keep their order: the tiles are the
-     * same, their boxes permuted (NHWC <-> NCHW around convolutions, say). */
+    /* Free when in every tile the dims off the partitions that it spans (size > 1)
+     * keep their order: the tiles are the same, their boxes permuted (NHWC <-> NCHW
+     * around convolutions; heads and tokens of per-head attention tiles). */
     size_t ii = (size_t)(in - L->vals);
     int q = -1;
-    int64_t last = -1;
     bool keeps = true;
-    for (uint32_t d = 0; d < out->rank; d++) {
-      if (perm[d] == in->pdim) {
-        q = (int)d;
-        continue;
+    for (uint32_t d = 0; d < out->rank; d++)
+      if (perm[d] == in->pdim) q = (int)d;
+    for (size_t t = 0; t < in->ntiles && keeps; t++) {
+      int64_t last = -1;
+      for (uint32_t d = 0; d < out->rank; d++) {
+        if (perm[d] == in->pdim || in->tiles[t].box.size[perm[d]] == 1) continue;
+        if (perm[d] < last) keeps = false;
+        last = perm[d];
       }
-      if (in->dims[perm[d]] == 1) continue;
-      if (perm[d] < last) keeps = false;
-      last = perm[d];
     }
     if (keeps && q >= 0) {
       out->kind = V_CHIP;
@@ -1293,6 +1421,14 @@ static bool operand_tiles(lower_t *L, size_t vi, int pdim, const box_t *first, i
   for (size_t k = 0; k < nk; k++) {
     out[k] = find_tile(v->cache, v->ncache, &boxes[k], pdim, dt, v->rank);
     if (mlirValueIsNull(out[k])) all_cached = false;
+  }
+  if (!all_cached && v->kind == V_HBM) {
+    /* tiles of an on-chip value seen through a view of its scratch copy */
+    all_cached = true;
+    for (size_t k = 0; k < nk && all_cached && !L->failed; k++) {
+      if (mlirValueIsNull(out[k])) out[k] = chip_alias(L, vi, &boxes[k], pdim, dt);
+      if (mlirValueIsNull(out[k])) all_cached = false;
+    }
   }
   if (!all_cached) {
     if (v->kind == V_HBM) {
@@ -1584,8 +1720,10 @@ static const char *mirror_alu(const char *alu) {
 }
 
 /* The tile of box `box` (pdim pd) of operand vals[vi] for an element-wise op with
- * result shape `y`: per-partition operands (varying only along pdim) as their [P, 1]
- * tile the engine broadcasts; other broadcast on-chip operands through HBM. */
+ * result shape `y`: operands that are per-partition within the box (each dim other
+ * than pdim broadcast, or of size 1 in the box: e.g. a softmax's row maxima per
+ * head) as their [P, 1] tile the engine broadcasts; other broadcast on-chip operands
+ * through HBM. */
 static MlirValue operand_tile(lower_t *L, size_t vi, const val_t *y, const box_t *box, int pd, trn_dtype_t dt,
                               bool allow_scalar_tile) {
   val_t *v = &L->vals[vi];
@@ -1596,6 +1734,7 @@ static MlirValue operand_tile(lower_t *L, size_t vi, const val_t *y, const box_t
     box_t vb = *box;
     for (uint32_t d = 0; d < y->rank; d++) {
       if ((int)d == pd) continue;
+      if (v->dims[d] == y->dims[d] && box->size[d] == 1) continue; /* one index of a dim not broadcast */
       if (v->dims[d] != 1) per_partition = false;
       vb.start[d] = 0;
       vb.size[d] = 1;
@@ -2932,6 +3071,85 @@ static const char *reduce_alu(MlirOperation op) {
 
 /* tosa.reduce_*: per output tile (pdim is not the axis), the input tile with the whole
  * axis, reduced along its free axis by TENSOR_REDUCE. */
+/* A reduction along a free axis of an on-chip input, on the input's own tiles (no
+ * re-tiling through HBM): each group of tiles that differ only along the axis and
+ * together cover it gives one output tile, a TENSOR_REDUCE per tile, the partial
+ * results combined on DVE. Returns false, having emitted nothing, when the tiles do
+ * not form such groups (or are of another dtype). */
+static bool reduce_by_tiles(lower_t *L, MlirOperation op, size_t xi, size_t oi, int axis, int pd) {
+  const val_t *x = &L->vals[xi];
+  const uint32_t rank = x->rank;
+  const int64_t n = x->dims[axis];
+  const trn_dtype_t dt = L->vals[oi].dtype;
+  size_t nt = x->ntiles;
+  int *group = malloc(nt * sizeof *group); /* the first tile of each tile's group */
+  if (!group) {
+    fail_oom(L);
+    return true;
+  }
+  bool ok = true;
+  for (size_t i = 0; i < nt && ok; i++) {
+    const tref_t *ti = &x->tiles[i];
+    if (ti->pdim != pd || ti->dtype != dt) ok = false;
+    group[i] = (int)i;
+    for (size_t j = 0; j < i && ok; j++) {
+      box_t a = ti->box, b = x->tiles[j].box;
+      a.start[axis] = b.start[axis] = 0;
+      a.size[axis] = b.size[axis] = 1;
+      if (box_eq(&a, &b, rank)) {
+        group[i] = group[j];
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < nt && ok; i++) {
+    if (group[i] != (int)i) continue;
+    int64_t covered = 0;
+    for (size_t j = i; j < nt; j++)
+      if (group[j] == (int)i) covered += x->tiles[j].box.size[axis];
+    if (covered != n) ok = false;
+  }
+  if (!ok) {
+    free(group);
+    return false;
+  }
+  const char *alu = reduce_alu(op);
+  for (size_t i = 0; i < nt && !L->failed; i++) {
+    if (group[i] != (int)i) continue;
+    box_t ob = L->vals[xi].tiles[i].box;
+    ob.start[axis] = 0;
+    ob.size[axis] = 1;
+    int64_t outer = 1, inner = 1;
+    for (uint32_t d = 0; d < rank; d++) {
+      if ((int)d == pd || (int)d == axis) continue;
+      if ((int)d < axis)
+        outer *= ob.size[d];
+      else
+        inner *= ob.size[d];
+    }
+    MlirValue acc = {NULL};
+    for (size_t j = i; j < nt && !L->failed; j++) {
+      if (group[j] != (int)i) continue;
+      const tref_t *tj = &L->vals[xi].tiles[j];
+      MlirValue part = alloc_tile(L, TRN_SPACE_SBUF, dt, ob.size[pd], outer * inner);
+      int64_t sizes[3] = {outer, tj->box.size[axis], inner};
+      MlirValue operands[2] = {tj->tile, part};
+      MlirNamedAttribute attrs[2] = {
+          trn_ir_named(L->ctx, "op", trn_ir_str(L->ctx, alu)),
+          trn_ir_named(L->ctx, "sizes", trn_ir_i64_array(L->ctx, 3, sizes)),
+      };
+      append(L, trn_ir_op(L->loc, "trn_tile.tensor_reduce", 0, NULL, 2, operands, 2, attrs));
+      if (mlirValueIsNull(acc))
+        acc = part;
+      else
+        emit_tensor_tensor(L, acc, part, acc, alu);
+    }
+    if (!L->failed && !produce(L, oi, mlirOperationGetResult(op, 0), acc, &ob, pd)) break;
+  }
+  free(group);
+  return true;
+}
+
 static void lower_reduce(lower_t *L, MlirOperation op) {
   size_t oi;
   if (!new_val(L, mlirOperationGetResult(op, 0), &oi)) return;
@@ -2989,6 +3207,9 @@ static void lower_reduce(lower_t *L, MlirOperation op) {
     free(boxes);
     return;
   }
+  if (L->vals[xi].kind == V_CHIP && L->vals[xi].pdim == pd && L->vals[xi].rank == y.rank && L->vals[xi].ntiles &&
+      reduce_by_tiles(L, op, xi, oi, (int)axis, (int)pd))
+    return;
   int64_t budget = 16384 / (int64_t)trn_isa_dtype_size(y.dtype);
   box_t *boxes = NULL;
   size_t nb = default_boxes(L, y.rank, y.dims, (int)pd, budget / n > 0 ? budget / n : 1, &boxes);
