@@ -80,6 +80,9 @@
  *       other returned values (views, reshapes) at func.return. A value whose tiles
  *       exceed 64 KiB per partition is streamed to an HBM buffer as it is made.
  *  3. Anything else is an error on that op: "no lowering to the ISA for 'op' yet".
+ *  3b. Erase the HBM scratch buffers nothing reads (only ever DMA destinations: a
+ *     value spilled for views that were all served from its on-chip tiles) and the
+ *     stores to them.
  *  4. Replace the old function by the new one.
  */
 #include <math.h>
@@ -3349,6 +3352,35 @@ static void lower_return(lower_t *L, MlirOperation op) {
   }
 }
 
+/* Erases every HBM scratch buffer (trn_tile.alloc in HBM) that is only ever the
+ * destination of DMAs, with those DMAs: a store nobody reads back is dead (a value
+ * spilled for views that were all served from its on-chip tiles, say). */
+static void drop_dead_scratch(lower_t *L) {
+  MlirOperation op = mlirBlockGetFirstOperation(L->block);
+  while (!mlirOperationIsNull(op)) {
+    MlirOperation next = mlirOperationGetNextInBlock(op);
+    trn_tile_type_t ty;
+    if (trn_ir_is(op, "trn_tile.alloc") && mlirOperationGetNumResults(op) == 1 &&
+        trn_dialects_tile_type_read(mlirValueGetType(mlirOperationGetResult(op, 0)), &ty) &&
+        ty.space == TRN_SPACE_HBM) {
+      MlirValue buf = mlirOperationGetResult(op, 0);
+      bool read = false;
+      for (MlirOpOperand u = mlirValueGetFirstUse(buf); !mlirOpOperandIsNull(u) && !read;
+           u = mlirOpOperandGetNextUse(u))
+        read = !trn_ir_is(mlirOpOperandGetOwner(u), "trn_tile.dma") || mlirOpOperandGetOperandNumber(u) != 1;
+      if (!read) {
+        for (MlirOpOperand u = mlirValueGetFirstUse(buf); !mlirOpOperandIsNull(u); u = mlirValueGetFirstUse(buf)) {
+          MlirOperation dma = mlirOpOperandGetOwner(u);
+          if (mlirOperationEqual(dma, next)) next = mlirOperationGetNextInBlock(next);
+          mlirOperationDestroy(dma);
+        }
+        mlirOperationDestroy(op);
+      }
+    }
+    op = next;
+  }
+}
+
 static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
   MlirOperation fn = trn_ir_single_func(module);
   if (mlirOperationIsNull(fn)) {
@@ -3499,6 +3531,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     mlirExternalPassSignalFailure(pass);
     return;
   }
+  drop_dead_scratch(&L);
   append(&L, trn_ir_op(mlirOperationGetLocation(fn), "func.return", 0, NULL, 0, NULL, 0, NULL));
 
   /* 4. swap the functions */
