@@ -87,6 +87,7 @@ typedef struct isa_t {
   double engine_ns[TRN_ENGINE_DMA];
   uint32_t queues; /* DMA queues used: the target's, one at -O0 */
   size_t dma_index, last_load; /* this trn_tile.dma's rank; that of the last from HBM */
+  uint64_t later_load_pieces;  /* pieces of the loads not yet placed (load_pieces) */
   bool merge;                  /* join DMA pieces into open instructions (-O1 and up) */
   pending_t pending[TRN_MAX_DMA_QUEUES];
   range_t *log; /* ranges of the instructions since the oldest open one, by seq */
@@ -561,6 +562,16 @@ static bool push_desc(isa_t *S, pending_t *p, const trn_dma_desc_t *descs, size_
   return true;
 }
 
+/* The pieces a load of `bytes` is cut into: what a queue moves during a DMA's fixed
+ * cost each, at least one, at most one per queue. */
+static uint64_t load_pieces(const isa_t *S, uint64_t bytes) {
+  double min_piece = S->target->dma_queue_gbps * S->target->dma_fixed_ns; /* GB/s * ns = bytes */
+  uint64_t pieces = min_piece > 0 ? (uint64_t)((double)bytes / min_piece) : 1;
+  if (pieces < 1) pieces = 1;
+  if (pieces > S->queues) pieces = S->queues;
+  return pieces;
+}
+
 static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const buf_t *dst, trn_dma_desc_t *descs,
                            size_t count) {
   double src_ready = ready_of(S, src);
@@ -570,17 +581,19 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
   for (size_t i = 0; i < count; i++)
     bytes += trn_isa_dma_elems(&descs[i]) * trn_isa_dtype_size((trn_dtype_t)descs[i].src_dtype);
   double min_piece = t->dma_queue_gbps * t->dma_fixed_ns; /* GB/s * ns = bytes */
-  uint64_t pieces = min_piece > 0 ? (uint64_t)((double)bytes / min_piece) : 1;
-  if (pieces < 1) pieces = 1;
-  if (pieces > queues) pieces = queues;
-  if (dst->type.space == TRN_SPACE_HBM && src->type.space != TRN_SPACE_HBM && S->dma_index > S->last_load &&
-      min_piece > 0) {
-    /* A store after the last load: its latency is the program's tail and no load
-     * waits behind it, so it is also spread over the queues idle by the time its
-     * source is ready, in pieces of at least a quarter of what a queue moves during
-     * the fixed cost. */
+  uint64_t pieces = load_pieces(S, bytes);
+  if (src->type.space == TRN_SPACE_HBM)
+    S->later_load_pieces = S->later_load_pieces > pieces ? S->later_load_pieces - pieces : 0;
+  uint64_t later = S->dma_index > S->last_load ? 0 : S->later_load_pieces;
+  if (dst->type.space == TRN_SPACE_HBM && src->type.space != TRN_SPACE_HBM && later < queues && min_piece > 0) {
+    /* A store near the end (the loads after it, if any, take fewer pieces than
+     * there are queues): its latency is the program's tail, so it is also spread
+     * over the queues idle by the time its source is ready, less one per piece of
+     * the later loads (which then need not wait behind it), in pieces of at least a
+     * quarter of what a queue moves during the fixed cost. */
     uint64_t idle = 0, most = (uint64_t)(4.0 * (double)bytes / min_piece);
     for (uint32_t k = 0; k < queues; k++) idle += S->queue_ns[k] <= src_ready;
+    idle = idle > later ? idle - later : 0;
     if (idle > most) idle = most;
     if (idle > pieces) pieces = idle;
   }
@@ -992,8 +1005,15 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     trn_tile_type_t t;
     if (mlirOperationGetNumOperands(op) > 0 &&
         trn_dialects_tile_type_read(mlirValueGetType(mlirOperationGetOperand(op, 0)), &t) &&
-        t.space == TRN_SPACE_HBM)
+        t.space == TRN_SPACE_HBM) {
       S.last_load = S.dma_index;
+      int64_t sizes[TRN_TILE_MAX_RANK + 1];
+      size_t n = 0;
+      uint64_t elems = 1;
+      if (trn_ir_get_i64_array(op, "sizes", sizes, TRN_TILE_MAX_RANK + 1, &n))
+        for (size_t i = 0; i < n; i++) elems *= sizes[i] > 0 ? (uint64_t)sizes[i] : 0;
+      S.later_load_pieces += load_pieces(&S, elems * trn_isa_dtype_size(t.dtype));
+    }
   }
   S.dma_index = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op) && !S.failed;
