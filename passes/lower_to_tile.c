@@ -1886,6 +1886,8 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
   if (h1 <= h0 || w0 >= W) return true; /* only padding */
   int64_t base = pb * F + (h0 - (r0 - pad[0])) * Wp + w0 - (cs - pad[2]);
   if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
+    trn_tile_type_t bt;
+    trn_dtype_t buf_dtype = trn_dialects_tile_type_read(mlirValueGetType(buf), &bt) ? bt.dtype : TRN_DTYPE_FP32;
     for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
       tref_t tr = L->vals[xi].tiles[t];
       const box_t *b = &tr.box;
@@ -1910,6 +1912,17 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
       int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other] +
                      (rlo - b->start[1]) * fs[1] + (clo - b->start[2]) * fs[2];
       int64_t doff = (lo - p0) * F + base + (rlo - h0) * Wp + clo - w0;
+      if (b->start[axis] == p0 - pb) {
+        /* same partitions: an engine copy of the rows (no DMA fixed cost) */
+        int64_t fo = doff - (lo - p0 + pb) * F;
+        int64_t snums[2] = {chi - clo, rhi - rlo}, ssteps[2] = {fs[2], fs[1]}, dsteps[2] = {1, Wp};
+        MlirValue src = emit_view_strided(L, tr.tile, tr.dtype, lo - b->start[axis], soff - (lo - b->start[axis]) * f,
+                                          hi - lo, 2, snums, ssteps);
+        MlirValue dst = emit_view_strided(L, buf, buf_dtype, lo - p0 + pb, fo, hi - lo, 2, snums, dsteps);
+        if (mlirValueIsNull(src) || mlirValueIsNull(dst)) return false;
+        emit_copy(L, src, dst);
+        continue;
+      }
       emit_dma(L, tr.tile, buf, 3, sizes, soff, ss, doff, ds);
     }
     return !L->failed;
