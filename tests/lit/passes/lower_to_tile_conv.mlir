@@ -1,5 +1,6 @@
 // tosa.conv2d as implicit GEMMs: the input image (channels on partitions) padded in
-// SBUF (memset, then one strided DMA into the interior of the 8x8 rows), the weight
+// SBUF (memsets of the padding border only: top and bottom rows, left and right
+// columns; then one strided DMA into the interior of the 8x8 rows), the weight
 // tiles [IC, OC] of every (kh, kw) in one panel, and per (kh, kw) a matmul of the
 // weight tile with a strided window view of the image (3 output columns every 2,
 // 3 output rows every 2 rows of 8) accumulating in one PSUM tile [OC, pixels]; the
@@ -8,7 +9,14 @@
 
 // CHECK-LABEL: func.func @main()
 // CHECK:      %[[IMG:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[3, 64], f32, "sbuf">
-// CHECK-NEXT: "trn_tile.memset"(%[[IMG]]) {value = 0.000000e+00 : f32}
+// CHECK-NEXT: %[[TOP:.*]] = "trn_tile.view"(%[[IMG]]) {free_offset = 0 : i64, free_pattern = array<i64: 8, 1>, partition_offset = 0 : i64}
+// CHECK-NEXT: "trn_tile.memset"(%[[TOP]]) {value = 0.000000e+00 : f32}
+// CHECK-NEXT: %[[BOT:.*]] = "trn_tile.view"(%[[IMG]]) {free_offset = 56 : i64, free_pattern = array<i64: 8, 1>, partition_offset = 0 : i64}
+// CHECK-NEXT: "trn_tile.memset"(%[[BOT]]) {value = 0.000000e+00 : f32}
+// CHECK-NEXT: %[[LEFT:.*]] = "trn_tile.view"(%[[IMG]]) {free_offset = 8 : i64, free_pattern = array<i64: 6, 8>, partition_offset = 0 : i64}
+// CHECK-NEXT: "trn_tile.memset"(%[[LEFT]]) {value = 0.000000e+00 : f32}
+// CHECK-NEXT: %[[RIGHT:.*]] = "trn_tile.view"(%[[IMG]]) {free_offset = 15 : i64, free_pattern = array<i64: 6, 8>, partition_offset = 0 : i64}
+// CHECK-NEXT: "trn_tile.memset"(%[[RIGHT]]) {value = 0.000000e+00 : f32}
 // CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[IMG]]) {dst_offset = 9 : i64, dst_strides = array<i64: 64, 8, 1>, sizes = array<i64: 3, 6, 6>, src_offset = 0 : i64, src_strides = array<i64: 1, 18, 3>}
 // CHECK:      %[[W:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[3, 36], f32, "sbuf">
 // CHECK:      %[[W00:.*]] = "trn_tile.view"(%[[W]]) {free_offset = 0 : i64, partition_offset = 0 : i64} {{.*}} -> !trn_tile.tile<[3, 4], f32, "sbuf">
