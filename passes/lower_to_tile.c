@@ -1975,38 +1975,51 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
  * `value`: the operand of windows. r0 = 0, nrows = Hp is the whole padded image; a
  * row band of it is what a convolution or pool whose image does not fit SBUF loads
  * per band of output rows. */
+/* Sets the padding of partition block [pb, pb + psz) of an image buffer [.., nrows *
+ * Wp] holding padded rows [r0, r0 + nrows) of an H x W image (pad: top, bottom, left,
+ * right) shifted left by `cs` columns (see image_fill) to `value`: the rows above and
+ * below the input rows, the columns left and right of the input columns between them
+ * (DVE time is per element written, so not the whole buffer). */
+static void image_border(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t pb, int64_t psz, int64_t H, int64_t W,
+                         const int64_t *pad, int64_t r0, int64_t nrows, int64_t cs, double value) {
+  int64_t Wp = W + pad[2] + pad[3];
+  int64_t top = pad[0] - r0, bottom = pad[0] + H - r0; /* buffer rows holding input rows: [top, bottom) */
+  int64_t left = pad[2] - cs, right = pad[2] + W - cs;  /* buffer columns holding input columns */
+  if (top < 0) top = 0;
+  if (bottom > nrows) bottom = nrows;
+  if (left < 0) left = 0;
+  if (right > Wp) right = Wp;
+  if (top >= bottom || left >= right) {
+    int64_t n = nrows * Wp, one = 1;
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, 0, psz, 1, &n, &one), value);
+    return;
+  }
+  int64_t one = 1, steps[2] = {1, Wp};
+  if (top > 0) {
+    int64_t n = top * Wp;
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, 0, psz, 1, &n, &one), value);
+  }
+  if (bottom < nrows) {
+    int64_t n = (nrows - bottom) * Wp;
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, bottom * Wp, psz, 1, &n, &one), value);
+  }
+  if (left > 0) {
+    int64_t nums[2] = {left, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, top * Wp, psz, 2, nums, steps), value);
+  }
+  if (right < Wp) {
+    int64_t nums[2] = {Wp - right, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, top * Wp + right, psz, 2, nums, steps), value);
+  }
+}
+
 static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
                               const int64_t *pad, int64_t r0, int64_t nrows, double value, trn_dtype_t dt,
                               bool on_act) {
   int64_t H = L->vals[xi].dims[1], W = L->vals[xi].dims[2], Wp = W + pad[2] + pad[3];
   MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, nrows * Wp);
   if (mlirValueIsNull(buf)) return buf;
-  /* the padding only: rows above and below the input rows, columns left and right of
-   * the input columns between them (DVE time is per element written) */
-  int64_t top = pad[0] - r0, bottom = pad[0] + H - r0; /* buffer rows holding input rows: [top, bottom) */
-  if (top < 0) top = 0;
-  if (bottom > nrows) bottom = nrows;
-  if (top >= bottom) {
-    emit_memset(L, buf, value);
-  } else {
-    int64_t one = 1, steps[2] = {1, Wp};
-    if (top > 0) {
-      int64_t n = top * Wp;
-      emit_memset(L, emit_view_strided(L, buf, dt, 0, 0, psz, 1, &n, &one), value);
-    }
-    if (bottom < nrows) {
-      int64_t n = (nrows - bottom) * Wp;
-      emit_memset(L, emit_view_strided(L, buf, dt, 0, bottom * Wp, psz, 1, &n, &one), value);
-    }
-    if (pad[2] > 0) {
-      int64_t nums[2] = {pad[2], bottom - top};
-      emit_memset(L, emit_view_strided(L, buf, dt, 0, top * Wp, psz, 2, nums, steps), value);
-    }
-    if (pad[3] > 0) {
-      int64_t nums[2] = {pad[3], bottom - top};
-      emit_memset(L, emit_view_strided(L, buf, dt, 0, top * Wp + pad[2] + W, psz, 2, nums, steps), value);
-    }
-  }
+  image_border(L, buf, dt, 0, psz, H, W, pad, r0, nrows, 0, value);
   if (!image_fill(L, xi, axis, fixed, p0, psz, pad, r0, nrows, 0, buf, 0, on_act)) return (MlirValue){NULL};
   return buf;
 }
@@ -2340,6 +2353,12 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     band = OH;
   }
   conv_weight_hwio(L, wi);
+  /* Tap pairs: with at most half the partitions of input channels, the image buffer
+   * holds a second copy on partitions [IC, 2 IC) shifted left by one tap (dil[1]
+   * columns), so that one window view and one weight tile [2 IC, OC chunk] (taps kw,
+   * kw + 1) cover two taps: ceil(KW / 2) matmuls per kernel row instead of KW. */
+  bool pairs = !direct && nic == 1 && 2 * IC <= P && KW >= 2 && L->vals[wi].kind == V_HBM && L->opts->opt_level >= 2;
+  int64_t npair = (KW + 1) / 2;
   size_t nw = (size_t)(KH * KW * nic);
   MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
   box_t *wboxes = calloc(nw, sizeof *wboxes);
@@ -2354,7 +2373,16 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
       int64_t bsz = min64(band, OH - ob0);
       int64_t r0 = whole ? 0 : ob0 * stride[0], nrows = whole ? Hp : (bsz - 1) * stride[0] + (KH - 1) * dil[0] + 1;
-      for (int64_t c = 0; c < nic && !L->failed && !direct; c++)
+      if (pairs) {
+        int64_t H = L->vals[xi].dims[1], W = L->vals[xi].dims[2];
+        img[0] = alloc_tile(L, TRN_SPACE_SBUF, dt, 2 * IC, nrows * Wp);
+        if (mlirValueIsNull(img[0])) break;
+        image_border(L, img[0], dt, 0, IC, H, W, pad, r0, nrows, 0, 0.0);
+        image_border(L, img[0], dt, IC, IC, H, W, pad, r0, nrows, dil[1], 0.0);
+        image_fill(L, xi, 3, n, 0, IC, pad, r0, nrows, 0, img[0], 0, false);
+        image_fill(L, xi, 3, n, 0, IC, pad, r0, nrows, dil[1], img[0], IC, false);
+      }
+      for (int64_t c = 0; c < nic && !L->failed && !direct && !pairs; c++)
         img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, r0, nrows, 0.0, dt, false);
       for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
         int64_t ocsz = min64(stat_max, OC - oc0);
@@ -2365,7 +2393,29 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
               box_t b = {{oc0, kh, kw, c * P}, {ocsz, 1, 1, min64(P, IC - c * P)}};
               wboxes[k] = b;
             }
-        if (L->vals[wi].kind == V_HBM) {
+        if (pairs) {
+          /* one panel [2 IC, KH * npair * ocsz]: per (kh, pair j) the tile [2 IC, ocsz]
+           * of taps (kh, 2j) on partitions [0, IC) and (kh, 2j + 1) on [IC, 2 IC) (only
+           * the first half for a last single tap), one DMA per kernel row and half */
+          const val_t *w = &L->vals[wi];
+          MlirValue whbm = buf_value(L, w->buf);
+          int64_t F = KH * npair * ocsz;
+          MlirValue panel = alloc_tile(L, TRN_SPACE_SBUF, dt, 2 * IC, F);
+          if (mlirValueIsNull(whbm) || mlirValueIsNull(panel)) break;
+          for (int64_t kh = 0; kh < KH; kh++)
+            for (int64_t half = 0; half < 2 && half < KW; half++) {
+              /* taps kw = 2j + half, j < npair (and kw < KW) */
+              int64_t nj = (KW - half + 1) / 2;
+              int64_t sizes[3] = {nj, IC, ocsz}, ss[3] = {2 * w->strides[2], w->strides[3], w->strides[0]};
+              int64_t ds[3] = {ocsz, F, 1};
+              int64_t soff = w->offset + oc0 * w->strides[0] + kh * w->strides[1] + half * w->strides[2];
+              emit_dma(L, whbm, panel, 3, sizes, soff, ss, half * IC * F + kh * npair * ocsz, ds);
+            }
+          for (int64_t kh = 0; kh < KH; kh++)
+            for (int64_t j = 0; j < npair; j++)
+              wt[kh * npair + j] =
+                  emit_view(L, panel, dt, 0, (kh * npair + j) * ocsz, 2 * j + 1 < KW ? 2 * IC : IC, ocsz);
+        } else if (L->vals[wi].kind == V_HBM) {
           load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
         } else {
           for (size_t k = 0; k < nw && !L->failed; k++) wt[k] = get_tile(L, &L->vals[wi], &wboxes[k], 3, dt);
@@ -2381,7 +2431,15 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
             int64_t owsz = min64(owb, OW - ow0);
             MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
             size_t k = 0;
-            for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+            for (int64_t kh = 0; kh < KH && !L->failed && pairs; kh++) {
+              for (int64_t j = 0; j < npair && !L->failed; j++, k++) {
+                int64_t start = (oh0 * stride[0] - r0 + kh * dil[0]) * Wp + ow0 * stride[1] + 2 * j * dil[1];
+                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                MlirValue win = emit_view_strided(L, img[0], dt, 0, start, 2 * j + 1 < KW ? 2 * IC : IC, 2, nums, steps);
+                emit_matmul(L, wt[k], win, psum, k > 0);
+              }
+            }
+            for (int64_t kh = 0; kh < KH && !L->failed && !pairs; kh++) {
               for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
                 for (int64_t c = 0; c < nic && !L->failed; c++, k++) {
                   int64_t icsz = min64(P, IC - c * P);
