@@ -2549,7 +2549,7 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
     scratch.offset = 0;
     row_major(4, y.dims, scratch.strides);
   }
-  int64_t fmax = 4096;
+  int64_t fmax = L->target->moving_free_max; /* blocks the pointwise conv after it reads in place */
   int64_t owb = OW < fmax ? OW : fmax;
   int64_t rb = owb == OW ? fmax / OW : 1;
   if (rb > OH) rb = OH;
