@@ -3411,9 +3411,9 @@ static void prefetch_weights(lower_t *L) {
     if (bytes <= 0) continue;
     int nd = weight_load_dmas(ops[i], dmas, MAX_DMAS);
     if (nd <= 0) continue;
-    bool after_anchor = !mlirOperationIsNull(anchor) && (target[i] == SIZE_MAX || anchor_at >= target[i]);
+    bool after_anchor = !mlirOperationIsNull(anchor) && target[i] != SIZE_MAX && anchor_at >= target[i];
     size_t at = after_anchor ? anchor_at : target[i];
-    if (at >= i || used[at] + bytes > budget) { /* stays */
+    if (target[i] == SIZE_MAX || at >= i || used[at] + bytes > budget) { /* stays */
       anchor = dmas[nd - 1];
       anchor_at = i;
       continue;
