@@ -61,7 +61,13 @@
  *       window sizes). An image that does not fit half of SBUF is processed in bands
  *       of output rows, each loading only the input rows it reads; a banded conv with
  *       few input channels packs its taps on partitions (one matmul per group of
- *       kernel rows). tosa.pad: tiles set to the pad value, the interior copied in.
+ *       kernel rows); from -O2 other convs with at most half the partitions of input
+ *       channels pair their taps (a second image copy shifted by one tap). The image
+ *       is filled from on-chip tiles by engine copies (a DMA only where partitions
+ *       move), only its padding border memset; an unpadded conv whose windows lie in
+ *       its input tiles reads them in place. From -O2 weight loads are moved to the
+ *       previous tensor-engine layer (prefetch_weights).
+ *       tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views; concat stores each part into a new HBM
  *       buffer. tosa.gather: per image and channel chunk, the values transposed into
  *       SBUF, the index row broadcast to the partitions, a GpSimd GATHER, the result
