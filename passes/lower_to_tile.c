@@ -70,7 +70,13 @@
  *       window sizes). An image that does not fit half of SBUF is processed in bands
  *       of output rows, each loading only the input rows it reads; a banded conv with
  *       few input channels packs its taps on partitions (one matmul per group of
- *       kernel rows). tosa.pad: tiles set to the pad value, the interior copied in.
+ *       kernel rows); from -O2 other convs with at most half the partitions of input
+ *       channels pair their taps (a second image copy shifted by one tap). The image
+ *       is filled from on-chip tiles by engine copies (a DMA only where partitions
+ *       move), only its padding border memset; an unpadded conv whose windows lie in
+ *       its input tiles reads them in place. From -O2 weight loads are moved to the
+ *       previous tensor-engine layer (prefetch_weights).
+ *       tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views; concat stores each part into a new HBM
  *       buffer. tosa.gather: per image and channel chunk, the values transposed into
  *       SBUF, the index row broadcast to the partitions, a GpSimd GATHER, the result
@@ -1258,13 +1264,14 @@ static MlirOperation single_user(MlirValue v) {
   return mlirOpOperandGetOwner(use);
 }
 
-typedef enum step_kind_t { STEP_RESHAPE, STEP_BIAS, STEP_FUNC, STEP_SCALE } step_kind_t;
+typedef enum step_kind_t { STEP_RESHAPE, STEP_TRANSPOSE, STEP_BIAS, STEP_FUNC, STEP_SCALE } step_kind_t;
 
 typedef struct step_t {
   step_kind_t kind;
   MlirOperation op;
   val_t shape; /* shape and pdim after the step (only rank/dims/pdim used) */
   MlirValue bias_operand;
+  int64_t perm[R]; /* STEP_TRANSPOSE: result dim d is dim perm[d] of the step's operand */
 } step_t;
 
 #define MAX_STEPS 16
@@ -1314,6 +1321,24 @@ static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilog
       if (!is_unit_reshape(&cur, &st.shape, &q)) break;
       st.kind = STEP_RESHAPE;
       st.shape.pdim = q;
+    } else if (trn_ir_is(u, "tosa.transpose")) {
+      /* free when the dims off the partitions keep their order (see lower_transpose) */
+      if (st.shape.rank != cur.rank || !perms_of(u, cur.rank, st.perm)) break;
+      int q = -1;
+      int64_t last = -1;
+      bool keeps = true;
+      for (uint32_t d = 0; d < cur.rank; d++) {
+        if (st.perm[d] == cur.pdim) {
+          q = (int)d;
+          continue;
+        }
+        if (cur.dims[st.perm[d]] == 1) continue;
+        if (st.perm[d] < last) keeps = false;
+        last = st.perm[d];
+      }
+      if (!keeps || q < 0) break;
+      st.kind = STEP_TRANSPOSE;
+      st.shape.pdim = q;
     } else if (trn_ir_is(u, "tosa.add") && same_shape && !ep->has_bias && strcmp(ep->func, "copy") == 0) {
       MlirValue o = other_operand(u, v);
       val_t *ov = ensure_hbm_val(L, o, 0);
@@ -1342,8 +1367,10 @@ static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilog
     cur = st.shape;
     v = res;
   }
-  /* Trailing reshapes are not worth fusing: they are free views anyway. */
-  while (ep->nsteps > 0 && ep->steps[ep->nsteps - 1].kind == STEP_RESHAPE) ep->nsteps--;
+  /* Trailing reshapes and transposes are not worth fusing: they are free views anyway. */
+  while (ep->nsteps > 0 &&
+         (ep->steps[ep->nsteps - 1].kind == STEP_RESHAPE || ep->steps[ep->nsteps - 1].kind == STEP_TRANSPOSE))
+    ep->nsteps--;
   ep->has_bias = preset_bias;
   ep->func = "copy";
   for (int i = 0; i < ep->nsteps; i++) {
@@ -1458,6 +1485,13 @@ static bool evict(lower_t *L, const epilogue_t *ep, const val_t *y, const box_t 
     const step_t *st = &ep->steps[i];
     if (st->kind == STEP_RESHAPE) {
       cur = map_box(&curshape, &st->shape, &cur);
+    } else if (st->kind == STEP_TRANSPOSE) {
+      box_t b;
+      for (uint32_t d = 0; d < st->shape.rank; d++) {
+        b.start[d] = cur.start[st->perm[d]];
+        b.size[d] = cur.size[st->perm[d]];
+      }
+      cur = b;
     } else if (st->kind == STEP_BIAS) {
       val_t *bv = get_val(L, st->bias_operand);
       size_t bvi = (size_t)(bv - L->vals);
@@ -2016,7 +2050,7 @@ static MlirValue make_io(lower_t *L, const char *kind, MlirStringRef name, intpt
  * SBUF-to-SBUF DMAs, other on-chip layouts go through HBM, HBM views are loaded by one
  * strided DMA. */
 static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz, const int64_t *pad,
-                       int64_t r0, int64_t nrows, int64_t cs, MlirValue buf, int64_t pb) {
+                       int64_t r0, int64_t nrows, int64_t cs, MlirValue buf, int64_t pb, bool on_act) {
   val_t *x = &L->vals[xi];
   int other = axis == 3 ? 0 : 3;
   int64_t H = x->dims[1], W = x->dims[2];
@@ -2028,6 +2062,8 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
   if (h1 <= h0 || w0 >= W) return true; /* only padding */
   int64_t base = pb * F + (h0 - (r0 - pad[0])) * Wp + w0 - (cs - pad[2]);
   if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
+    trn_tile_type_t bt;
+    trn_dtype_t buf_dtype = trn_dialects_tile_type_read(mlirValueGetType(buf), &bt) ? bt.dtype : TRN_DTYPE_FP32;
     for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
       tref_t tr = L->vals[xi].tiles[t];
       const box_t *b = &tr.box;
@@ -2052,6 +2088,20 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
       int64_t soff = (lo - b->start[axis]) * f + (fixed - b->start[other]) * fs[other] +
                      (rlo - b->start[1]) * fs[1] + (clo - b->start[2]) * fs[2];
       int64_t doff = (lo - p0) * F + base + (rlo - h0) * Wp + clo - w0;
+      if (b->start[axis] == p0 - pb) {
+        /* same partitions: an engine copy of the rows (no DMA fixed cost) */
+        int64_t fo = doff - (lo - p0 + pb) * F;
+        int64_t snums[2] = {chi - clo, rhi - rlo}, ssteps[2] = {fs[2], fs[1]}, dsteps[2] = {1, Wp};
+        MlirValue src = emit_view_strided(L, tr.tile, tr.dtype, lo - b->start[axis], soff - (lo - b->start[axis]) * f,
+                                          hi - lo, 2, snums, ssteps);
+        MlirValue dst = emit_view_strided(L, buf, buf_dtype, lo - p0 + pb, fo, hi - lo, 2, snums, dsteps);
+        if (mlirValueIsNull(src) || mlirValueIsNull(dst)) return false;
+        if (on_act)
+          emit_activate(L, src, dst, (MlirValue){NULL}, "copy", 1.0, 0.0);
+        else
+          emit_copy(L, src, dst);
+        continue;
+      }
       emit_dma(L, tr.tile, buf, 3, sizes, soff, ss, doff, ds);
     }
     return !L->failed;
@@ -2073,13 +2123,52 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
  * `value`: the operand of windows. r0 = 0, nrows = Hp is the whole padded image; a
  * row band of it is what a convolution or pool whose image does not fit SBUF loads
  * per band of output rows. */
+/* Sets the padding of partition block [pb, pb + psz) of an image buffer [.., nrows *
+ * Wp] holding padded rows [r0, r0 + nrows) of an H x W image (pad: top, bottom, left,
+ * right) shifted left by `cs` columns (see image_fill) to `value`: the rows above and
+ * below the input rows, the columns left and right of the input columns between them
+ * (DVE time is per element written, so not the whole buffer). */
+static void image_border(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t pb, int64_t psz, int64_t H, int64_t W,
+                         const int64_t *pad, int64_t r0, int64_t nrows, int64_t cs, double value) {
+  int64_t Wp = W + pad[2] + pad[3];
+  int64_t top = pad[0] - r0, bottom = pad[0] + H - r0; /* buffer rows holding input rows: [top, bottom) */
+  int64_t left = pad[2] - cs, right = pad[2] + W - cs;  /* buffer columns holding input columns */
+  if (top < 0) top = 0;
+  if (bottom > nrows) bottom = nrows;
+  if (left < 0) left = 0;
+  if (right > Wp) right = Wp;
+  if (top >= bottom || left >= right) {
+    int64_t n = nrows * Wp, one = 1;
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, 0, psz, 1, &n, &one), value);
+    return;
+  }
+  int64_t one = 1, steps[2] = {1, Wp};
+  if (top > 0) {
+    int64_t n = top * Wp;
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, 0, psz, 1, &n, &one), value);
+  }
+  if (bottom < nrows) {
+    int64_t n = (nrows - bottom) * Wp;
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, bottom * Wp, psz, 1, &n, &one), value);
+  }
+  if (left > 0) {
+    int64_t nums[2] = {left, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, top * Wp, psz, 2, nums, steps), value);
+  }
+  if (right < Wp) {
+    int64_t nums[2] = {Wp - right, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, dt, pb, top * Wp + right, psz, 2, nums, steps), value);
+  }
+}
+
 static MlirValue image_buffer(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p0, int64_t psz,
-                              const int64_t *pad, int64_t r0, int64_t nrows, double value, trn_dtype_t dt) {
-  int64_t H = L->vals[xi].dims[1], Wp = L->vals[xi].dims[2] + pad[2] + pad[3];
+                              const int64_t *pad, int64_t r0, int64_t nrows, double value, trn_dtype_t dt,
+                              bool on_act) {
+  int64_t H = L->vals[xi].dims[1], W = L->vals[xi].dims[2], Wp = W + pad[2] + pad[3];
   MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, nrows * Wp);
   if (mlirValueIsNull(buf)) return buf;
-  if (pad[2] || pad[3] || r0 < pad[0] || r0 + nrows > pad[0] + H) emit_memset(L, buf, value);
-  if (!image_fill(L, xi, axis, fixed, p0, psz, pad, r0, nrows, 0, buf, 0)) return (MlirValue){NULL};
+  image_border(L, buf, dt, 0, psz, H, W, pad, r0, nrows, 0, value);
+  if (!image_fill(L, xi, axis, fixed, p0, psz, pad, r0, nrows, 0, buf, 0, on_act)) return (MlirValue){NULL};
   return buf;
 }
 
@@ -2237,7 +2326,7 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
       for (int64_t dkh = 0; dkh < m && !L->failed; dkh++)
         for (int64_t kw = 0; kw < KW && !L->failed; kw++)
           image_fill(L, cp->xi, 3, n, 0, IC, cp->pad, r0 + dkh * cp->dil[0], nrows, kw * cp->dil[1], img,
-                     (dkh * KW + kw) * IC);
+                     (dkh * KW + kw) * IC, false);
       for (int64_t oci = 0; oci < noc && !L->failed; oci++) {
         int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
         MlirValue btile = {NULL};
@@ -2265,6 +2354,47 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
     }
   }
   free(wt);
+}
+
+/* The tile of the on-chip NHWC value x (channels on partitions) that holds channels
+ * [c0, c0 + csz) exactly (on its partitions from 0) and input rows [h0, h1], columns
+ * [w0, w1] of image n, as `dt`: a convolution window inside it is a strided view of
+ * the tile itself, with no padded image copy. NULL when no tile does. */
+static const tref_t *window_tile(const val_t *x, int64_t n, int64_t c0, int64_t csz, int64_t h0, int64_t h1,
+                                 int64_t w0, int64_t w1, trn_dtype_t dt) {
+  for (size_t t = 0; t < x->ntiles; t++) {
+    const tref_t *tr = &x->tiles[t];
+    const box_t *b = &tr->box;
+    if (tr->pdim != 3 || tr->dtype != dt || b->start[3] != c0 || b->size[3] != csz) continue;
+    if (n < b->start[0] || n >= b->start[0] + b->size[0]) continue;
+    if (h0 < b->start[1] || h1 >= b->start[1] + b->size[1]) continue;
+    if (w0 < b->start[2] || w1 >= b->start[2] + b->size[2]) continue;
+    return tr;
+  }
+  return NULL;
+}
+
+/* Whether every window of an unpadded convolution (output pixel blocks of rb rows x
+ * owb columns, every tap and input channel chunk) lies inside one tile of its on-chip
+ * input (see window_tile). */
+static bool conv_windows_direct(const lower_t *L, const val_t *x, const val_t *y, int64_t KH, int64_t KW,
+                                const int64_t *stride, const int64_t *dil, int64_t rb, int64_t owb, trn_dtype_t dt) {
+  int64_t P = L->target->partitions, IC = x->dims[3];
+  if (x->kind != V_CHIP || x->pdim != 3 || x->ntiles == 0) return false;
+  for (int64_t n = 0; n < y->dims[0]; n++)
+    for (int64_t oh0 = 0; oh0 < y->dims[1]; oh0 += rb)
+      for (int64_t ow0 = 0; ow0 < y->dims[2]; ow0 += owb) {
+        int64_t rbsz = min64(rb, y->dims[1] - oh0), owsz = min64(owb, y->dims[2] - ow0);
+        for (int64_t kh = 0; kh < KH; kh++)
+          for (int64_t kw = 0; kw < KW; kw++)
+            for (int64_t c0 = 0; c0 < IC; c0 += P) {
+              int64_t h0 = oh0 * stride[0] + kh * dil[0], w0 = ow0 * stride[1] + kw * dil[1];
+              if (!window_tile(x, n, c0, min64(P, IC - c0), h0, h0 + (rbsz - 1) * stride[0], w0,
+                               w0 + (owsz - 1) * stride[1], dt))
+                return false;
+            }
+      }
+  return true;
 }
 
 /* tosa.conv2d as implicit GEMMs on the tensor engine: output channels on partitions
@@ -2363,7 +2493,20 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     conv2d_packed(L, &cp);
     return;
   }
+  /* without padding, windows may read the input tiles in place */
+  bool direct = pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 &&
+                conv_windows_direct(L, &L->vals[xi], y, KH, KW, stride, dil, rb, owb, dt);
+  if (direct) {
+    whole = true;
+    band = OH;
+  }
   conv_weight_hwio(L, wi);
+  /* Tap pairs: with at most half the partitions of input channels, the image buffer
+   * holds a second copy on partitions [IC, 2 IC) shifted left by one tap (dil[1]
+   * columns), so that one window view and one weight tile [2 IC, OC chunk] (taps kw,
+   * kw + 1) cover two taps: ceil(KW / 2) matmuls per kernel row instead of KW. */
+  bool pairs = !direct && nic == 1 && 2 * IC <= P && KW >= 2 && L->vals[wi].kind == V_HBM && L->opts->opt_level >= 2;
+  int64_t npair = (KW + 1) / 2;
   size_t nw = (size_t)(KH * KW * nic);
   MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
   box_t *wboxes = calloc(nw, sizeof *wboxes);
@@ -2378,8 +2521,17 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
       int64_t bsz = min64(band, OH - ob0);
       int64_t r0 = whole ? 0 : ob0 * stride[0], nrows = whole ? Hp : (bsz - 1) * stride[0] + (KH - 1) * dil[0] + 1;
-      for (int64_t c = 0; c < nic && !L->failed; c++)
-        img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, r0, nrows, 0.0, dt);
+      if (pairs) {
+        int64_t H = L->vals[xi].dims[1], W = L->vals[xi].dims[2];
+        img[0] = alloc_tile(L, TRN_SPACE_SBUF, dt, 2 * IC, nrows * Wp);
+        if (mlirValueIsNull(img[0])) break;
+        image_border(L, img[0], dt, 0, IC, H, W, pad, r0, nrows, 0, 0.0);
+        image_border(L, img[0], dt, IC, IC, H, W, pad, r0, nrows, dil[1], 0.0);
+        image_fill(L, xi, 3, n, 0, IC, pad, r0, nrows, 0, img[0], 0, false);
+        image_fill(L, xi, 3, n, 0, IC, pad, r0, nrows, dil[1], img[0], IC, false);
+      }
+      for (int64_t c = 0; c < nic && !L->failed && !direct && !pairs; c++)
+        img[c] = image_buffer(L, xi, 3, n, c * P, min64(P, IC - c * P), pad, r0, nrows, 0.0, dt, false);
       for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
         int64_t ocsz = min64(stat_max, OC - oc0);
         /* the weight tiles of this OC chunk, one panel: (kh, kw, ic chunk) */
@@ -2389,7 +2541,29 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
               box_t b = {{oc0, kh, kw, c * P}, {ocsz, 1, 1, min64(P, IC - c * P)}};
               wboxes[k] = b;
             }
-        if (L->vals[wi].kind == V_HBM) {
+        if (pairs) {
+          /* one panel [2 IC, KH * npair * ocsz]: per (kh, pair j) the tile [2 IC, ocsz]
+           * of taps (kh, 2j) on partitions [0, IC) and (kh, 2j + 1) on [IC, 2 IC) (only
+           * the first half for a last single tap), one DMA per kernel row and half */
+          const val_t *w = &L->vals[wi];
+          MlirValue whbm = buf_value(L, w->buf);
+          int64_t F = KH * npair * ocsz;
+          MlirValue panel = alloc_tile(L, TRN_SPACE_SBUF, dt, 2 * IC, F);
+          if (mlirValueIsNull(whbm) || mlirValueIsNull(panel)) break;
+          for (int64_t kh = 0; kh < KH; kh++)
+            for (int64_t half = 0; half < 2 && half < KW; half++) {
+              /* taps kw = 2j + half, j < npair (and kw < KW) */
+              int64_t nj = (KW - half + 1) / 2;
+              int64_t sizes[3] = {nj, IC, ocsz}, ss[3] = {2 * w->strides[2], w->strides[3], w->strides[0]};
+              int64_t ds[3] = {ocsz, F, 1};
+              int64_t soff = w->offset + oc0 * w->strides[0] + kh * w->strides[1] + half * w->strides[2];
+              emit_dma(L, whbm, panel, 3, sizes, soff, ss, half * IC * F + kh * npair * ocsz, ds);
+            }
+          for (int64_t kh = 0; kh < KH; kh++)
+            for (int64_t j = 0; j < npair; j++)
+              wt[kh * npair + j] =
+                  emit_view(L, panel, dt, 0, (kh * npair + j) * ocsz, 2 * j + 1 < KW ? 2 * IC : IC, ocsz);
+        } else if (L->vals[wi].kind == V_HBM) {
           load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
         } else {
           for (size_t k = 0; k < nw && !L->failed; k++) wt[k] = get_tile(L, &L->vals[wi], &wboxes[k], 3, dt);
@@ -2405,13 +2579,36 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
             int64_t owsz = min64(owb, OW - ow0);
             MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
             size_t k = 0;
-            for (int64_t kh = 0; kh < KH && !L->failed; kh++) {
+            for (int64_t kh = 0; kh < KH && !L->failed && pairs; kh++) {
+              for (int64_t j = 0; j < npair && !L->failed; j++, k++) {
+                int64_t start = (oh0 * stride[0] - r0 + kh * dil[0]) * Wp + ow0 * stride[1] + 2 * j * dil[1];
+                int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
+                MlirValue win = emit_view_strided(L, img[0], dt, 0, start, 2 * j + 1 < KW ? 2 * IC : IC, 2, nums, steps);
+                emit_matmul(L, wt[k], win, psum, k > 0);
+              }
+            }
+            for (int64_t kh = 0; kh < KH && !L->failed && !pairs; kh++) {
               for (int64_t kw = 0; kw < KW && !L->failed; kw++) {
                 for (int64_t c = 0; c < nic && !L->failed; c++, k++) {
                   int64_t icsz = min64(P, IC - c * P);
                   int64_t start = (oh0 * stride[0] - r0 + kh * dil[0]) * Wp + ow0 * stride[1] + kw * dil[1];
                   int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
-                  MlirValue win = emit_view_strided(L, img[c], dt, 0, start, icsz, 2, nums, steps);
+                  MlirValue src = img[c];
+                  if (direct) {
+                    int64_t h0 = oh0 * stride[0] + kh * dil[0], w0 = ow0 * stride[1] + kw * dil[1];
+                    const tref_t *tr = window_tile(&L->vals[xi], n, c * P, icsz, h0, h0 + (rbsz - 1) * stride[0], w0,
+                                                   w0 + (owsz - 1) * stride[1], dt);
+                    if (!tr) {
+                      fail(L, "convolution window outside its input tiles (internal error)", NULL);
+                      break;
+                    }
+                    const box_t *b = &tr->box;
+                    int64_t tw = b->size[2];
+                    src = tr->tile;
+                    start = ((n - b->start[0]) * b->size[1] + h0 - b->start[1]) * tw + w0 - b->start[2];
+                    steps[1] = stride[0] * tw;
+                  }
+                  MlirValue win = emit_view_strided(L, src, dt, 0, start, icsz, 2, nums, steps);
                   emit_matmul(L, wt[k], win, psum, k > 0);
                 }
               }
@@ -2500,7 +2697,7 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
     scratch.offset = 0;
     row_major(4, y.dims, scratch.strides);
   }
-  int64_t fmax = 4096;
+  int64_t fmax = L->target->moving_free_max; /* blocks the pointwise conv after it reads in place */
   int64_t owb = OW < fmax ? OW : fmax;
   int64_t rb = owb == OW ? fmax / OW : 1;
   if (rb > OH) rb = OH;
@@ -2516,7 +2713,7 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
         int64_t bsz = min64(band, OH - ob0);
         int64_t r0 = whole ? 0 : ob0 * stride[0], nrows = whole ? Hp : (bsz - 1) * stride[0] + (KH - 1) * dil[0] + 1;
         int64_t csz = min64(P, C - c0);
-        MlirValue img = image_buffer(L, xi, 3, n, c0, csz, pad, r0, nrows, 0.0, y.dtype);
+        MlirValue img = image_buffer(L, xi, 3, n, c0, csz, pad, r0, nrows, 0.0, y.dtype, false);
         for (int64_t m = 0; m < M && !L->failed; m++) {
           /* the weights w[kh, kw, c0 + p, m] as [csz, KH * KW]: column k is tap k */
           MlirValue wt = {NULL};
@@ -2664,7 +2861,8 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
     }
     free(r);
   }
-  int64_t fmax = 4096;
+  /* blocks of the moving size: a convolution after the pool can start on the first */
+  int64_t fmax = L->target->moving_free_max;
   int64_t owb = OW < fmax ? OW : fmax;
   int64_t rb = owb == OW ? fmax / OW : 1;
   if (rb > OH) rb = OH;
@@ -2683,21 +2881,25 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
         int64_t bsz = min64(band, OH - ob0);
         int64_t r0 = one_band ? 0 : ob0 * stride[0], nrows = one_band ? Hp : (bsz - 1) * stride[0] + kern[0];
         MlirValue img =
-            image_buffer(L, xi, (int)pd, fx, p0, psz, pad, r0, nrows, is_max ? -INFINITY : 0.0, y.dtype);
+            image_buffer(L, xi, (int)pd, fx, p0, psz, pad, r0, nrows, is_max ? -INFINITY : 0.0, y.dtype, true);
         for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
           int64_t rbsz = min64(rb, ob0 + bsz - oh0);
           for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
             int64_t owsz = min64(owb, OW - ow0);
-            MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz);
+            MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz), first = {NULL};
             for (int64_t kh = 0; kh < kern[0] && !L->failed; kh++) {
               for (int64_t kw = 0; kw < kern[1] && !L->failed; kw++) {
                 int64_t start = (oh0 * stride[0] - r0 + kh) * Wp + ow0 * stride[1] + kw;
                 int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
                 MlirValue win = emit_view_strided(L, img, y.dtype, 0, start, psz, 2, nums, steps);
-                if (kh == 0 && kw == 0)
+                if (kh == 0 && kw == 0 && kern[0] * kern[1] == 1) {
                   emit_copy(L, win, out);
-                else
-                  emit_tensor_tensor(L, out, win, out, is_max ? "max" : "add");
+                } else if (kh == 0 && kw == 0) {
+                  first = win; /* combined with the second window */
+                } else {
+                  emit_tensor_tensor(L, mlirValueIsNull(first) ? out : first, win, out, is_max ? "max" : "add");
+                  first = (MlirValue){NULL};
+                }
               }
             }
             box_t ybox = {{fx, oh0, ow0, fx}, {1, rbsz, owsz, 1}};
@@ -3381,6 +3583,118 @@ static void drop_dead_scratch(lower_t *L) {
   }
 }
 
+/* Bytes per partition of an SBUF alloc's tile; 0 if `v` is not one. */
+static int64_t sbuf_tile_bytes(MlirValue v) {
+  trn_tile_type_t t;
+  if (!trn_dialects_tile_type_read(mlirValueGetType(v), &t) || t.space != TRN_SPACE_SBUF) return 0;
+  int64_t b = (int64_t)trn_isa_dtype_size(t.dtype);
+  for (uint32_t d = 1; d < t.rank; d++) b *= t.dims[d];
+  return b;
+}
+
+/* The DMAs that fill the SBUF buffer `alloc` from constants (weights), in program
+ * order after it, if that is all that writes it (its other uses are views, which are
+ * read): up to `cap` in out[]; -1 if another op uses the buffer or there are more. */
+static int weight_load_dmas(MlirOperation alloc, MlirOperation *out, int cap) {
+  MlirValue buf = mlirOperationGetResult(alloc, 0);
+  int ndma = 0;
+  for (MlirOpOperand u = mlirValueGetFirstUse(buf); !mlirOpOperandIsNull(u); u = mlirOpOperandGetNextUse(u)) {
+    MlirOperation o = mlirOpOperandGetOwner(u);
+    if (trn_ir_is(o, "trn_tile.view")) continue;
+    if (!trn_ir_is(o, "trn_tile.dma") || mlirOpOperandGetOperandNumber(u) != 1) return -1;
+    MlirValue src = mlirOperationGetOperand(o, 0);
+    if (!mlirValueIsAOpResult(src) || !trn_ir_is(mlirOpResultGetOwner(src), "trn_tile.const")) return -1;
+    if (++ndma > cap) return -1;
+  }
+  int n = 0;
+  for (MlirOperation o = mlirOperationGetNextInBlock(alloc); !mlirOperationIsNull(o) && n < ndma;
+       o = mlirOperationGetNextInBlock(o))
+    if (trn_ir_is(o, "trn_tile.dma") && mlirValueEqual(mlirOperationGetOperand(o, 1), buf)) out[n++] = o;
+  return n == ndma && n > 0 ? n : -1;
+}
+
+/* Weight prefetch (from -O2): weights do not depend on activations, so the buffer of
+ * each weight load (an SBUF alloc written only by DMAs from constants) and its DMAs
+ * move to the first matmul of the previous layer that uses the tensor engine (a
+ * layer: the ops of one graph node, a run of one location), where they load while
+ * that layer computes instead of after it. The buffers then live from there: at most
+ * PREFETCH_SHARE of an SBUF partition is moved into any one layer, the other loads
+ * stay where they are. */
+#define PREFETCH_SHARE 8 /* an eighth of a partition */
+static void prefetch_weights(lower_t *L) {
+  size_t n = 0, cap = 0;
+  MlirOperation *ops = NULL;
+  for (MlirOperation o = mlirBlockGetFirstOperation(L->block); !mlirOperationIsNull(o);
+       o = mlirOperationGetNextInBlock(o)) {
+    if (!grow((void **)&ops, &cap, n + 1, sizeof *ops)) {
+      free(ops);
+      return; /* an optimization only: the program stays as it is */
+    }
+    ops[n++] = o;
+  }
+  int64_t budget = (int64_t)L->target->sbuf_partition_bytes / PREFETCH_SHARE;
+  /* per op: the first matmul of the last earlier layer with matmuls (after that layer's
+   * own loads of its inputs) */
+  size_t prev_mm_start = SIZE_MAX, cur_mm = 0;
+  size_t *target = malloc((n ? n : 1) * sizeof *target);
+  int64_t *used = calloc(n ? n : 1, sizeof *used);
+  if (!target || !used) {
+    free(ops);
+    free(target);
+    free(used);
+    return;
+  }
+  bool run_has_mm = false;
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0 && !mlirLocationEqual(mlirOperationGetLocation(ops[i]), mlirOperationGetLocation(ops[i - 1]))) {
+      if (run_has_mm) prev_mm_start = cur_mm;
+      run_has_mm = false;
+    }
+    if (!run_has_mm && trn_ir_is(ops[i], "trn_tile.matmul")) {
+      run_has_mm = true;
+      cur_mm = i;
+    }
+    target[i] = prev_mm_start;
+  }
+  enum { MAX_DMAS = 64 };
+  MlirOperation dmas[MAX_DMAS];
+  /* Loads keep their order: one that stays (over budget) or lands at `anchor` holds the
+   * later ones behind it, so that a layer's own loads never queue behind the next
+   * layer's (DMA queues run in order). */
+  MlirOperation anchor = {NULL};
+  size_t anchor_at = 0; /* the position (index in ops) `anchor` stands for */
+  for (size_t i = 0; i < n; i++) {
+    if (!trn_ir_is(ops[i], "trn_tile.alloc")) continue;
+    int64_t bytes = sbuf_tile_bytes(mlirOperationGetResult(ops[i], 0));
+    if (bytes <= 0) continue;
+    int nd = weight_load_dmas(ops[i], dmas, MAX_DMAS);
+    if (nd <= 0) continue;
+    bool after_anchor = !mlirOperationIsNull(anchor) && target[i] != SIZE_MAX && anchor_at >= target[i];
+    size_t at = after_anchor ? anchor_at : target[i];
+    if (target[i] == SIZE_MAX || at >= i || used[at] + bytes > budget) { /* stays */
+      anchor = dmas[nd - 1];
+      anchor_at = i;
+      continue;
+    }
+    used[at] += bytes;
+    if (after_anchor) {
+      mlirOperationMoveAfter(ops[i], anchor);
+    } else {
+      mlirOperationMoveBefore(ops[i], ops[at]);
+    }
+    MlirOperation prev = ops[i];
+    for (int k = 0; k < nd; k++) {
+      mlirOperationMoveAfter(dmas[k], prev);
+      prev = dmas[k];
+    }
+    anchor = prev;
+    anchor_at = at;
+  }
+  free(ops);
+  free(target);
+  free(used);
+}
+
 static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
   MlirOperation fn = trn_ir_single_func(module);
   if (mlirOperationIsNull(fn)) {
@@ -3534,6 +3848,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   drop_dead_scratch(&L);
   append(&L, trn_ir_op(mlirOperationGetLocation(fn), "func.return", 0, NULL, 0, NULL, 0, NULL));
 
+  if (L.opts->opt_level >= 2) prefetch_weights(&L);
   /* 4. swap the functions */
   MlirBlock mbody = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
   mlirBlockInsertOwnedOperationBefore(mbody, fn, nfn);

@@ -1,5 +1,6 @@
-// Pools on the vector engine: the padded image (-inf for a max pool), a copy of the
-// first window view and a max with each other one; an average pool whose windows
+// Pools on the vector engine: the padded image (its border set to -inf for a max
+// pool), a max of the first two window views and a max with each other one, in
+// blocks of output rows of the moving size; an average pool whose windows
 // overlap the padding multiplies by a constant of reciprocal window sizes.
 // RUN: trn-opt %s --trn-layout --trn-lower-to-tile | FileCheck %s
 
@@ -8,11 +9,14 @@
 // CHECK:      "trn_tile.const"() {value = dense<{{\[\[\[\[}}2.500000e-01], [0.166666672]], {{\[\[}}0.166666672], [0.111111112]]]]> : tensor<1x2x2x1xf32>}
 func.func @main(%x: tensor<1x4x4x8xf32>) -> (tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>) {
   // CHECK:      %[[IMG:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[8, 36], f32, "sbuf">
-  // CHECK-NEXT: "trn_tile.memset"(%[[IMG]]) {value = 0xFF800000 : f32}
+  // CHECK-NEXT: %[[TOP:.*]] = "trn_tile.view"(%[[IMG]]) {free_offset = 0 : i64, free_pattern = array<i64: 6, 1>, partition_offset = 0 : i64}
+  // CHECK-NEXT: "trn_tile.memset"(%[[TOP]]) {value = 0xFF800000 : f32}
+  // CHECK-COUNT-3: "trn_tile.memset"({{.*}}) {value = 0xFF800000 : f32}
   // CHECK:      %[[O:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[8, 4], f32, "sbuf">
   // CHECK-NEXT: %[[W0:.*]] = "trn_tile.view"(%[[IMG]]) {free_offset = 0 : i64, free_pattern = array<i64: 2, 2, 2, 12>, partition_offset = 0 : i64}
-  // CHECK-NEXT: "trn_tile.copy"(%[[W0]], %[[O]])
-  // CHECK-COUNT-8: "trn_tile.tensor_tensor"(%[[O]], %{{.*}}, %[[O]]) {op = "max"}
+  // CHECK-NEXT: %[[W1:.*]] = "trn_tile.view"(%[[IMG]]) {free_offset = 1 : i64, free_pattern = array<i64: 2, 2, 2, 12>, partition_offset = 0 : i64}
+  // CHECK-NEXT: "trn_tile.tensor_tensor"(%[[W0]], %[[W1]], %[[O]]) {op = "max"}
+  // CHECK-COUNT-7: "trn_tile.tensor_tensor"(%[[O]], %{{.*}}, %[[O]]) {op = "max"}
   %m = tosa.max_pool2d %x {kernel = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 2, 2>} : (tensor<1x4x4x8xf32>) -> tensor<1x2x2x8xf32>
   // CHECK:      "trn_tile.memset"(%{{.*}}) {value = 0.000000e+00 : f32}
   // CHECK-COUNT-8: "trn_tile.tensor_tensor"({{.*}}) {op = "add"}
