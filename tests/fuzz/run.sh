@@ -33,7 +33,7 @@ mkdir -p "$work/corpus-$target"
 
 rt_srcs="$root/isa/src/*.c $root/runtime-abi/src/status.c $root/runtime-abi/src/writer.c \
       $root/runtime-abi/src/loader.c $root/runtime-abi/src/model.c $root/runtime-abi/src/assemble.c \
-      $root/runtime-abi/src/outfile.c"
+      $root/runtime-abi/src/outfile.c $root/runtime-abi/src/extents.c"
 flags="-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DTRN_RT_NO_INTERP=1 \
        -I$root/isa/include -I$root/runtime-abi/include -I$root/runtime-abi/src"
 fuzz_flags="-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined \
