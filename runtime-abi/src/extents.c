@@ -83,6 +83,14 @@ static void desc_write(const trn_dma_desc_t *d, const uint64_t parts[3], const u
   else extent_add(&out[m], p_lo, p_hi, lo, hi, parts[m], rb);
 }
 
+void trn_rt_desc_write_extents(const trn_rt_model_t *model, const trn_dma_desc_t *d,
+                               trn_rt_extent_t out[3]) {
+  const trn_target_t *t = model->target;
+  const uint64_t parts[3] = {1, t->partitions, t->partitions};
+  const uint64_t rows[3] = {model->hbm_size, t->sbuf_partition_bytes, t->psum_partition_bytes};
+  desc_write(d, parts, rows, out);
+}
+
 void trn_rt_inst_write_extents(const trn_rt_model_t *model, const trn_inst_t *in,
                                trn_rt_extent_t out[3]) {
   const trn_target_t *t = model->target;

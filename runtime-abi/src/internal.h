@@ -60,6 +60,9 @@ void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out
 /* Widens out[] (HBM image, SBUF, PSUM) to what instruction `in` of `model` can write. */
 void trn_rt_inst_write_extents(const trn_rt_model_t *model, const trn_inst_t *in,
                                trn_rt_extent_t out[3]);
+/* Widens out[] to what descriptor `d` of `model` can write. */
+void trn_rt_desc_write_extents(const trn_rt_model_t *model, const trn_dma_desc_t *d,
+                               trn_rt_extent_t out[3]);
 void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes);
 /* Zero-filled memory for the interpreter's memories (anonymous pages, huge pages
  * asked for when large), and its release with the same size; model.c. */

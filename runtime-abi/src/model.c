@@ -183,18 +183,12 @@ static trn_status_t run_plan(trn_rt_model_t *model) {
   for (size_t d = 0; d < model->dma_count && kept && n; ++d) {
     const trn_dma_desc_t *desc = &model->dma[d];
     if (desc->dst_space != TRN_SPACE_HBM) continue;
-    /* Byte range [lo, hi) of the destination; the loader checked it lies in HBM. */
-    int64_t lo = 0, hi = 0;
-    bool empty = false;
-    for (int k = 0; k < TRN_DMA_DIMS; ++k) {
-      if (desc->num[k] == 0) empty = true;
-      else if (desc->dst_step[k] < 0) lo += (int64_t)(desc->num[k] - 1) * desc->dst_step[k];
-      else hi += (int64_t)(desc->num[k] - 1) * desc->dst_step[k];
-    }
-    if (empty) continue;
-    int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)desc->dst_dtype);
-    uint64_t blo = (uint64_t)((int64_t)desc->dst_addr + lo * es);
-    uint64_t bhi = (uint64_t)((int64_t)desc->dst_addr + (hi + 1) * es);
+    /* Byte range [blo, bhi) of the destination (all of HBM when malformed). */
+    trn_rt_extent_t e[3];
+    memset(e, 0, sizeof e);
+    trn_rt_desc_write_extents(model, desc, e);
+    if (e[0].lo >= e[0].hi) continue; /* no elements */
+    uint64_t blo = e[0].lo, bhi = e[0].hi;
     /* the last span starting below bhi is the only one that can reach past blo */
     size_t a = 0, b = n;
     while (a < b) {
