@@ -76,51 +76,10 @@ static bool ap_access(inst_rec_t *r, const trn_ap_t *ap, bool write) {
   return add_access(r, a);
 }
 
-/* One side of a descriptor: on chip, steps that are whole partitions select
- * partitions, the others bytes; a step that is neither makes the range conservative. */
+/* One side (src or dst) of a DMA descriptor (trn_ir_desc_footprint). */
 static bool dma_side_access(const sync_t *S, inst_rec_t *r, const trn_dma_desc_t *d, bool src) {
-  uint8_t space = src ? d->src_space : d->dst_space;
-  uint64_t addr = src ? d->src_addr : d->dst_addr;
-  const int64_t *step = src ? d->src_step : d->dst_step;
-  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)(src ? d->src_dtype : d->dst_dtype));
-  if (space == TRN_SPACE_HBM) {
-    int64_t lo = 0, hi = 0;
-    for (int i = 0; i < TRN_DMA_DIMS; i++) {
-      int64_t ext = (int64_t)(d->num[i] - 1) * step[i] * es;
-      if (ext < 0) lo += ext;
-      else hi += ext;
-    }
-    access_t a = {space, !src, 0, 1, (uint64_t)((int64_t)addr + lo), (uint64_t)((int64_t)addr + hi + es)};
-    return add_access(r, a);
-  }
-  int64_t pb = (int64_t)(space == TRN_SPACE_SBUF ? S->target->sbuf_partition_bytes : S->target->psum_partition_bytes);
-  int64_t p = (int64_t)addr / pb, b = (int64_t)addr % pb;
-  int64_t plo = 0, phi = 0, blo = 0, bhi = 0;
-  bool exact = true;
-  for (int i = 0; i < TRN_DMA_DIMS; i++) {
-    int64_t bytes = step[i] * es;
-    int64_t n = (int64_t)d->num[i] - 1;
-    if (n == 0) continue;
-    if (bytes % pb == 0) {
-      int64_t ext = n * (bytes / pb);
-      if (ext < 0) plo += ext;
-      else phi += ext;
-    } else {
-      int64_t ext = n * bytes;
-      if (ext < 0) blo += ext;
-      else bhi += ext;
-      if (bytes >= pb || -bytes >= pb) exact = false;
-    }
-  }
-  access_t a = {space, !src, (uint32_t)(p + plo), (uint32_t)(p + phi + 1), (uint64_t)(b + blo),
-                (uint64_t)(b + bhi + es)};
-  if (!exact || b + blo < 0 || b + bhi + es > pb) {
-    int64_t lo = (int64_t)addr + plo * pb + blo, hi = (int64_t)addr + phi * pb + bhi + es;
-    a.p0 = (uint32_t)(lo / pb);
-    a.p1 = (uint32_t)((hi - 1) / pb + 1);
-    a.b0 = 0;
-    a.b1 = (uint64_t)pb;
-  }
+  trn_ir_footprint_t f = trn_ir_desc_footprint(S->target, d, src);
+  access_t a = {src ? d->src_space : d->dst_space, !src, f.p0, f.p1, f.b0, f.b1};
   return add_access(r, a);
 }
 

@@ -104,6 +104,16 @@ MlirOperation trn_ir_op(MlirLocation loc, const char *name, size_t nresults, con
 
 /* ---- reading ------------------------------------------------------------------ */
 
+/* The bytes one side (src or dst) of DMA descriptor `d` touches: partitions [p0, p1)
+ * x bytes [b0, b1) of each (HBM: one partition, absolute bytes). Steps of whole
+ * partitions select partitions, the others bytes; a step that is neither, or a range
+ * that leaves its partition, makes the footprint whole partitions (conservative). */
+typedef struct trn_ir_footprint_t {
+  uint32_t p0, p1;
+  uint64_t b0, b1;
+} trn_ir_footprint_t;
+trn_ir_footprint_t trn_ir_desc_footprint(const trn_target_t *t, const trn_dma_desc_t *d, bool src);
+
 bool trn_ir_is(MlirOperation op, const char *name);
 /* Attribute `name` of `op` as an integer / float / string; false if absent or of
  * another kind. The string is not NUL-terminated: a ref into the context. */

@@ -548,3 +548,51 @@ bool trn_ptr_map_get(const trn_ptr_map_t *m, const void *key, size_t *out) {
   }
   return false;
 }
+
+trn_ir_footprint_t trn_ir_desc_footprint(const trn_target_t *t, const trn_dma_desc_t *d, bool src) {
+  uint8_t space = src ? d->src_space : d->dst_space;
+  int64_t addr = (int64_t)(src ? d->src_addr : d->dst_addr);
+  const int64_t *step = src ? d->src_step : d->dst_step;
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)(src ? d->src_dtype : d->dst_dtype));
+  int64_t pb = space == TRN_SPACE_HBM ? 0
+               : (int64_t)(space == TRN_SPACE_SBUF ? t->sbuf_partition_bytes
+                                                   : t->psum_partition_bytes);
+  int64_t plo = 0, phi = 0, blo = 0, bhi = 0;
+  bool exact = true;
+  for (int i = 0; i < TRN_DMA_DIMS; i++) {
+    int64_t bytes = step[i] * es, n = (int64_t)d->num[i] - 1;
+    if (n <= 0) continue;
+    if (pb > 0 && bytes % pb == 0) {
+      int64_t ext = n * (bytes / pb);
+      if (ext < 0) plo += ext;
+      else phi += ext;
+    } else {
+      int64_t ext = n * bytes;
+      if (ext < 0) blo += ext;
+      else bhi += ext;
+      if (pb > 0 && (bytes >= pb || -bytes >= pb)) exact = false;
+    }
+  }
+  trn_ir_footprint_t f = {0, 1, 0, 0};
+  if (pb == 0) {
+    int64_t lo = addr + blo, hi = addr + bhi + es;
+    f.b0 = (uint64_t)(lo < 0 ? 0 : lo);
+    f.b1 = (uint64_t)(hi < 0 ? 0 : hi);
+    return f;
+  }
+  int64_t p = addr / pb, b = addr % pb;
+  if (!exact || b + blo < 0 || b + bhi + es > pb || p + plo < 0) {
+    int64_t lo = addr + plo * pb + blo, hi = addr + phi * pb + bhi + es;
+    if (lo < 0) lo = 0;
+    f.p0 = (uint32_t)(lo / pb);
+    f.p1 = (uint32_t)((hi - 1) / pb + 1);
+    f.b0 = 0;
+    f.b1 = (uint64_t)pb;
+    return f;
+  }
+  f.p0 = (uint32_t)(p + plo);
+  f.p1 = (uint32_t)(p + phi + 1);
+  f.b0 = (uint64_t)(b + blo);
+  f.b1 = (uint64_t)(b + bhi + es);
+  return f;
+}

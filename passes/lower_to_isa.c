@@ -433,53 +433,10 @@ static range_t ap_range(const trn_ap_t *ap, bool write, size_t seq) {
   return r;
 }
 
-/* One side of a descriptor (the same bounds as trn-insert-sync takes: steps of whole
- * partitions select partitions, others bytes; anything else is conservative). */
+/* One side of a descriptor, with the bounds trn-insert-sync takes too. */
 static range_t desc_range(const isa_t *S, const trn_dma_desc_t *d, bool src, size_t seq) {
-  uint8_t space = src ? d->src_space : d->dst_space;
-  int64_t addr = (int64_t)(src ? d->src_addr : d->dst_addr);
-  const int64_t *step = src ? d->src_step : d->dst_step;
-  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)(src ? d->src_dtype : d->dst_dtype));
-  int64_t pb = space == TRN_SPACE_HBM ? 0
-               : (int64_t)(space == TRN_SPACE_SBUF ? S->target->sbuf_partition_bytes
-                                                   : S->target->psum_partition_bytes);
-  int64_t plo = 0, phi = 0, blo = 0, bhi = 0;
-  bool exact = true;
-  for (int i = 0; i < TRN_DMA_DIMS; i++) {
-    int64_t bytes = step[i] * es, n = (int64_t)d->num[i] - 1;
-    if (n <= 0) continue;
-    if (pb > 0 && bytes % pb == 0) {
-      int64_t ext = n * (bytes / pb);
-      if (ext < 0) plo += ext;
-      else phi += ext;
-    } else {
-      int64_t ext = n * bytes;
-      if (ext < 0) blo += ext;
-      else bhi += ext;
-      if (pb > 0 && (bytes >= pb || -bytes >= pb)) exact = false;
-    }
-  }
-  range_t r = {space, !src, 0, 1, 0, 0, seq};
-  if (pb == 0) {
-    int64_t lo = addr + blo, hi = addr + bhi + es;
-    r.b0 = (uint64_t)(lo < 0 ? 0 : lo);
-    r.b1 = (uint64_t)(hi < 0 ? 0 : hi);
-    return r;
-  }
-  int64_t p = addr / pb, b = addr % pb;
-  if (!exact || b + blo < 0 || b + bhi + es > pb || p + plo < 0) {
-    int64_t lo = addr + plo * pb + blo, hi = addr + phi * pb + bhi + es;
-    if (lo < 0) lo = 0;
-    r.p0 = (uint32_t)(lo / pb);
-    r.p1 = (uint32_t)((hi - 1) / pb + 1);
-    r.b0 = 0;
-    r.b1 = (uint64_t)pb;
-    return r;
-  }
-  r.p0 = (uint32_t)(p + plo);
-  r.p1 = (uint32_t)(p + phi + 1);
-  r.b0 = (uint64_t)(b + blo);
-  r.b1 = (uint64_t)(b + bhi + es);
+  trn_ir_footprint_t f = trn_ir_desc_footprint(S->target, d, src);
+  range_t r = {src ? d->src_space : d->dst_space, !src, f.p0, f.p1, f.b0, f.b1, seq};
   return r;
 }
 

@@ -162,7 +162,7 @@ typedef struct lower_t {
 } lower_t;
 
 static void store_if_result(lower_t *L, MlirValue v, MlirValue tile, const box_t *box, int pdim);
-static bool weight_feeds_only_matmuls(MlirValue v, int depth);
+static bool feeds_only_matmuls(MlirValue v, bool views, int depth);
 static trn_dtype_t matmul_dtype(const lower_t *L, trn_dtype_t model);
 
 /* ---- small utilities ---------------------------------------------------------- */
@@ -1222,7 +1222,7 @@ static void lower_const(lower_t *L, MlirOperation op) {
                   (mlirAttributeIsADenseElements(value) && !mlirDenseElementsAttrIsSplat(value));
   if (L->opts->opt_level >= 2 && elements && !out->splat && out->dtype == TRN_DTYPE_FP32 &&
       matmul_dtype(L, TRN_DTYPE_FP32) == TRN_DTYPE_BF16 &&
-      weight_feeds_only_matmuls(mlirOperationGetResult(op, 0), 0)) {
+      feeds_only_matmuls(mlirOperationGetResult(op, 0), true, 0)) {
     L->bufs[b].type.dtype = TRN_DTYPE_BF16;
     L->bufs[b].to_bf16 = true;
   }
@@ -1380,31 +1380,17 @@ static void collect_epilogue(lower_t *L, MlirValue v, const val_t *shape, epilog
   }
 }
 
-/* True if every use of `v` is an operand of a tosa.matmul, possibly through reshapes. */
-static bool only_feeds_matmuls(MlirValue v, int depth) {
+/* True if every use of `v` is an operand of a tosa.matmul, possibly through reshapes
+ * and, when `views` (a constant's HBM views), transposes. */
+static bool feeds_only_matmuls(MlirValue v, bool views, int depth) {
   if (depth > 16) return false;
   MlirOpOperand use = mlirValueGetFirstUse(v);
   if (mlirOpOperandIsNull(use)) return false;
   for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
     MlirOperation u = mlirOpOperandGetOwner(use);
     if (trn_ir_is(u, "tosa.matmul")) continue;
-    if (trn_ir_is(u, "tosa.reshape") && only_feeds_matmuls(mlirOperationGetResult(u, 0), depth + 1)) continue;
-    return false;
-  }
-  return true;
-}
-
-/* True if every use of the constant `v` is an operand of a tosa.matmul, possibly
- * through reshapes and transposes (its HBM views). */
-static bool weight_feeds_only_matmuls(MlirValue v, int depth) {
-  if (depth > 16) return false;
-  MlirOpOperand use = mlirValueGetFirstUse(v);
-  if (mlirOpOperandIsNull(use)) return false;
-  for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
-    MlirOperation u = mlirOpOperandGetOwner(use);
-    if (trn_ir_is(u, "tosa.matmul")) continue;
-    if ((trn_ir_is(u, "tosa.reshape") || trn_ir_is(u, "tosa.transpose")) &&
-        weight_feeds_only_matmuls(mlirOperationGetResult(u, 0), depth + 1))
+    if ((trn_ir_is(u, "tosa.reshape") || (views && trn_ir_is(u, "tosa.transpose"))) &&
+        feeds_only_matmuls(mlirOperationGetResult(u, 0), views, depth + 1))
       continue;
     return false;
   }
@@ -1621,7 +1607,7 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
     final_value = mlirOperationGetResult(ep.steps[ep.nsteps - 1].op, 0);
   }
   trn_dtype_t out_dt = y->dtype;
-  if (only_feeds_matmuls(final_value, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
+  if (feeds_only_matmuls(final_value, false, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
   size_t fi = oi;
   if (ep.nsteps) {
     L->vals[oi].kind = V_FUSED;
@@ -2471,7 +2457,7 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     L->vals[fi].pdim = ep.steps[ep.nsteps - 1].shape.pdim;
   }
   trn_dtype_t out_dt = y->dtype;
-  if (only_feeds_matmuls(final_value, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
+  if (feeds_only_matmuls(final_value, false, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
 
   /* pixel blocks: whole rows when a row fits the moving size */
   int64_t owb = OW < mov_max ? OW : mov_max;
