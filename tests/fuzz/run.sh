@@ -4,6 +4,7 @@
 # tests/fuzz/README.md.
 #
 #   tests/fuzz/run.sh [seconds=120] [loader|asm|run|importer]
+#   tests/fuzz/run.sh smoke
 #
 #   loader    .neff bytes -> loader -> listing -> assembler        (fuzz_loader.c)
 #   asm       listing text -> assembler -> writer -> loader        (fuzz_asm.c)
@@ -18,7 +19,15 @@
 # models of the tests and of libonnx-testdata (importer). Work files go to
 # $TRN_FUZZ_DIR (default /tmp/trn-fuzz); crashes are written there as crash-*. Runs
 # under `nice`; extra libFuzzer flags can be given in $TRN_FUZZ_FLAGS.
+#
+# `smoke` builds the loader, asm and run targets and runs each over its seeds once,
+# with no mutation: a minute or so that shows the harnesses still build against the
+# current sources and pass their seeds (ctest runs it as fuzz/smoke).
 set -eu
+if [ "${1:-}" = smoke ]; then
+  for t in loader asm run; do TRN_FUZZ_SMOKE=1 "$0" 0 "$t"; done
+  exit 0
+fi
 secs=${1:-120}
 target=${2:-loader}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -122,13 +131,20 @@ else
 fi
 
 cd "$work"
-echo "fuzzing for ${secs}s (corpus $work/corpus-$target)"
+# Smoke mode: each input of the corpus once (-runs=0), no mutation.
+limit="-max_total_time=$secs"
+if [ "${TRN_FUZZ_SMOKE:-0}" = 1 ]; then
+  limit="-runs=0"
+  echo "running the corpus $work/corpus-$target once"
+else
+  echo "fuzzing for ${secs}s (corpus $work/corpus-$target)"
+fi
 # TRN_FUZZ_KEEP_GOING=1: libFuzzer's fork mode, which records a crash, a timeout or an
 # out-of-memory input and goes on fuzzing (for long runs over known bugs).
 keep=""
 [ "${TRN_FUZZ_KEEP_GOING:-0}" = 1 ] && keep="-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
 # shellcheck disable=SC2086
-$nice ./"fuzz_$target" $keep $dict -max_total_time="$secs" -max_len=$max_len -timeout=20 -rss_limit_mb=3072 \
+$nice ./"fuzz_$target" $keep $dict $limit -max_len=$max_len -timeout=20 -rss_limit_mb=3072 \
   -print_final_stats=1 ${TRN_FUZZ_FLAGS:-} "corpus-$target" 2>&1 |
   tee "fuzz_$target.log" |
   grep -E '^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|artifact|INFO: fuzzed for)' || true
