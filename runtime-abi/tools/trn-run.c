@@ -3,7 +3,7 @@
  *
  *   trn-run model.neff [--input [NAME=]FILE]... [--random-inputs SEED]
  *           [--expect [NAME=]FILE]... [--output DIR_OR_FILE.npy] [--check model.onnx]
- *           [--rtol 1e-3] [--atol 1e-5] [--strict] [--profile trace.json]
+ *           [--rtol 1e-3] [--atol 1e-4] [--strict] [--profile trace.json]
  *           [--profile-html timeline.html] [--stats] [--layers[=N]] [--repeat N]
  *   trn-run --reference model.onnx [--input ...] [--random-inputs SEED] [--expect ...]
  *           [--output ...] [--rtol X] [--atol X]
@@ -70,7 +70,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: trn-run model.neff [--input [NAME=]FILE]... [--random-inputs SEED]\n"
           "               [--expect [NAME=]FILE]... [--output DIR_OR_FILE.npy]\n"
-          "               [--check model.onnx] [--rtol 1e-3] [--atol 1e-5] [--strict]\n"
+          "               [--check model.onnx] [--rtol 1e-3] [--atol 1e-4] [--strict]\n"
           "               [--profile trace.json] [--profile-html timeline.html] [--stats]\n"
           "               [--layers[=N]] [--repeat N]\n"
           "       trn-run --reference model.onnx [--input [NAME=]FILE]... [--random-inputs SEED]\n"
@@ -98,7 +98,7 @@ static void help(void) {
         "                            per output 'output NAME: max abs err X, max rel err Y\n"
         "                            (N elements) PASS|FAIL' against --rtol/--atol\n"
         "  --rtol X, --atol X        tolerances: |got - want| <= atol + rtol * |want|\n"
-        "                            (defaults 1e-3 and 1e-5)\n"
+        "                            (defaults 1e-3 and 1e-4)\n"
         "  --strict                  report SBUF/PSUM races between engines (exit 5)\n"
         "  --profile FILE.json       write a Chrome-trace/Perfetto timeline; implies --stats\n"
         "  --profile-html FILE.html  write a self-contained HTML timeline; implies --stats\n"
@@ -158,7 +158,7 @@ static int parse_args(int argc, char **argv, args_t *a) {
   a->layers = -1;
   a->repeat = 1;
   a->rtol = 1e-3;
-  a->atol = 1e-5;
+  a->atol = 1e-4;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
