@@ -240,7 +240,13 @@ typedef struct trn_mm_ahead_t {
   uint32_t *sig_index[TRN_MAX_STREAMS];
   uint32_t *sig_start[TRN_MAX_STREAMS];
   uint32_t nsems;
+  /* Per semaphore: the one stream whose instructions signal it, TRN_MM_SIG_NONE or
+   * TRN_MM_SIG_MANY. */
+  uint8_t sig_stream[TRN_SEM_NONE];
 } trn_mm_ahead_t;
+
+#define TRN_MM_SIG_NONE 0xFFu
+#define TRN_MM_SIG_MANY 0xFEu
 
 void trn_interp_matmul_release(trn_interp_t *it) {
   trn_mm_ahead_t *a = it->mm_ahead;
@@ -343,6 +349,7 @@ static trn_status_t mm_signal_index(trn_interp_t *it, trn_mm_ahead_t *a) {
   if (a->nsems) return NULL;
   const trn_rt_model_t *model = it->model;
   uint32_t nsems = it->target->semaphores < TRN_SEM_NONE ? it->target->semaphores : TRN_SEM_NONE;
+  memset(a->sig_stream, TRN_MM_SIG_NONE, sizeof a->sig_stream);
   for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
     size_t len = model->streams[s] ? model->stream_length[s] : 0;
     uint32_t *start = calloc((size_t)nsems + 2, sizeof *start);
@@ -359,7 +366,10 @@ static trn_status_t mm_signal_index(trn_interp_t *it, trn_mm_ahead_t *a) {
     /* counting sort by semaphore: start[v + 2] counts, then prefix sums, then fill */
     for (size_t i = 0; i < len; i++) {
       uint32_t v = model->streams[s][i].signal_sem;
-      if (v < nsems) start[v + 2]++;
+      if (v >= nsems) continue;
+      start[v + 2]++;
+      uint8_t *who = &a->sig_stream[v];
+      *who = *who == TRN_MM_SIG_NONE || *who == s ? (uint8_t)s : TRN_MM_SIG_MANY;
     }
     for (uint32_t v = 0; v < nsems; v++) start[v + 2] += start[v + 1];
     for (size_t i = 0; i < len; i++) {
@@ -394,7 +404,11 @@ static uint64_t mm_signals_done(const trn_interp_t *it, const trn_mm_ahead_t *a,
 /* Whether instruction `at` of `stream`, in a chain that starts at `index` (which is
  * executing now), waits on nothing or on a semaphore that the instructions executed
  * so far and the chain's own instructions before it have signalled enough: the wait
- * adds no ordering then, so the chain may be computed at `index` past it. */
+ * adds no ordering then, so the chain may be computed at `index` past it. Only for a
+ * semaphore one stream signals: a wait is satisfied by the first signals in time
+ * order (interp.c), and one stream's signals come in time order, so those already
+ * made stay first; another stream's later signal could end earlier and take their
+ * place. */
 static bool mm_wait_met(trn_interp_t *it, uint32_t stream, size_t index, size_t at) {
   const trn_inst_t *insts = it->model->streams[stream], *in = &insts[at];
   if (in->wait_sem == TRN_SEM_NONE || in->wait_value == 0) return true;
@@ -406,6 +420,7 @@ static bool mm_wait_met(trn_interp_t *it, uint32_t stream, size_t index, size_t 
     return false;
   }
   if (in->wait_sem >= a->nsems) return false; /* it traps when it runs */
+  if (a->sig_stream[in->wait_sem] >= TRN_MAX_STREAMS) return false;
   uint64_t n = mm_signals_done(it, a, in->wait_sem);
   for (size_t i = index; i < at && n < in->wait_value; i++)
     n += insts[i].signal_sem == in->wait_sem;

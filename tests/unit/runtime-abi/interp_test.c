@@ -226,8 +226,12 @@ END_TEST
  * ran and before the others run, unordered with them; computed at the first matmul,
  * the chain never sees DVE's ones. Matmul 1 waits on s9, which ACT signalled (it ran)
  * before matmul 0 but whose long activation ends later, so matmul 1 starts after DVE's
- * write; matmul 2 waits on s7 >= 2, the signals of matmuls 0 and 1. */
-static void matmul_chain_fusion_past_met_waits(bool strided) {
+ * write; matmul 2 waits on s7 >= 2, the signals of matmuls 0 and 1.
+ * With `dve_signals_s9`, DVE also signals s9, after its write, and that signal ends
+ * before ACT's: the wait of matmul 1 is then satisfied by DVE's signal (the first in
+ * time order), the program is race-free and the chain must see DVE's ones. As s9 has
+ * two signalling streams, the count reached when matmul 0 runs says nothing. */
+static void matmul_chain_fusion_past_met_waits(bool strided, bool dve_signals_s9) {
   enum { K = 2, M = 2, N = 3 };
   const uint32_t step = strided ? 2 : 1;
   tm_t *t = tm_create(HBM);
@@ -262,7 +266,7 @@ static void matmul_chain_fusion_past_met_waits(bool strided) {
   ms->imm[0] = tm_f(1.0f);
   ms->wait_sem = 7;
   ms->wait_value = 1;
-  ms->signal_sem = 10;
+  ms->signal_sem = dve_signals_s9 ? 9 : 10;
   static const uint8_t wait_sem[4] = {8, 9, 7, TRN_SEM_NONE}, wait_value[4] = {1, 1, 2, 0};
   static const uint8_t signal_sem[4] = {7, 7, TRN_SEM_NONE, 7};
   for (int i = 0; i < 4; i++) {
@@ -281,14 +285,17 @@ static void matmul_chain_fusion_past_met_waits(bool strided) {
   out->wait_sem = 7;
   out->wait_value = 3;
   trn_rt_profile_t prof;
-  TM_OK(tm_run_opts(t, NULL, &prof));
-  /* 2 A^T B + 2 A^T B2 with B2 as staged: rows m: A[:,0] = (1, 3), A[:,1] = (2, 4) */
+  trn_rt_run_options_t strict = {.strict = true};
+  TM_OK(tm_run_opts(t, dve_signals_s9 ? &strict : NULL, &prof));
+  /* 2 A^T B + 2 A^T B2, B2 as staged or DVE's ones: A[:,0] = (1, 3), A[:,1] = (2, 4) */
   float want[M * N];
   for (int m = 0; m < M; m++)
     for (int n = 0; n < N; n++) {
       float sum = 0;
-      for (int k = 0; k < K; k++)
-        sum += a[k * M + m] * 2.0f * (b[k * N * step + n * step] + b2[k * N * step + n * step]);
+      for (int k = 0; k < K; k++) {
+        float b2v = dve_signals_s9 ? 1.0f : b2[k * N * step + n * step];
+        sum += a[k * M + m] * 2.0f * (b[k * N * step + n * step] + b2v);
+      }
       want[m * N + n] = sum;
     }
   assert_f32(tm_hbm_f32(t, OUT), want, M * N, 0);
@@ -296,10 +303,16 @@ static void matmul_chain_fusion_past_met_waits(bool strided) {
   tm_destroy(t);
 }
 
-START_TEST(test_matmul_chain_fusion_past_met_waits) { matmul_chain_fusion_past_met_waits(false); }
+START_TEST(test_matmul_chain_fusion_past_met_waits) {
+  matmul_chain_fusion_past_met_waits(false, false);
+}
 END_TEST
 START_TEST(test_matmul_chain_fusion_past_met_waits_strided) {
-  matmul_chain_fusion_past_met_waits(true);
+  matmul_chain_fusion_past_met_waits(true, false);
+}
+END_TEST
+START_TEST(test_matmul_chain_fusion_waits_on_two_signallers) {
+  matmul_chain_fusion_past_met_waits(false, true);
 }
 END_TEST
 
@@ -1413,6 +1426,7 @@ static Suite *interp_suite(void) {
   tcase_add_test(tc, test_matmul_chain_fusion_respects_waits);
   tcase_add_test(tc, test_matmul_chain_fusion_past_met_waits);
   tcase_add_test(tc, test_matmul_chain_fusion_past_met_waits_strided);
+  tcase_add_test(tc, test_matmul_chain_fusion_waits_on_two_signallers);
   tcase_add_test(tc, test_matmul_chains_along_n_fuse);
   tcase_add_test(tc, test_matmul_chains_along_n_stop_at_a_wait);
   tcase_add_test(tc, test_matmul_rows_along_m_fuse);
