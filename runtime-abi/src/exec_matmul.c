@@ -234,13 +234,29 @@ typedef struct trn_mm_ahead_t {
    * future[s][2 * i + 1] in PSUM (for i up to the stream length); NULL until needed. */
   trn_rt_extent_t *future[TRN_MAX_STREAMS];
   bool have_future;
+  /* Each stream's signalling instructions grouped by semaphore, in program order:
+   * those of semaphore v are sig_index[s][sig_start[s][v] .. sig_start[s][v + 1]);
+   * NULL until needed. */
+  uint32_t *sig_index[TRN_MAX_STREAMS];
+  uint32_t *sig_start[TRN_MAX_STREAMS];
+  uint32_t nsems;
+  /* Per semaphore: the one stream whose instructions signal it, TRN_MM_SIG_NONE or
+   * TRN_MM_SIG_MANY. */
+  uint8_t sig_stream[TRN_SEM_NONE];
 } trn_mm_ahead_t;
+
+#define TRN_MM_SIG_NONE 0xFFu
+#define TRN_MM_SIG_MANY 0xFEu
 
 void trn_interp_matmul_release(trn_interp_t *it) {
   trn_mm_ahead_t *a = it->mm_ahead;
   if (!a) return;
   free(a->c);
-  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) free(a->future[s]);
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
+    free(a->future[s]);
+    free(a->sig_index[s]);
+    free(a->sig_start[s]);
+  }
   free(a);
   it->mm_ahead = NULL;
 }
@@ -328,6 +344,89 @@ static bool mm_operand_final(trn_interp_t *it, uint32_t stream, const trn_ap_t *
   return true;
 }
 
+/* Fills a->sig_index and a->sig_start (once per run). */
+static trn_status_t mm_signal_index(trn_interp_t *it, trn_mm_ahead_t *a) {
+  if (a->nsems) return NULL;
+  const trn_rt_model_t *model = it->model;
+  uint32_t nsems = it->target->semaphores < TRN_SEM_NONE ? it->target->semaphores : TRN_SEM_NONE;
+  memset(a->sig_stream, TRN_MM_SIG_NONE, sizeof a->sig_stream);
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
+    size_t len = model->streams[s] ? model->stream_length[s] : 0;
+    uint32_t *start = calloc((size_t)nsems + 2, sizeof *start);
+    uint32_t *index = malloc((len ? len : 1) * sizeof *index);
+    if (!start || !index) {
+      free(start);
+      free(index);
+      return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "signal index of %zu instructions", len);
+    }
+    free(a->sig_index[s]);
+    free(a->sig_start[s]);
+    a->sig_index[s] = index;
+    a->sig_start[s] = start;
+    /* counting sort by semaphore: start[v + 2] counts, then prefix sums, then fill */
+    for (size_t i = 0; i < len; i++) {
+      uint32_t v = model->streams[s][i].signal_sem;
+      if (v >= nsems) continue;
+      start[v + 2]++;
+      uint8_t *who = &a->sig_stream[v];
+      *who = *who == TRN_MM_SIG_NONE || *who == s ? (uint8_t)s : TRN_MM_SIG_MANY;
+    }
+    for (uint32_t v = 0; v < nsems; v++) start[v + 2] += start[v + 1];
+    for (size_t i = 0; i < len; i++) {
+      uint32_t v = model->streams[s][i].signal_sem;
+      if (v < nsems) index[start[v + 1]++] = (uint32_t)i;
+    }
+  }
+  a->nsems = nsems;
+  return NULL;
+}
+
+/* How many times semaphore `sem` has been signalled by the instructions every stream
+ * has executed. */
+static uint64_t mm_signals_done(const trn_interp_t *it, const trn_mm_ahead_t *a, uint32_t sem) {
+  uint64_t n = 0;
+  for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
+    if (!a->sig_index[s]) continue;
+    const uint32_t *lo = a->sig_index[s] + a->sig_start[s][sem];
+    size_t count = a->sig_start[s][sem + 1] - a->sig_start[s][sem], done = it->executed[s];
+    /* the signals of instructions before `done`: binary search for the first after */
+    size_t l = 0, h = count;
+    while (l < h) {
+      size_t mid = l + (h - l) / 2;
+      if (lo[mid] < done) l = mid + 1;
+      else h = mid;
+    }
+    n += l;
+  }
+  return n;
+}
+
+/* Whether instruction `at` of `stream`, in a chain that starts at `index` (which is
+ * executing now), waits on nothing or on a semaphore that the instructions executed
+ * so far and the chain's own instructions before it have signalled enough: the wait
+ * adds no ordering then, so the chain may be computed at `index` past it. Only for a
+ * semaphore one stream signals: a wait is satisfied by the first signals in time
+ * order (interp.c), and one stream's signals come in time order, so those already
+ * made stay first; another stream's later signal could end earlier and take their
+ * place. */
+static bool mm_wait_met(trn_interp_t *it, uint32_t stream, size_t index, size_t at) {
+  const trn_inst_t *insts = it->model->streams[stream], *in = &insts[at];
+  if (in->wait_sem == TRN_SEM_NONE || in->wait_value == 0) return true;
+  trn_mm_ahead_t *a = NULL;
+  trn_status_t st = mm_ahead(it, &a);
+  if (!st) st = mm_signal_index(it, a);
+  if (st) {
+    trn_status_free(st);
+    return false;
+  }
+  if (in->wait_sem >= a->nsems) return false; /* it traps when it runs */
+  if (a->sig_stream[in->wait_sem] >= TRN_MAX_STREAMS) return false;
+  uint64_t n = mm_signals_done(it, a, in->wait_sem);
+  for (size_t i = index; i < at && n < in->wait_value; i++)
+    n += insts[i].signal_sem == in->wait_sem;
+  return n >= in->wait_value;
+}
+
 /* Tallest run of rows computed as one GEMM, in dst partitions (M), and its largest
  * result, in fp32 elements. */
 #define TRN_MM_FUSE_MAX_M 1024
@@ -411,11 +510,14 @@ static size_t mm_rows_along_m(trn_interp_t *it, uint32_t stream, const trn_inst_
 }
 
 /* MATMUL. A run of MATMULs on one stream that accumulate into the same dst, where
- * no instruction after the first waits on a semaphore and none but the last
- * signals, is computed at once by the first (one GEMM over the concatenated K):
- * nothing can observe the partial sums, and in a race-free program nothing can
- * change their operands in between (that would need a wait on this stream). Its
- * other instructions then only account their time and MACs. */
+ * no instruction after the first waits on a semaphore not yet signalled enough (see
+ * mm_wait_met), is computed at once by the first (one GEMM over the concatenated K).
+ * In a race-free program every access another engine makes to the dst is ordered
+ * with every MATMUL of the run, so it comes before the first or after the last (an
+ * access in between would need a wait inside the run that is still to be satisfied);
+ * signals inside the run therefore let nothing observe partial sums, and nothing can
+ * change the run's operands in between. Its other instructions then only account
+ * their time and MACs. */
 trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t index,
                                     const trn_inst_t *inst) {
   if (index < it->fused_end[stream]) {
@@ -429,11 +531,11 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
   const trn_inst_t *insts = it->model->streams[stream];
   size_t len = it->model->stream_length[stream], end = index + 1;
   uint64_t ktot = head.k;
-  if (inst->signal_sem == TRN_SEM_NONE && insts && index < len && &insts[index] == inst) {
+  if (insts && index < len && &insts[index] == inst) {
     while (end < len) {
       const trn_inst_t *nx = &insts[end];
       if (nx->opcode != TRN_OP_MATMUL || !(nx->flags & TRN_FLAG_ACC) ||
-          nx->wait_sem != TRN_SEM_NONE || memcmp(&nx->dst, &inst->dst, sizeof nx->dst) != 0)
+          memcmp(&nx->dst, &inst->dst, sizeof nx->dst) != 0 || !mm_wait_met(it, stream, index, end))
         break;
       mm_ops_t o;
       trn_status_t st = mm_check(it, stream, end, nx, &o);
@@ -443,7 +545,6 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
       }
       ktot += o.k;
       end++;
-      if (nx->signal_sem != TRN_SEM_NONE) break;
     }
   }
   it->last_macs = head.k * head.m * head.n;

@@ -2,13 +2,16 @@
  * beside OpenBLAS on the same shapes in the same process.
  *
  *   trn-bench-interp [--size N] [--repeat R] [--gemm-only]
+ *   trn-bench-interp --neff FILE [--repeat R]
  *
  * Builds (with the runtime writer API, in memory) an N x N x N fp32 GEMM as the
  * compiler would tile it: A (K x M) and B (K x N) loaded into SBUF by two DMA queues,
  * 128 x 128 stationary x 512 moving matmuls accumulated over K in PSUM banks, ACT
  * copying each finished tile to SBUF, one DMA storing C. Reports the run's wall time
  * as GFLOP/s, cblas_sgemm's GFLOP/s on the whole GEMM and on the same tiles, and the
- * ratio. */
+ * ratio. With --neff, runs a compiled model on random inputs instead and reports each
+ * run's wall time and CPU time (the whole process, and the calling thread alone): on a
+ * shared machine the CPU times vary far less than the wall time. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,12 @@
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_now(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -218,28 +227,93 @@ static trn_rt_model_t *build_elementwise(const trn_target_t *t, uint32_t count) 
   return m;
 }
 
+/* Runs the model in `path` `repeat` times on random inputs (fp32 inputs uniform in
+ * [-1, 1), others zero) and prints the medians of wall, process CPU and thread CPU. */
+static int bench_neff(const char *path, int repeat) {
+  trn_rt_model_t *m;
+  CHECK(trn_rt_model_load_file(path, &m));
+  size_t nin = trn_rt_model_input_count(m), nout = trn_rt_model_output_count(m);
+  void **ins = calloc(nin ? nin : 1, sizeof *ins), **outs = calloc(nout ? nout : 1, sizeof *outs);
+  double *wall = calloc((size_t)repeat, sizeof(double));
+  double *proc = calloc((size_t)repeat, sizeof(double));
+  double *thread = calloc((size_t)repeat, sizeof(double));
+  if (!ins || !outs || !wall || !proc || !thread) return 1;
+  uint32_t seed = 1;
+  for (size_t i = 0; i < nin; i++) {
+    const trn_rt_tensor_info_t *info = trn_rt_model_input(m, i);
+    ins[i] = calloc(info->bytes ? info->bytes : 1, 1);
+    if (!ins[i]) return 1;
+    if (info->dtype != TRN_DTYPE_FP32) continue;
+    float *f = ins[i];
+    for (uint64_t k = 0; k < info->bytes / 4; k++) {
+      seed = seed * 1664525u + 1013904223u;
+      f[k] = (float)(seed >> 9) / 4194304.0f - 1.0f;
+    }
+  }
+  for (size_t i = 0; i < nout; i++) {
+    const trn_rt_tensor_info_t *info = trn_rt_model_output(m, i);
+    outs[i] = malloc(info->bytes ? info->bytes : 1);
+    if (!outs[i]) return 1;
+  }
+  trn_rt_profile_t prof;
+  for (int r = 0; r < repeat; r++) {
+    double w0 = now(), p0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+    double t0 = cpu_now(CLOCK_THREAD_CPUTIME_ID);
+    CHECK(trn_rt_model_run(m, NULL, (const void *const *)ins, outs, &prof));
+    wall[r] = now() - w0;
+    proc[r] = cpu_now(CLOCK_PROCESS_CPUTIME_ID) - p0;
+    thread[r] = cpu_now(CLOCK_THREAD_CPUTIME_ID) - t0;
+  }
+  printf("trn-bench-interp: %s, %llu instructions, %llu MACs per run, %d runs (medians)\n", path,
+         (unsigned long long)prof.instructions, (unsigned long long)prof.macs, repeat);
+  printf("wall %.3f ms, process CPU %.3f ms, calling thread CPU %.3f ms\n",
+         median(wall, repeat) * 1e3, median(proc, repeat) * 1e3, median(thread, repeat) * 1e3);
+  for (size_t i = 0; i < nin; i++) free(ins[i]);
+  for (size_t i = 0; i < nout; i++) free(outs[i]);
+  free(ins);
+  free(outs);
+  free(wall);
+  free(proc);
+  free(thread);
+  trn_rt_model_destroy(m);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   uint32_t n = 1024;
   int repeat = 3;
   bool gemm_only = false;
+  const char *neff = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) n = (uint32_t)atoi(argv[++i]);
+    else if (strcmp(argv[i], "--neff") == 0 && i + 1 < argc) neff = argv[++i];
     else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = atoi(argv[++i]);
     else if (strcmp(argv[i], "--gemm-only") == 0) gemm_only = true;
     else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf("usage: trn-bench-interp [--size 512|1024] [--repeat R] [--gemm-only]\n"
+             "       trn-bench-interp --neff FILE [--repeat R]\n"
              "Runs an N^3 fp32 GEMM tiled as the compiler does (128x128x512 MATMULs accumulating\n"
              "in PSUM) through the interpreter and OpenBLAS sgemm in the same process, each\n"
              "repetition timing all three, and prints GFLOP/s, the instruction count and the\n"
              "ratios interpreter / sgemm (whole GEMM, and the same 128x128x512 tiles).\n"
              "--gemm-only skips the elementwise benchmark. The issue's measurement:\n"
              "  trn-bench-interp --size 1024 --repeat 5 --gemm-only\n"
-             "(run it 3 times on a loaded machine; OPENBLAS_NUM_THREADS=1 compares one core)\n");
+             "(run it 3 times on a loaded machine; OPENBLAS_NUM_THREADS=1 compares one core)\n"
+             "--neff FILE runs a compiled model R times on random inputs and prints the median\n"
+             "wall time and CPU time per run (process, and the interpreter's thread alone).\n");
       return 0;
     } else {
-      fprintf(stderr, "usage: trn-bench-interp [--size 512|1024] [--repeat R] [--gemm-only]\n");
+      fprintf(stderr, "usage: trn-bench-interp [--size 512|1024] [--repeat R] [--gemm-only]\n"
+                      "       trn-bench-interp --neff FILE [--repeat R]\n");
       return 1;
     }
+  }
+  if (neff) {
+    if (repeat < 1) {
+      fprintf(stderr, "trn-bench-interp: error: --repeat must be at least 1\n");
+      return 1;
+    }
+    return bench_neff(neff, repeat);
   }
   if ((n != 512 && n != 1024) || repeat < 1) {
     fprintf(stderr, "trn-bench-interp: error: --size must be 512 or 1024 (A, B, C fit in SBUF)\n");

@@ -218,6 +218,104 @@ START_TEST(test_matmul_chain_fusion_respects_waits) {
 }
 END_TEST
 
+/* A chain whose members signal, and wait on semaphores already signalled enough when
+ * its first instruction runs (by instructions run before it, or by the chain's own
+ * earlier members), is computed by its first instruction all the same: those waits
+ * order nothing further. The program shows it with a race on purpose (so not in strict
+ * mode): DVE overwrites the moving operand of matmuls 1 and 2 after the first matmul
+ * ran and before the others run, unordered with them; computed at the first matmul,
+ * the chain never sees DVE's ones. Matmul 1 waits on s9, which ACT signalled (it ran)
+ * before matmul 0 but whose long activation ends later, so matmul 1 starts after DVE's
+ * write; matmul 2 waits on s7 >= 2, the signals of matmuls 0 and 1.
+ * With `dve_signals_s9`, DVE also signals s9, after its write, and that signal ends
+ * before ACT's: the wait of matmul 1 is then satisfied by DVE's signal (the first in
+ * time order), the program is race-free and the chain must see DVE's ones. As s9 has
+ * two signalling streams, the count reached when matmul 0 runs says nothing. */
+static void matmul_chain_fusion_past_met_waits(bool strided, bool dve_signals_s9) {
+  enum { K = 2, M = 2, N = 3 };
+  const uint32_t step = strided ? 2 : 1;
+  tm_t *t = tm_create(HBM);
+  float a[K * M] = {1, 2, 3, 4}, b[K * N * 2], b2[K * N * 2];
+  for (int i = 0; i < K * N * 2; i++) {
+    b[i] = (float)(i % 5) - 1.0f;
+    b2[i] = (float)(i % 3) + 2.0f;
+  }
+  put_f32(t, IN, a, K * M);
+  put_f32(t, IN2, b, K * N * 2);
+  put_f32(t, IN2 + 256, b2, K * N * 2);
+  /* SBUF: A at 0, B at 256 (matmuls 0 and 3), B2 at 512 (matmuls 1 and 2) */
+  tm_stage_in(t, IN, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 0, M);
+  tm_stage_in(t, IN2, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 256, N * step);
+  tm_stage_in(t, IN2 + 256, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 512, N * step);
+  /* ACT: a short copy signalling s8 (matmul 0 waits on it), then a long one (s9) */
+  trn_inst_t *x0 = tm_add(t, TRN_ENGINE_ACT, TRN_OP_ACTIVATE);
+  x0->op0 = TRN_ACT_COPY;
+  x0->imm[0] = tm_f(1.0f);
+  x0->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, 1, 8192, 1);
+  x0->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, 1, 0, 1);
+  x0->signal_sem = 8;
+  trn_inst_t *x1 = tm_add(t, TRN_ENGINE_ACT, TRN_OP_ACTIVATE);
+  *x1 = *x0;
+  x1->wait_sem = TRN_SEM_NONE;
+  x1->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 16384, 2048);
+  x1->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 32768, 2048);
+  x1->signal_sem = 9;
+  /* DVE: ones into B2 once matmul 0 has run (a race with matmuls 1 and 2) */
+  trn_inst_t *ms = tm_add(t, TRN_ENGINE_DVE, TRN_OP_MEMSET);
+  ms->dst = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 512, N * step);
+  ms->imm[0] = tm_f(1.0f);
+  ms->wait_sem = 7;
+  ms->wait_value = 1;
+  ms->signal_sem = dve_signals_s9 ? 9 : 10;
+  static const uint8_t wait_sem[4] = {8, 9, 7, TRN_SEM_NONE}, wait_value[4] = {1, 1, 2, 0};
+  static const uint8_t signal_sem[4] = {7, 7, TRN_SEM_NONE, 7};
+  for (int i = 0; i < 4; i++) {
+    trn_inst_t *mm = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
+    uint32_t boff = i == 1 || i == 2 ? 512 : 256;
+    mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, 0, N);
+    mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 0, M);
+    mm->src1 = strided ? tm_ap(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, boff, N, 2, 1, 0, 1, 0)
+                       : tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, boff, N);
+    if (i) mm->flags = TRN_FLAG_ACC;
+    mm->wait_sem = wait_sem[i];
+    mm->wait_value = wait_value[i];
+    mm->signal_sem = signal_sem[i];
+  }
+  trn_inst_t *out = tm_stage_out(t, OUT, TRN_DTYPE_FP32, TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, 0, N);
+  out->wait_sem = 7;
+  out->wait_value = 3;
+  trn_rt_profile_t prof;
+  trn_rt_run_options_t strict = {.strict = true};
+  TM_OK(tm_run_opts(t, dve_signals_s9 ? &strict : NULL, &prof));
+  /* 2 A^T B + 2 A^T B2, B2 as staged or DVE's ones: A[:,0] = (1, 3), A[:,1] = (2, 4) */
+  float want[M * N];
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      float sum = 0;
+      for (int k = 0; k < K; k++) {
+        float b2v = dve_signals_s9 ? 1.0f : b2[k * N * step + n * step];
+        sum += a[k * M + m] * 2.0f * (b[k * N * step + n * step] + b2v);
+      }
+      want[m * N + n] = sum;
+    }
+  assert_f32(tm_hbm_f32(t, OUT), want, M * N, 0);
+  ck_assert_uint_eq(prof.macs, 4 * K * M * N);
+  tm_destroy(t);
+}
+
+START_TEST(test_matmul_chain_fusion_past_met_waits) {
+  matmul_chain_fusion_past_met_waits(false, false);
+}
+END_TEST
+START_TEST(test_matmul_chain_fusion_past_met_waits_strided) {
+  matmul_chain_fusion_past_met_waits(true, false);
+}
+END_TEST
+START_TEST(test_matmul_chain_fusion_waits_on_two_signallers) {
+  matmul_chain_fusion_past_met_waits(false, true);
+}
+END_TEST
+
 /* Chains that continue each other along N (the same stationaries, moving operands and
  * dst 4 columns further, as a GEMM tiled over N) are computed as one GEMM; a chain
  * whose head waits stays out, so that what the wait orders before it is seen. */
@@ -1326,6 +1424,9 @@ static Suite *interp_suite(void) {
   tcase_add_test(tc, test_matmul_large_direct);
   tcase_add_test(tc, test_matmul_large_strided);
   tcase_add_test(tc, test_matmul_chain_fusion_respects_waits);
+  tcase_add_test(tc, test_matmul_chain_fusion_past_met_waits);
+  tcase_add_test(tc, test_matmul_chain_fusion_past_met_waits_strided);
+  tcase_add_test(tc, test_matmul_chain_fusion_waits_on_two_signallers);
   tcase_add_test(tc, test_matmul_chains_along_n_fuse);
   tcase_add_test(tc, test_matmul_chains_along_n_stop_at_a_wait);
   tcase_add_test(tc, test_matmul_rows_along_m_fuse);
