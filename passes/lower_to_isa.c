@@ -92,6 +92,7 @@ typedef struct isa_t {
   double engine_ns[TRN_ENGINE_DMA];
   uint32_t queues; /* DMA queues used: the target's, one at -O0 */
   size_t dma_index, last_load; /* this trn_tile.dma's rank; that of the last from HBM */
+  size_t ndma;                 /* trn_tile.dma ops in the function */
   uint64_t later_load_pieces;  /* pieces of the loads not yet placed (load_pieces) */
   bool merge;                  /* join DMA pieces into open instructions (-O1 and up) */
   pending_t pending[TRN_MAX_DMA_QUEUES];
@@ -568,8 +569,10 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
      * there are queues): its latency is the program's tail, so it is also spread
      * over the queues idle by the time its source is ready, less one per piece of
      * the later loads (which then need not wait behind it), in pieces of at least a
-     * quarter of what a queue moves during the fixed cost. */
-    uint64_t idle = 0, most = (uint64_t)(4.0 * (double)bytes / min_piece);
+     * quarter of what a queue moves during the fixed cost (an eighth for the last
+     * transfer of the program, which no later transfer can wait behind). */
+    double per_fixed = S->dma_index == S->ndma ? 8.0 : 4.0;
+    uint64_t idle = 0, most = (uint64_t)(per_fixed * (double)bytes / min_piece);
     for (uint32_t k = 0; k < queues; k++) idle += S->queue_ns[k] <= src_ready;
     idle = idle > later ? idle - later : 0;
     if (idle > most) idle = most;
@@ -994,6 +997,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       S.later_load_pieces += load_pieces(&S, elems * trn_isa_dtype_size(t.dtype), dma_round(op));
     }
   }
+  S.ndma = S.dma_index;
   S.dma_index = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op) && !S.failed;
        op = mlirOperationGetNextInBlock(op)) {
