@@ -24,7 +24,12 @@
  *     what a queue moves during a DMA's fixed cost (at most one per queue), each a
  *     trn_isa.dma on the queue where it is estimated to finish first (-O0: all on
  *     queue 0). From -O1 a piece may instead join the last instruction of its queue
- *     as further descriptors (one fixed cost for both; see "joining" below). The
+ *     as further descriptors (one fixed cost for both; see "joining" below). A
+ *     transfer with a `round` attribute (trn-lower-to-tile gives one to the loads that
+ *     should arrive together, e.g. a matmul's first two panels) is cut finer, into up
+ *     to ISA_ROUND_PIECES_PER_QUEUE pieces per queue, and its pieces join the open
+ *     instruction of the same round on their queue whatever their source and size:
+ *     a round costs each queue one fixed cost and spreads evenly over the queues. The
  *     estimate is a schedule in program order: a compute instruction starts when its engine is
  *     free and its sources are ready (trn_isa_inst_cycles at the engine's clock), a
  *     DMA piece when its queue is free and its source is ready (fixed cost + bytes /
@@ -87,6 +92,7 @@ typedef struct isa_t {
   double engine_ns[TRN_ENGINE_DMA];
   uint32_t queues; /* DMA queues used: the target's, one at -O0 */
   size_t dma_index, last_load; /* this trn_tile.dma's rank; that of the last from HBM */
+  size_t ndma;                 /* trn_tile.dma ops in the function */
   uint64_t later_load_pieces;  /* pieces of the loads not yet placed (load_pieces) */
   bool merge;                  /* join DMA pieces into open instructions (-O1 and up) */
   pending_t pending[TRN_MAX_DMA_QUEUES];
@@ -212,7 +218,7 @@ static bool parse_name(isa_t *S, MlirOperation op, const char *attr, bool act, u
 /* ---- DMA ---------------------------------------------------------------------- */
 
 static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const buf_t *dst, trn_dma_desc_t *descs,
-                           size_t count);
+                           size_t count, int64_t round);
 
 typedef struct side_t {
   uint64_t base;
@@ -253,6 +259,13 @@ bad:
                trn_isa_space_name(b->type.space));
   S->failed = true;
   return false;
+}
+
+/* The round a trn_tile.dma belongs to (its `round` attribute), 0 if none. */
+static int64_t dma_round(MlirOperation op) {
+  int64_t r = 0;
+  if (!trn_ir_get_int(op, "round", &r) || r < 0) return 0;
+  return r;
 }
 
 static void lower_dma(isa_t *S, MlirOperation op) {
@@ -335,7 +348,7 @@ static void lower_dma(isa_t *S, MlirOperation op) {
       d->dst_step[i] = i < m ? dst_[i] : 0;
     }
   }
-  emit_dma_split(S, op, src, dst, descs, count);
+  emit_dma_split(S, op, src, dst, descs, count, dma_round(op));
   free(descs);
 }
 
@@ -519,18 +532,27 @@ static bool push_desc(isa_t *S, pending_t *p, const trn_dma_desc_t *descs, size_
   return true;
 }
 
+/* The smallest piece of a transfer of a round (bytes; see emit_dma_split). */
+#define ISA_ROUND_MIN_PIECE 4096.0
+/* Pieces per queue a transfer of a round is cut into at most (finer pieces balance
+ * the queues' shares of the round). */
+#define ISA_ROUND_PIECES_PER_QUEUE 4
+
 /* The pieces a load of `bytes` is cut into: what a queue moves during a DMA's fixed
- * cost each, at least one, at most one per queue. */
-static uint64_t load_pieces(const isa_t *S, uint64_t bytes) {
+ * cost each, at least one, at most one per queue (of a round: ISA_ROUND_MIN_PIECE
+ * each, at most ISA_ROUND_PIECES_PER_QUEUE per queue). */
+static uint64_t load_pieces(const isa_t *S, uint64_t bytes, int64_t round) {
   double min_piece = S->target->dma_queue_gbps * S->target->dma_fixed_ns; /* GB/s * ns = bytes */
+  if (round > 0) min_piece = ISA_ROUND_MIN_PIECE;
   uint64_t pieces = min_piece > 0 ? (uint64_t)((double)bytes / min_piece) : 1;
   if (pieces < 1) pieces = 1;
-  if (pieces > S->queues) pieces = S->queues;
+  uint64_t most = round > 0 ? (uint64_t)S->queues * ISA_ROUND_PIECES_PER_QUEUE : S->queues;
+  if (pieces > most) pieces = most;
   return pieces;
 }
 
 static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const buf_t *dst, trn_dma_desc_t *descs,
-                           size_t count) {
+                           size_t count, int64_t round) {
   double src_ready = ready_of(S, src);
   const trn_target_t *t = S->target;
   const uint32_t queues = S->queues;
@@ -538,7 +560,7 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
   for (size_t i = 0; i < count; i++)
     bytes += trn_isa_dma_elems(&descs[i]) * trn_isa_dtype_size((trn_dtype_t)descs[i].src_dtype);
   double min_piece = t->dma_queue_gbps * t->dma_fixed_ns; /* GB/s * ns = bytes */
-  uint64_t pieces = load_pieces(S, bytes);
+  uint64_t pieces = load_pieces(S, bytes, round);
   if (src->type.space == TRN_SPACE_HBM)
     S->later_load_pieces = S->later_load_pieces > pieces ? S->later_load_pieces - pieces : 0;
   uint64_t later = S->dma_index > S->last_load ? 0 : S->later_load_pieces;
@@ -547,8 +569,10 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
      * there are queues): its latency is the program's tail, so it is also spread
      * over the queues idle by the time its source is ready, less one per piece of
      * the later loads (which then need not wait behind it), in pieces of at least a
-     * quarter of what a queue moves during the fixed cost. */
-    uint64_t idle = 0, most = (uint64_t)(4.0 * (double)bytes / min_piece);
+     * quarter of what a queue moves during the fixed cost (an eighth for the last
+     * transfer of the program, which no later transfer can wait behind). */
+    double per_fixed = S->dma_index == S->ndma ? 8.0 : 4.0;
+    uint64_t idle = 0, most = (uint64_t)(per_fixed * (double)bytes / min_piece);
     for (uint32_t k = 0; k < queues; k++) idle += S->queue_ns[k] <= src_ready;
     idle = idle > later ? idle - later : 0;
     if (idle > most) idle = most;
@@ -583,6 +607,7 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
     size_t sroot = src->parent != SIZE_MAX ? src->parent : (size_t)(src - S->bufs);
     size_t droot = dst->parent != SIZE_MAX ? dst->parent : (size_t)(dst - S->bufs);
     size_t srci = src->type.space == TRN_SPACE_HBM ? 2 * sroot : 2 * droot + 1; /* what may share an instruction */
+    if (round > 0) srci = SIZE_MAX - (size_t)round; /* the transfers of one round share, whatever their source */
     if (S->merge) /* open instructions too far back stay as they are (bounds the log) */
       for (uint32_t k = 0; k < queues; k++)
         if (S->pending[k].n && S->nlog - log_from(S, S->pending[k].seq) > ISA_JOIN_WINDOW) close_pending(S, k);
@@ -592,7 +617,7 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
     for (uint32_t k = 0; k < queues; k++) {
       const pending_t *p = &S->pending[k];
       bool j = S->merge && p->n && p->src == srci && src_ready <= p->start &&
-               (double)(p->bytes + b) <= ISA_JOIN_MAX_FIXED * min_piece && can_join(S, k, &descs[i], n);
+               (round > 0 || (double)(p->bytes + b) <= ISA_JOIN_MAX_FIXED * min_piece) && can_join(S, k, &descs[i], n);
       double start = S->queue_ns[k] > src_ready ? S->queue_ns[k] : src_ready;
       double end = j ? S->queue_ns[k] + data : start + cost;
       if (k == 0 || end < best) {
@@ -969,9 +994,10 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       uint64_t elems = 1;
       if (trn_ir_get_i64_array(op, "sizes", sizes, TRN_TILE_MAX_RANK + 1, &n))
         for (size_t i = 0; i < n; i++) elems *= sizes[i] > 0 ? (uint64_t)sizes[i] : 0;
-      S.later_load_pieces += load_pieces(&S, elems * trn_isa_dtype_size(t.dtype));
+      S.later_load_pieces += load_pieces(&S, elems * trn_isa_dtype_size(t.dtype), dma_round(op));
     }
   }
+  S.ndma = S.dma_index;
   S.dma_index = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(S.block); !mlirOperationIsNull(op) && !S.failed;
        op = mlirOperationGetNextInBlock(op)) {

@@ -158,6 +158,9 @@ typedef struct lower_t {
   MlirOperation fn, ret;  /* the graph function and its func.return */
   size_t *out_buf;        /* per result: its output buffer + 1, 0 until made */
   bool *out_stored;       /* per result: its tiles were stored as they were made */
+  int64_t dma_round;      /* > 0: the `round` of the DMAs emitted now (trn-lower-to-isa) */
+  int64_t rounds;         /* rounds handed out so far */
+  size_t dmas;            /* trn_tile.dma ops emitted so far */
   bool failed;
 } lower_t;
 
@@ -310,14 +313,16 @@ static void emit_dma(lower_t *L, MlirValue src, MlirValue dst, int n, const int6
     m = 1;
   }
   MlirValue operands[2] = {src, dst};
-  MlirNamedAttribute attrs[5] = {
+  MlirNamedAttribute attrs[6] = {
       trn_ir_named(L->ctx, "sizes", trn_ir_i64_array(L->ctx, (size_t)m, sz)),
       trn_ir_named(L->ctx, "src_offset", trn_ir_i64(L->ctx, soff)),
       trn_ir_named(L->ctx, "src_strides", trn_ir_i64_array(L->ctx, (size_t)m, s1)),
       trn_ir_named(L->ctx, "dst_offset", trn_ir_i64(L->ctx, doff)),
       trn_ir_named(L->ctx, "dst_strides", trn_ir_i64_array(L->ctx, (size_t)m, d1)),
+      trn_ir_named(L->ctx, "round", trn_ir_i64(L->ctx, L->dma_round)),
   };
-  append(L, trn_ir_op(L->loc, "trn_tile.dma", 0, NULL, 2, operands, 5, attrs));
+  append(L, trn_ir_op(L->loc, "trn_tile.dma", 0, NULL, 2, operands, L->dma_round > 0 ? 6 : 5, attrs));
+  L->dmas++;
 }
 
 static void emit_matmul(lower_t *L, MlirValue stat, MlirValue mov, MlirValue psum, bool acc) {
@@ -1409,6 +1414,8 @@ static trn_dtype_t matmul_dtype(const lower_t *L, trn_dtype_t model) {
   return model;
 }
 
+/* The size of the last moving chunk of a matmul of several (from -O2; lower_matmul). */
+#define MATMUL_TAIL_CHUNK 64
 /* SBUF bytes per partition an operand may keep resident across a whole matmul. */
 #define PANEL_CACHE_BYTES (64 * 1024)
 /* Sixths of an SBUF partition a matmul's resident panels may take at -O2 and -O3
@@ -1525,7 +1532,21 @@ typedef struct mm_t {
   int64_t s_batch, m_batch; /* their batch sizes (1: broadcast) */
   int64_t K, P, SD, MD, stat_max, mov_max, nsc, nmc;
   bool cache_mov;
+  int64_t mov_tail; /* > 0: the last moving chunk holds only this many (see mov_chunk) */
 } mm_t;
+
+/* Moving chunk `im`: its start and size. Chunks of mov_max, except that with a
+ * mov_tail the last mov_tail indices form a chunk of their own. */
+static void mov_chunk(const mm_t *m, int64_t im, int64_t *m0, int64_t *msz) {
+  *m0 = im * m->mov_max;
+  *msz = min64(m->mov_max, m->MD - *m0);
+  if (m->mov_tail > 0 && im == m->nmc - 1) {
+    *m0 = m->MD - m->mov_tail;
+    *msz = m->mov_tail;
+  } else if (m->mov_tail > 0 && *m0 + *msz > m->MD - m->mov_tail) {
+    *msz = m->MD - m->mov_tail - *m0;
+  }
+}
 
 /* The stationary panel of step `is` (batch * stationary chunks + chunk). */
 static void load_stat(lower_t *L, const mm_t *m, int64_t is, MlirValue *out) {
@@ -1540,12 +1561,13 @@ static void load_stat(lower_t *L, const mm_t *m, int64_t is, MlirValue *out) {
 
 /* The moving panel of moving chunk `im` in step `is`. */
 static void load_mov(lower_t *L, const mm_t *m, int64_t is, int64_t im, MlirValue *out) {
-  int64_t bb = is / m->nsc, m0 = im * m->mov_max;
+  int64_t bb = is / m->nsc, m0, msz;
+  mov_chunk(m, im, &m0, &msz);
   box_t mbox = {{0}, {0}};
   mbox.start[0] = m->m_batch == 1 ? 0 : bb;
   mbox.size[0] = 1;
   mbox.start[m->m_free] = m0;
-  mbox.size[m->m_free] = min64(m->mov_max, m->MD - m0);
+  mbox.size[m->m_free] = msz;
   operand_tiles(L, m->mi, m->m_pdim, &mbox, m->m_pdim, m->K, m->P, m->m_dt, m->cache_mov, out);
 }
 
@@ -1658,7 +1680,35 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
     return;
   }
   mm_t mm = {si, mi, s_pdim, m_pdim, s_free, m_free, s_dt, m_dt, s_batch, m_batch,
-             K, P, SD, MD, stat_max, mov_max, nsc, nmc, cache_mov};
+             K, P, SD, MD, stat_max, mov_max, nsc, nmc, cache_mov, 0};
+  /* DMA rounds (from -O2; see trn-lower-to-isa): when both operands are loaded from
+   * HBM at the start (the moving one not a constant, which prefetch_weights would move
+   * to the previous layer), the first stationary panel and the first moving panel form
+   * one round, every later moving panel one round each. A round is spread over all
+   * queues with one instruction (one fixed cost) per queue, whatever the sources, so
+   * that the first matmuls start when the first two panels have arrived at the full
+   * bandwidth of the queues, and each prefetched panel arrives whole while the matmuls
+   * of the previous one run. Only for one stationary block of several moving chunks,
+   * moving panels of at least what all queues move during a DMA's fixed cost, and
+   * first panels of at most PANEL_RUN_FIXED_COSTS times that (else load_panel's
+   * K-ordered runs start the first matmuls sooner). */
+  const double all_fixed = (double)L->target->dma_queues * L->target->dma_queue_gbps * L->target->dma_fixed_ns;
+  const int64_t mov_panel_bytes = K * min64(mov_max, MD) * (int64_t)trn_isa_dtype_size(m_dt);
+  const int64_t stat_panel_bytes = K * min64(stat_max, SD) * (int64_t)trn_isa_dtype_size(s_dt);
+  bool use_rounds = prefetch && nblocks == 1 && nmc > 1 && (double)mov_panel_bytes >= all_fixed &&
+                    (double)(mov_panel_bytes + stat_panel_bytes) <= PANEL_RUN_FIXED_COSTS * all_fixed &&
+                    L->vals[si].kind == V_HBM && L->vals[mi].kind == V_HBM &&
+                    mlirAttributeIsNull(L->bufs[L->vals[mi].buf].initial);
+  /* With rounds, the last MATMUL_TAIL_CHUNK moving indices form a chunk of their own
+   * (if the rest of the last chunk keeps as many): the eviction and store of the last
+   * chunk, which nothing overlaps, are then short, at no PE cost (a matmul costs
+   * max(min(64, stationary free), moving free) cycles, so chunks of >= 64 run at the
+   * full rate) and for one more panel load. */
+  if (use_rounds && MD - (nmc - 1) * mov_max >= 2 * MATMUL_TAIL_CHUNK) {
+    mm.mov_tail = MATMUL_TAIL_CHUNK;
+    mm.nmc = ++nmc;
+  }
+  if (use_rounds) L->dma_round = ++L->rounds;
 
   /* Loop order: per batch and stationary block, per moving chunk, per stationary chunk
    * of the block: a PSUM tile accumulating over K, evicted at once. With prefetch
@@ -1674,19 +1724,27 @@ static void lower_matmul(lower_t *L, MlirOperation op) {
     /* the block's first stationary panel, its first moving panel, then the others:
      * the first matmuls wait only for the first two */
     const bool load_block = j == 0 || !prefetch;
+    const size_t dmas_before = L->dmas;
     if (load_block) load_stat(L, &mm, bb * nsc + c0, stat);
+    if (use_rounds && L->dmas == dmas_before) { /* the stationary panel was on chip: nothing to join */
+      use_rounds = false;
+      L->dma_round = 0;
+    }
     for (int64_t im = 0; im < nmc && !L->failed; im++) {
-      int64_t m0 = im * mov_max;
-      int64_t msz = min64(mov_max, MD - m0);
+      int64_t m0, msz;
+      mov_chunk(&mm, im, &m0, &msz);
       if ((j == 0 && im == 0) || !prefetch) load_mov(L, &mm, bb * nsc, im, mov);
+      L->dma_round = 0;
       if (load_block && im == 0)
         for (int64_t g = 1; g < gn && !L->failed; g++) load_stat(L, &mm, bb * nsc + c0 + g, stat + g * (int64_t)nk);
+      if (use_rounds) L->dma_round = ++L->rounds;
       if (prefetch) {
         if (im + 1 < nmc)
           load_mov(L, &mm, bb * nsc, im + 1, mov_next);
         else if (jn < nblocks)
           load_mov(L, &mm, (jn / nblk) * nsc, 0, mov_next);
       }
+      L->dma_round = 0;
       const bool last = prefetch && im + 1 == nmc && jn < nblocks;
       for (int64_t g = 0; g < gn && !L->failed; g++) {
         const int64_t s0 = (c0 + g) * stat_max, ssz = min64(stat_max, SD - s0);
