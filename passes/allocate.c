@@ -13,7 +13,11 @@
  *     than half the capacity is allocated during its range, so the cursor would lap
  *     it) takes the highest gap instead: long-lived tiles (e.g. a layer's outputs
  *     kept for the next layer) gather at the top rather than being strewn over SBUF,
- *     where they would leave no gap for a big panel. Error if nothing fits.
+ *     where they would leave no gap for a big panel. A buffer a weight load (a DMA
+ *     from a constant) writes takes instead the gap whose previous tiles were last
+ *     used earliest (ties as above): DMA queues run in order, so a load into memory
+ *     whose last reader runs late would hold up every load queued behind it (weight
+ *     loads are prefetched, see trn-lower-to-tile). Error if nothing fits.
  *  3. PSUM: whole banks (a matmul output must stay inside one 2 KiB bank), the next
  *     free bank after the last one handed out. Error if a tile exceeds a bank or all
  *     banks are live.
@@ -45,6 +49,10 @@ typedef struct alloc_state_t {
   live_t *live;
   size_t nlive, cap;
   uint64_t cursor, capacity;
+  /* per ALIGN-byte slot: 1 + the last use (op index) of the last tile placed over it,
+   * 0 if none was */
+  size_t *freed;
+  size_t *window; /* scratch for find_oldest_gap: capacity / ALIGN + 1 slot indices */
 } alloc_state_t;
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -91,9 +99,50 @@ static uint64_t find_top_gap(const alloc_state_t *s, uint64_t size) {
   return best;
 }
 
-static bool place(alloc_state_t *s, MlirOperation op, uint64_t size, size_t end, bool top, uint64_t *out) {
+/* The position of `size` bytes (ALIGN-aligned) whose previous tiles ended earliest
+ * (least max of their last uses over its slots): the tile is written by a DMA that
+ * would otherwise wait for the last readers of the memory it reuses, and DMA queues
+ * run in order, so that wait holds up every load queued behind it. Ties go to the
+ * highest position with `top`, else to the first at or after the cursor (then from
+ * 0), as find_top_gap and find_gap would choose. UINT64_MAX if nothing fits. Live
+ * is sorted. */
+static uint64_t find_oldest_gap(const alloc_state_t *s, uint64_t size, bool top) {
+  uint64_t best = UINT64_MAX, k = size / ALIGN;
+  size_t best_score = SIZE_MAX;
+  bool best_after = false;
+  uint64_t lo = 0;
+  for (size_t i = 0; i <= s->nlive; i++) {
+    uint64_t hi = i < s->nlive ? s->live[i].offset / ALIGN * ALIGN : s->capacity / ALIGN * ALIGN;
+    if (hi >= lo + size) {
+      /* sliding maximum of freed[] over windows of k slots in [lo, hi) */
+      size_t head = 0, tail = 0;
+      for (uint64_t slot = lo / ALIGN; slot < hi / ALIGN; slot++) {
+        while (tail > head && s->freed[s->window[tail - 1]] <= s->freed[slot]) tail--;
+        s->window[tail++] = (size_t)slot;
+        if (slot + 1 < lo / ALIGN + k) continue;
+        uint64_t first = slot + 1 - k;
+        while (s->window[head] < first) head++;
+        size_t score = s->freed[s->window[head]];
+        uint64_t pos = first * ALIGN;
+        bool after = pos >= s->cursor;
+        bool better = score < best_score || (score == best_score && (top || (after && !best_after)));
+        if (better) {
+          best = pos;
+          best_score = score;
+          best_after = after;
+        }
+      }
+    }
+    if (i < s->nlive && align_up(s->live[i].offset + s->live[i].size, ALIGN) > lo)
+      lo = align_up(s->live[i].offset + s->live[i].size, ALIGN);
+  }
+  return best;
+}
+
+static bool place(alloc_state_t *s, MlirOperation op, uint64_t size, size_t end, bool top, bool oldest,
+                  uint64_t *out) {
   if (s->nlive > 1) qsort(s->live, s->nlive, sizeof s->live[0], cmp_live);
-  uint64_t pos = top ? find_top_gap(s, size) : find_gap(s, s->cursor, size);
+  uint64_t pos = oldest ? find_oldest_gap(s, size, top) : top ? find_top_gap(s, size) : find_gap(s, s->cursor, size);
   if (pos == UINT64_MAX) pos = find_gap(s, 0, size);
   if (pos == UINT64_MAX) return false;
   if (s->nlive == s->cap) {
@@ -104,6 +153,7 @@ static bool place(alloc_state_t *s, MlirOperation op, uint64_t size, size_t end,
     s->cap = ncap;
   }
   s->live[s->nlive++] = (live_t){pos, size, end, op};
+  for (uint64_t slot = pos / ALIGN; slot < (pos + size) / ALIGN; slot++) s->freed[slot] = end + 1;
   if (!top) s->cursor = align_up(pos + size, ALIGN);
   if (s->cursor >= s->capacity) s->cursor = 0;
   *out = pos;
@@ -264,6 +314,20 @@ static size_t last_use(const trn_ptr_map_t *index, MlirValue v, size_t def, int 
   return end;
 }
 
+/* Whether a DMA from a constant (a weight load) writes the on-chip buffer `v`. */
+static bool weight_loaded(MlirValue v) {
+  for (MlirOpOperand u = mlirValueGetFirstUse(v); !mlirOpOperandIsNull(u); u = mlirOpOperandGetNextUse(u)) {
+    MlirOperation owner = mlirOpOperandGetOwner(u);
+    trn_tile_type_t t;
+    MlirValue src = trn_ir_is(owner, "trn_tile.dma") && mlirOpOperandGetOperandNumber(u) == 1
+                        ? mlirOperationGetOperand(owner, 0) : (MlirValue){NULL};
+    if (!mlirValueIsNull(src) && mlirValueIsAOpResult(src) && trn_ir_is(mlirOpResultGetOwner(src), "trn_tile.const") &&
+        trn_dialects_tile_type_read(mlirValueGetType(src), &t) && t.space == TRN_SPACE_HBM)
+      return true;
+  }
+  return false;
+}
+
 static void set_int(MlirOperation op, const char *name, int64_t v) {
   mlirOperationSetAttributeByName(op, mlirStringRefCreateFromCString(name),
                                   trn_ir_i64(mlirOperationGetContext(op), v));
@@ -285,6 +349,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     trn_ptr_map_put(&index, op.ptr, n++);
 
   alloc_state_t sbuf = {.capacity = target->sbuf_partition_bytes};
+  sbuf.freed = calloc(sbuf.capacity / ALIGN + 1, sizeof *sbuf.freed);
+  sbuf.window = calloc(sbuf.capacity / ALIGN + 1, sizeof *sbuf.window);
   uint64_t bank_bytes = target->psum_partition_bytes / target->psum_banks;
   size_t *bank_end = calloc(target->psum_banks, sizeof *bank_end);
   bool *bank_used = calloc(target->psum_banks, sizeof *bank_used);
@@ -292,7 +358,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   uint64_t *bank_size = calloc(target->psum_banks, sizeof *bank_size);
   uint32_t next_bank = 0;
   uint64_t hbm = 0;
-  bool failed = !bank_end || !bank_used || !bank_op || !bank_size;
+  bool failed = !bank_end || !bank_used || !bank_op || !bank_size || !sbuf.freed || !sbuf.window;
   static const char *const kHbmOrder[] = {"trn_tile.input", "trn_tile.output", "trn_tile.const", "trn_tile.alloc"};
 
   /* 4. HBM */
@@ -359,7 +425,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     if (t.space == TRN_SPACE_SBUF) {
       expire(&sbuf, i);
       bool lapped = sbuf_before[end + 1] - sbuf_before[i + 1] > sbuf.capacity / 2;
-      if (!place(&sbuf, op, align_up(bytes, ALIGN), end, lapped, &offset)) {
+      if (!place(&sbuf, op, align_up(bytes, ALIGN), end, lapped, weight_loaded(v), &offset)) {
         report_sbuf(op, &sbuf, &t, bytes);
         failed = true;
         break;
@@ -401,6 +467,8 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
                                     trn_ir_str(ctx, target->name));
   }
   free(sbuf.live);
+  free(sbuf.freed);
+  free(sbuf.window);
   free(sbuf_before);
   free(bank_end);
   free(bank_used);

@@ -77,7 +77,9 @@
  *       its input tiles reads them in place. From -O2 weight loads are moved to the
  *       previous tensor-engine layer (prefetch_weights).
  *       tosa.pad: tiles set to the pad value, the interior copied in.
- *       Slices and reverses are HBM views; concat stores each part into a new HBM
+ *       Slices and reverses are HBM views, except that a slice of an on-chip value
+ *       along its free dims stays on chip (tiles inside it reused, the ones across its
+ *       edge copied in part by an engine); concat stores each part into a new HBM
  *       buffer. tosa.gather: per image and channel chunk, the values transposed into
  *       SBUF, the index row broadcast to the partitions, a GpSimd GATHER, the result
  *       stored into a new HBM buffer.
@@ -3070,6 +3072,74 @@ static bool hbm_view(lower_t *L, size_t vi, val_t *out) {
   return true;
 }
 
+/* tosa.slice of an on-chip value along its free dims, kept on chip instead of
+ * spilled for an HBM view: a tile of the operand inside the slice is a tile of the
+ * result as it is, one that straddles the slice's edge is copied in part (an engine
+ * copy of a strided view, same partitions), one outside is dropped. False, with
+ * nothing emitted, when a tile is cut along its partitions (HBM views of the spilled
+ * value are then served from the tiles as partition-offset views, see chip_alias) or
+ * the part would need more than TRN_AP_DIMS free dims: the caller spills instead. (ResNet's stride-2 1x1 convolutions import
+ * as a slice dropping the last row and column, then the convolution.) */
+static bool slice_on_chip(lower_t *L, size_t xi, size_t oi, MlirValue res, const int64_t *start) {
+  const val_t *x = &L->vals[xi];
+  uint32_t rank = x->rank;
+  if (x->kind != V_CHIP || x->ntiles == 0 || rank == 0 || L->vals[oi].rank != rank) return false;
+  int pd = x->pdim;
+  for (size_t t = 0; t < x->ntiles; t++) {
+    const box_t *b = &x->tiles[t].box;
+    if (x->tiles[t].pdim != pd) return false;
+    bool empty = false;
+    int free_dims = 0;
+    for (uint32_t d = 0; d < rank; d++) {
+      int64_t lo = b->start[d] > start[d] ? b->start[d] : start[d];
+      int64_t hi = min64(b->start[d] + b->size[d], start[d] + L->vals[oi].dims[d]);
+      if (hi <= lo) empty = true;
+      else if ((int)d == pd && (lo != b->start[d] || hi != b->start[d] + b->size[d])) return false;
+      else if ((int)d != pd && hi - lo > 1) free_dims++;
+    }
+    if (!empty && free_dims > TRN_AP_DIMS) return false;
+  }
+  L->vals[oi].kind = V_CHIP;
+  L->vals[oi].pdim = pd;
+  for (size_t t = 0; t < L->vals[xi].ntiles && !L->failed; t++) {
+    tref_t tr = L->vals[xi].tiles[t];
+    const box_t *b = &tr.box;
+    box_t yb;
+    bool empty = false, inside = true;
+    int64_t lo[R] = {0};
+    for (uint32_t d = 0; d < rank; d++) {
+      lo[d] = b->start[d] > start[d] ? b->start[d] : start[d];
+      int64_t hi = min64(b->start[d] + b->size[d], start[d] + L->vals[oi].dims[d]);
+      if (hi <= lo[d]) empty = true;
+      if (lo[d] != b->start[d] || hi != b->start[d] + b->size[d]) inside = false;
+      yb.start[d] = lo[d] - start[d];
+      yb.size[d] = hi - lo[d];
+    }
+    if (empty) continue;
+    MlirValue tile = tr.tile;
+    if (!inside) {
+      /* the tile's free layout: row-major over its non-partition dims */
+      int64_t fs[R] = {0}, f = 1, fo = 0, nums[R], steps[R];
+      int n = 0;
+      for (int d = (int)rank - 1; d >= 0; d--) {
+        if (d == pd) continue;
+        fs[d] = f;
+        f *= b->size[d];
+        fo += (lo[d] - b->start[d]) * fs[d];
+        nums[n] = yb.size[d];
+        steps[n] = fs[d];
+        n++;
+      }
+      MlirValue src = emit_view_strided(L, tr.tile, tr.dtype, 0, fo, yb.size[pd], n, nums, steps);
+      tile = alloc_tile(L, TRN_SPACE_SBUF, tr.dtype, yb.size[pd], box_free(&yb, rank, pd));
+      if (mlirValueIsNull(src) || mlirValueIsNull(tile)) return !L->failed;
+      emit_copy(L, src, tile);
+    }
+    if (!produce(L, oi, res, tile, &yb, pd)) break;
+  }
+  return true;
+}
+
 /* tosa.slice and tosa.reverse: views (offset and strides) of the operand in HBM. */
 static void lower_view_op(lower_t *L, MlirOperation op) {
   size_t oi;
@@ -3079,6 +3149,13 @@ static void lower_view_op(lower_t *L, MlirOperation op) {
   if (!x) {
     fail(L, "operand has no value (internal error)", NULL);
     return;
+  }
+  if (trn_ir_is(op, "tosa.slice") && x->kind == V_CHIP) {
+    int64_t start[R];
+    size_t n = 0;
+    if (trn_ir_get_i64_array(op, "start", start, R, &n) && n == L->vals[oi].rank &&
+        slice_on_chip(L, (size_t)(x - L->vals), oi, mlirOperationGetResult(op, 0), start))
+      return;
   }
   if (!hbm_view(L, (size_t)(x - L->vals), &in)) return;
   val_t *y = &L->vals[oi];
