@@ -2266,7 +2266,39 @@ typedef struct conv_packed_t {
   trn_dtype_t dt, out_dt;
   int64_t pad[4], stride[2], dil[2];
   int64_t Wp, rb, owb, stat_max;
+  int64_t band; /* output rows per band of the padded image (lower_conv2d) */
+  bool s2d;     /* stride 2, read as a stride-1 conv over a 2x2 space-to-depth image (see conv2d_packed) */
 } conv_packed_t;
+
+/* Memsets (to 0) the padding of an image buffer [np, nrows * Wp] whose rows [top,
+ * bottom) and columns [left, right) are the only ones holding input elements: full
+ * rows at the top and bottom, column strips between them (DVE time is per element
+ * written, so not the whole buffer). */
+static void packed_border(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t np, int64_t nrows, int64_t Wp,
+                          int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  if (top >= bottom || left >= right) {
+    emit_memset(L, buf, 0.0);
+    return;
+  }
+  int64_t one = 1;
+  if (top > 0) {
+    int64_t n = top * Wp;
+    emit_memset(L, emit_view_strided(L, buf, dt, 0, 0, np, 1, &n, &one), 0.0);
+  }
+  if (bottom < nrows) {
+    int64_t n = (nrows - bottom) * Wp;
+    emit_memset(L, emit_view_strided(L, buf, dt, 0, bottom * Wp, np, 1, &n, &one), 0.0);
+  }
+  int64_t steps[2] = {1, Wp};
+  if (left > 0) {
+    int64_t nums[2] = {left, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, dt, 0, top * Wp, np, 2, nums, steps), 0.0);
+  }
+  if (right < Wp) {
+    int64_t nums[2] = {Wp - right, bottom - top};
+    emit_memset(L, emit_view_strided(L, buf, dt, 0, top * Wp + right, np, 2, nums, steps), 0.0);
+  }
+}
 
 /* Zeroes what the blocks (dkh, kw) of a packed band buffer [np, nrows * Wp] (see
  * conv2d_packed; block (dkh, kw) holds the band from padded row r0 + dkh * dil,
@@ -2295,28 +2327,59 @@ static void packed_padding(lower_t *L, const conv_packed_t *cp, const val_t *x, 
     if (w0 - cs > left) left = w0 - cs;
     if (W - cs < right) right = W - cs;
   }
-  if (top >= bottom || left >= right) {
-    emit_memset(L, buf, 0.0);
-    return;
-  }
-  int64_t one = 1;
-  if (top > 0) {
-    int64_t n = top * Wp;
-    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, 0, np, 1, &n, &one), 0.0);
-  }
-  if (bottom < nrows) {
-    int64_t n = (nrows - bottom) * Wp;
-    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, bottom * Wp, np, 1, &n, &one), 0.0);
-  }
-  int64_t steps[2] = {1, Wp};
-  if (left > 0) {
-    int64_t nums[2] = {left, bottom - top};
-    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, top * Wp, np, 2, nums, steps), 0.0);
-  }
-  if (right < Wp) {
-    int64_t nums[2] = {Wp - right, bottom - top};
-    emit_memset(L, emit_view_strided(L, buf, cp->dt, 0, top * Wp + right, np, 2, nums, steps), 0.0);
-  }
+  packed_border(L, buf, cp->dt, np, nrows, Wp, top, bottom, left, right);
+}
+
+/* ceil(a / 2) for any sign of a. */
+static int64_t ceil_half(int64_t a) { return a >= 0 ? (a + 1) / 2 : -((-a) / 2); }
+
+/* Space-to-depth blocks of a packed band buffer [np, nrows * Wz] (see conv2d_packed):
+ * partition IC * (4 (dkh * KW + b) + 2 p + q) + c, buffer row r, column j holds padded
+ * element (2 (r0 + dkh + r) + p, 2 (b + j) + q, c) of image n, i.e. the rows and
+ * columns of one phase (p, q) of the padded image, read by one DMA with element steps
+ * of 2 from HBM. Fills the padding (elements outside the input, on any block) with 0
+ * first, then loads the input elements. */
+static void s2d_fill(lower_t *L, const conv_packed_t *cp, int64_t n, MlirValue buf, int64_t m, int64_t KW,
+                     int64_t r0, int64_t nrows, int64_t Wz) {
+  const val_t *x = &L->vals[cp->xi];
+  int64_t H = x->dims[1], W = x->dims[2], IC = x->dims[3], F = nrows * Wz, np = m * KW * 4 * IC;
+  /* rows [rlo, rhi) and columns [jlo, jhi) of block (dkh, b), phase (p, q) hold input
+   * elements: 0 <= 2 (r0 + dkh + r) + p - pad[0] < H, 0 <= 2 (b + j) + q - pad[2] < W */
+  int64_t top = 0, bottom = nrows, left = 0, right = Wz;
+  for (int64_t dkh = 0; dkh < m; dkh++)
+    for (int64_t p = 0; p < 2; p++) {
+      int64_t rlo = ceil_half(cp->pad[0] - p) - r0 - dkh, rhi = ceil_half(cp->pad[0] + H - p) - r0 - dkh;
+      if (rlo > top) top = rlo;
+      if (rhi < bottom) bottom = rhi;
+    }
+  for (int64_t b = 0; b < KW; b++)
+    for (int64_t q = 0; q < 2; q++) {
+      int64_t jlo = ceil_half(cp->pad[2] - q) - b, jhi = ceil_half(cp->pad[2] + W - q) - b;
+      if (jlo > left) left = jlo;
+      if (jhi < right) right = jhi;
+    }
+  packed_border(L, buf, cp->dt, np, nrows, Wz, top, bottom, left, right);
+  if (L->failed) return;
+  MlirValue hbm = buf_value(L, x->buf);
+  if (mlirValueIsNull(hbm)) return;
+  for (int64_t dkh = 0; dkh < m && !L->failed; dkh++)
+    for (int64_t b = 0; b < KW && !L->failed; b++)
+      for (int64_t p = 0; p < 2; p++)
+        for (int64_t q = 0; q < 2; q++) {
+          int64_t rlo = ceil_half(cp->pad[0] - p) - r0 - dkh, rhi = ceil_half(cp->pad[0] + H - p) - r0 - dkh;
+          int64_t jlo = ceil_half(cp->pad[2] - q) - b, jhi = ceil_half(cp->pad[2] + W - q) - b;
+          if (rlo < 0) rlo = 0;
+          if (rhi > nrows) rhi = nrows;
+          if (jlo < 0) jlo = 0;
+          if (jhi > Wz) jhi = Wz;
+          if (rhi <= rlo || jhi <= jlo) continue;
+          int64_t h = 2 * (r0 + dkh + rlo) + p - cp->pad[0], w = 2 * (b + jlo) + q - cp->pad[2];
+          int64_t pb = ((dkh * KW + b) * 4 + 2 * p + q) * IC;
+          int64_t sizes[3] = {IC, rhi - rlo, jhi - jlo};
+          int64_t ss[3] = {x->strides[3], 2 * x->strides[1], 2 * x->strides[2]}, ds[3] = {F, Wz, 1};
+          emit_dma(L, hbm, buf, 3, sizes, x->offset + n * x->strides[0] + h * x->strides[1] + w * x->strides[2], ss,
+                   pb * F + rlo * Wz + jlo, ds);
+        }
 }
 
 /* Kernel rows in groups of m (as few groups as fit the partitions: m * KW * IC <= P,
@@ -2326,20 +2389,35 @@ static void packed_padding(lower_t *L, const conv_packed_t *cp, const val_t *x, 
  * kw * dil columns (one DMA each). Per group j of kernel rows a weight tile
  * [rows * KW * IC, OC chunk] loaded once (one DMA per kernel row), and per PSUM block
  * one matmul per group: the window view of the blocks (dkh < rows of group j), j * m
- * * dil rows down. */
+ * * dil rows down.
+ * With cp->s2d (stride 2, no dilation, input in HBM) the same scheme runs on the
+ * equivalent stride-1 convolution over the 2x2 space-to-depth image z[i, j, (p, q, c)]
+ * = padded x[2i + p, 2j + q, c] (4 IC channels, OH + KH' - 1 rows of OW + KW' - 1
+ * columns) with the ceil(KH / 2) x ceil(KW / 2) kernel w'[a, b, (p, q, c)] = w[2a + p,
+ * 2b + q, c] (0 past the kernel): each block holds one phase of the padded image, so
+ * the band is read from HBM m * KW' times instead of m * KW times per image (ResNet's
+ * 7x7 stem: 8 copies instead of 28), gathered by DMAs with element steps of 2. */
 static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
   const val_t *y = cp->y, *x = &L->vals[cp->xi];
   int64_t N = y->dims[0], OH = y->dims[1], OW = y->dims[2], OC = y->dims[3];
-  int64_t KH = L->vals[cp->wi].dims[1], KW = L->vals[cp->wi].dims[2], IC = x->dims[3];
-  int64_t Hp = x->dims[1] + cp->pad[0] + cp->pad[1], Wp = cp->Wp, P = L->target->partitions;
+  int64_t KH0 = L->vals[cp->wi].dims[1], KW0 = L->vals[cp->wi].dims[2], IC0 = x->dims[3];
+  bool s2d = cp->s2d;
+  /* the convolution the blocks compute: the original one or its space-to-depth form */
+  int64_t KH = s2d ? (KH0 + 1) / 2 : KH0, KW = s2d ? (KW0 + 1) / 2 : KW0, IC = s2d ? 4 * IC0 : IC0;
+  int64_t sh = s2d ? 1 : cp->stride[0], sw = s2d ? 1 : cp->stride[1], dh = s2d ? 1 : cp->dil[0];
+  int64_t Hp = s2d ? OH + KH - 1 : x->dims[1] + cp->pad[0] + cp->pad[1], Wp = s2d ? OW + KW - 1 : cp->Wp;
+  int64_t P = L->target->partitions;
   int64_t mmax = P / (KW * IC);
   if (mmax > KH) mmax = KH;
   int64_t nj = (KH + mmax - 1) / mmax, m = (KH + nj - 1) / nj; /* groups of m kernel rows */
-  int64_t noc = (OC + cp->stat_max - 1) / cp->stat_max, halo = (nj - 1) * m * cp->dil[0];
+  int64_t noc = (OC + cp->stat_max - 1) / cp->stat_max, halo = (nj - 1) * m * dh;
   bool whole;
-  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * (int64_t)trn_isa_dtype_size(cp->dt), OH, cp->stride[0],
+  int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * (int64_t)trn_isa_dtype_size(cp->dt), OH, sh,
                            1 + halo, cp->rb, &whole);
   if (!band) return;
+  /* the space-to-depth image often fits SBUF whole; its bands stay those of the
+   * stride-2 image (cp->band) so that loading overlaps the matmuls of earlier bands */
+  if (s2d && cp->band > 0 && cp->band < band) band = cp->band;
   MlirValue *wt = calloc((size_t)(nj * noc), sizeof *wt);
   if (!wt) {
     fail_oom(L);
@@ -2353,6 +2431,22 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
       int64_t nk = min64(m, KH - j * m);
       MlirValue tile = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nk * KW * IC, ocsz);
       wt[oci * nj + j] = tile;
+      if (s2d && !mlirValueIsNull(tile)) {
+        /* rows (b, p, q, c) of block row dkh: w[oc0 + o, 2 (j m + dkh) + p, 2b + q, c],
+         * 0 past the kernel (memset first when an odd kernel leaves such taps) */
+        if (KH0 % 2 || KW0 % 2) emit_memset(L, tile, 0.0);
+        for (int64_t dkh = 0; dkh < nk; dkh++)
+          for (int64_t p = 0; p < 2; p++)
+            for (int64_t q = 0; q < 2; q++) {
+              int64_t kh = 2 * (j * m + dkh) + p, nb = (KW0 - q + 1) / 2;
+              if (kh >= KH0 || nb < 1) continue;
+              int64_t sizes[3] = {nb, IC0, ocsz}, ss[3] = {2 * w->strides[2], w->strides[3], w->strides[0]};
+              int64_t ds[3] = {IC * ocsz, ocsz, 1};
+              int64_t soff = w->offset + oc0 * w->strides[0] + kh * w->strides[1] + q * w->strides[2];
+              emit_dma(L, whbm, tile, 3, sizes, soff, ss, (dkh * KW * IC + (2 * p + q) * IC0) * ocsz, ds);
+            }
+        continue;
+      }
       for (int64_t dkh = 0; dkh < nk && !mlirValueIsNull(tile); dkh++) {
         /* rows (kw, c) of kernel row j * m + dkh: w[oc0 + o, kh, kw, c] */
         int64_t sizes[3] = {KW, IC, ocsz}, ss[3] = {w->strides[2], w->strides[3], w->strides[0]};
@@ -2365,11 +2459,14 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
   for (int64_t n = 0; n < N && !L->failed; n++) {
     for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
       int64_t bsz = min64(band, OH - ob0);
-      int64_t r0 = ob0 * cp->stride[0], nrows = (bsz - 1) * cp->stride[0] + 1 + halo;
+      int64_t r0 = ob0 * sh, nrows = (bsz - 1) * sh + 1 + halo;
       MlirValue img = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, m * KW * IC, nrows * Wp);
       if (mlirValueIsNull(img)) break;
-      packed_padding(L, cp, x, img, m * KW * IC, m, KW, r0, nrows);
-      for (int64_t dkh = 0; dkh < m && !L->failed; dkh++)
+      if (s2d)
+        s2d_fill(L, cp, n, img, m, KW, r0, nrows, Wp);
+      else
+        packed_padding(L, cp, x, img, m * KW * IC, m, KW, r0, nrows);
+      for (int64_t dkh = 0; dkh < m && !L->failed && !s2d; dkh++)
         for (int64_t kw = 0; kw < KW && !L->failed; kw++)
           image_fill(L, cp->xi, 3, n, 0, IC, cp->pad, r0 + dkh * cp->dil[0], nrows, kw * cp->dil[1], img,
                      (dkh * KW + kw) * IC, false);
@@ -2387,8 +2484,8 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
             MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * owsz);
             for (int64_t j = 0; j < nj && !L->failed; j++) {
               int64_t nk = min64(m, KH - j * m);
-              int64_t start = (oh0 * cp->stride[0] - r0 + j * m * cp->dil[0]) * Wp + ow0 * cp->stride[1];
-              int64_t nums[2] = {owsz, rbsz}, steps[2] = {cp->stride[1], cp->stride[0] * Wp};
+              int64_t start = (oh0 * sh - r0 + j * m * dh) * Wp + ow0 * sw;
+              int64_t nums[2] = {owsz, rbsz}, steps[2] = {sw, sh * Wp};
               MlirValue win = emit_view_strided(L, img, cp->dt, 0, start, nk * KW * IC, 2, nums, steps);
               emit_matmul(L, wt[oci * nj + j], win, psum, j > 0);
             }
@@ -2532,7 +2629,10 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   if (!whole && KH * KW > 1 && KW * IC * 2 <= P && L->vals[wi].kind == V_HBM) {
     conv_packed_t cp = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y,
                         .final_value = final_value, .dt = dt, .out_dt = out_dt, .Wp = Wp, .rb = rb, .owb = owb,
-                        .stat_max = stat_max};
+                        .stat_max = stat_max, .band = band};
+    /* from -O2, a stride-2 conv over an image in HBM as its space-to-depth form */
+    cp.s2d = L->opts->opt_level >= 2 && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 &&
+             L->vals[xi].kind == V_HBM && (KW + 1) / 2 * 4 * IC <= P;
     memcpy(cp.pad, pad, sizeof pad);
     memcpy(cp.stride, stride, sizeof stride);
     memcpy(cp.dil, dil, sizeof dil);

@@ -5,9 +5,10 @@
 // (dkh, kw) of the band buffer (84 partitions) holds the 3 channels of the band from
 // padded row r0 + dkh, shifted kw columns left. One weight tile [rows * 7 * 3, 8] per
 // group (one DMA per kernel row), loaded once; per PSUM block one matmul per group,
-// the second one's window 4 rows down. The padding the blocks hold is zeroed by
+// the second one's window 4 rows down. (-O1: from -O2 this stride-2 conv takes the
+// space-to-depth form, lower_to_tile_conv_s2d.mlir.) The padding the blocks hold is zeroed by
 // memsets of views: 3 rows on top, 3 columns left, 9 right (kw = 6 ends 6 columns early).
-// RUN: trn-opt %s --trn-layout --trn-lower-to-tile | FileCheck %s
+// RUN: trn-opt %s -O1 --trn-layout --trn-lower-to-tile | FileCheck %s
 
 // CHECK-LABEL: func.func @main()
 // CHECK:      %[[W0:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[84, 8], f32, "sbuf">
