@@ -70,12 +70,13 @@
  *       window sizes). An image that does not fit half of SBUF is processed in bands
  *       of output rows, each loading only the input rows it reads; a banded conv with
  *       few input channels packs its taps on partitions (one matmul per group of
- *       kernel rows); from -O2 other convs with at most half the partitions of input
- *       channels pair their taps (a second image copy shifted by one tap). The image
- *       is filled from on-chip tiles by engine copies (a DMA only where partitions
- *       move), only its padding border memset; an unpadded conv whose windows lie in
- *       its input tiles reads them in place. From -O2 weight loads are moved to the
- *       previous tensor-engine layer (prefetch_weights).
+ *       kernel rows; from -O2 a stride-2 one over an HBM image as the stride-1 conv
+ *       over its 2x2 space-to-depth image); from -O2 other convs with at most half
+ *       the partitions of input channels pair their taps (a second image copy shifted
+ *       by one tap). The image is filled from on-chip tiles by engine copies (a DMA
+ *       only where partitions move), only its padding border memset; an unpadded
+ *       conv whose windows lie in its input tiles reads them in place. From -O2
+ *       weight loads are moved to the previous tensor-engine layer (prefetch_weights).
  *       tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views, except that a slice of an on-chip value
  *       along its free dims stays on chip (tiles inside it reused, the ones across its
