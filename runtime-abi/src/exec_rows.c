@@ -125,6 +125,36 @@ static inline int32_t sat_u8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; 
       }                                                                               \
   } while (0)
 
+/* Below this many bytes a run is copied inline: a call to memcpy costs more than the
+ * copy for the short rows of small conv windows (7 or 14 fp32). */
+#define TRN_INTERP_SHORT_RUN 256
+
+/* Copies `bytes` (a multiple of 4) from src to dst, which do not overlap. */
+static inline void copy_run4(uint8_t *restrict dst, const uint8_t *restrict src, size_t bytes) {
+  if (bytes >= TRN_INTERP_SHORT_RUN) {
+    memcpy(dst, src, bytes);
+    return;
+  }
+  size_t i = 0;
+  for (; i + 16 <= bytes; i += 16) memcpy(dst + i, src + i, 16);
+  for (; i < bytes; i += 4) memcpy(dst + i, src + i, 4);
+}
+
+/* Gathers the 4-byte elements of partition p of an AP with innermost step 2 (a
+ * stride-2 conv window) into `buf` (flattened order); the fixed step lets the compiler
+ * vectorize the inner loop. */
+static void gather_step2_4(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
+                           uint8_t *restrict buf) {
+  const uint8_t *row = base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset;
+  const int64_t s1 = (int64_t)ap->step[1] * 4, s2 = (int64_t)ap->step[2] * 4;
+  const uint32_t n0 = ap->num[0], n1 = ap->num[1], n2 = ap->num[2];
+  for (uint32_t i2 = 0; i2 < n2; i2++)
+    for (uint32_t i1 = 0; i1 < n1; i1++, buf += (size_t)n0 * 4) {
+      const uint8_t *restrict q = row + (int64_t)i1 * s1 + (int64_t)i2 * s2;
+      for (uint32_t i0 = 0; i0 < n0; i0++) memcpy(buf + (size_t)i0 * 4, q + (size_t)i0 * 8, 4);
+    }
+}
+
 /* Copies the 4-byte elements of partition p of an AP with a unit innermost step to or
  * from `buf` (flattened order), one run of num[0] elements at a time. */
 #define ROW_RUNS4(TO_BUF)                                                             \
@@ -137,15 +167,13 @@ static inline int32_t sat_u8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; 
     for (uint32_t i2 = 0; i2 < n2_; i2++)                                             \
       for (uint32_t i1 = 0; i1 < n1_; i1++, b_ += run_) {                             \
         uint8_t *q = row_ + (int64_t)i1 * s1_ + (int64_t)i2 * s2_;                    \
-        if (TO_BUF) memcpy(b_, q, run_);                                              \
-        else memcpy(q, b_, run_);                                                     \
+        if (TO_BUF) copy_run4(b_, q, run_);                                           \
+        else copy_run4(q, b_, run_);                                                  \
       }                                                                               \
   } while (0)
 
-/* True if the innermost dimension is contiguous and covers a whole row (one memcpy). */
-static inline bool ap_row_contiguous(const trn_ap_t *ap) {
-  return ap->step[0] == 1 && ap->num[1] == 1 && ap->num[2] == 1;
-}
+/* True if the row is one contiguous run (one memcpy). */
+static inline bool ap_row_contiguous(const trn_ap_t *ap) { return trn_interp_ap_dense(ap); }
 
 void trn_interp_load_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
                              float *out) {
@@ -153,12 +181,16 @@ void trn_interp_load_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes,
   case TRN_DTYPE_FP32:
     if (ap_row_contiguous(ap)) {
       memcpy(out, base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset,
-             (size_t)ap->num[0] * 4);
+             (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;
     }
     if (ap->step[0] == 1) {
       float *buf = out;
       ROW_RUNS4(true);
+      return;
+    }
+    if (ap->step[0] == 2) {
+      gather_step2_4(ap, base, pbytes, p, (uint8_t *)out);
       return;
     }
     ROW_LOOP(4, memcpy(&out[f], q, 4));
@@ -189,7 +221,7 @@ void trn_interp_store_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes
   case TRN_DTYPE_FP32:
     if (ap_row_contiguous(ap)) {
       memcpy(base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset, in,
-             (size_t)ap->num[0] * 4);
+             (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;
     }
     if (ap->step[0] == 1) {
@@ -225,7 +257,7 @@ void trn_interp_load_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes,
   case TRN_DTYPE_INT32:
     if (ap_row_contiguous(ap)) {
       memcpy(out, base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset,
-             (size_t)ap->num[0] * 4);
+             (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;
     }
     ROW_LOOP(4, memcpy(&out[f], q, 4));
@@ -256,7 +288,7 @@ void trn_interp_store_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes
   case TRN_DTYPE_INT32:
     if (ap_row_contiguous(ap)) {
       memcpy(base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset, in,
-             (size_t)ap->num[0] * 4);
+             (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;
     }
     ROW_LOOP(4, memcpy(q, &in[f], 4));

@@ -73,6 +73,20 @@ void trn_interp_load_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes,
 void trn_interp_store_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
                               const int32_t *in);
 
+/* Whether the free elements of each partition of `ap` are one contiguous run in
+ * flattened order: unit innermost step, and every outer dimension of more than one
+ * element steps over exactly the elements inside it (e.g. a [7:7, 7:1] window of a
+ * 7 x 7 image). Such an AP reads and writes like a 1-D row of its free size. */
+static inline bool trn_interp_ap_dense(const trn_ap_t *ap) {
+  if (ap->step[0] != 1) return false;
+  int64_t inner = ap->num[0];
+  for (int d = 1; d < TRN_AP_DIMS; d++) {
+    if (ap->num[d] != 1 && ap->step[d] != inner) return false;
+    inner *= ap->num[d];
+  }
+  return true;
+}
+
 /* Integer dtypes (INT32, INT8, UINT8). */
 static inline bool trn_interp_dtype_is_int(uint8_t dtype) {
   return dtype == TRN_DTYPE_INT32 || dtype == TRN_DTYPE_INT8 || dtype == TRN_DTYPE_UINT8;

@@ -131,7 +131,9 @@ END_TEST
 
 /* 128 x 128 x 512 against a double-precision reference, once through the direct
  * (in place) path and once with strided operands and dst (gathered). */
-static void matmul_large(bool strided) {
+/* strided: a stride-2 moving operand and a dst of two halves (gathered, stored in
+ * place as a dense AP); dense2d: a moving operand of two halves, dense (read in place). */
+static void matmul_large(bool strided, bool dense2d) {
   const uint32_t K = 128, M = 128, N = strided ? 256 : 512, NB = strided ? 2 * N : N;
   tm_t *t = tm_create(4u << 20);
   float *a = malloc(K * M * 4), *b = malloc(K * NB * 4);
@@ -154,6 +156,10 @@ static void matmul_large(bool strided) {
     /* moving: every second element of the staged rows; dst: two halves of N/2 */
     mm->src1 = tm_ap(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, N, 2, 1, 0, 1, 0);
     mm->dst = tm_ap(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, 0, N / 2, 1, 2, (int32_t)N / 2, 1, 0);
+  } else if (dense2d) {
+    mm->src1 =
+        tm_ap(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, N / 2, 1, 2, (int32_t)N / 2, 1, 0);
+    mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, 0, N);
   } else {
     mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, N);
     mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, 0, N);
@@ -174,9 +180,11 @@ static void matmul_large(bool strided) {
   tm_destroy(t);
 }
 
-START_TEST(test_matmul_large_direct) { matmul_large(false); }
+START_TEST(test_matmul_large_direct) { matmul_large(false, false); }
 END_TEST
-START_TEST(test_matmul_large_strided) { matmul_large(true); }
+START_TEST(test_matmul_large_strided) { matmul_large(true, false); }
+END_TEST
+START_TEST(test_matmul_large_dense_2d) { matmul_large(false, true); }
 END_TEST
 
 
@@ -1412,16 +1420,99 @@ START_TEST(test_random_checked_instructions_never_crash) {
 }
 END_TEST
 
+/* ---- Row access fast paths (exec_rows.c) ----------------------------------------- */
+
+/* An fp32 AP of partitions [1, 3) at byte offset 8 with num[d] x step[d] (innermost
+ * first), over a 2-partition-and-more buffer of 256-float partitions. */
+static trn_ap_t row_ap(uint32_t n0, int32_t s0, uint32_t n1, int32_t s1, uint32_t n2,
+                       int32_t s2) {
+  trn_ap_t a;
+  memset(&a, 0, sizeof a);
+  a.space = TRN_SPACE_SBUF;
+  a.dtype = TRN_DTYPE_FP32;
+  a.start_partition = 1;
+  a.num_partitions = 2;
+  a.offset = 8;
+  a.num[0] = (uint16_t)n0, a.num[1] = (uint16_t)n1, a.num[2] = (uint16_t)n2;
+  a.step[0] = s0, a.step[1] = s1, a.step[2] = s2;
+  return a;
+}
+
+/* Loads and stores rows of `a` with trn_interp_load_row_f32 / store_row_f32 and checks
+ * every element against the AP's definition, element by element. */
+static void check_rows_f32(const trn_ap_t *a) {
+  enum { PF = 256, NP = 4 };
+  float mem[NP * PF], row[PF];
+  for (size_t i = 0; i < NP * PF; i++) mem[i] = (float)i + 0.5f;
+  uint8_t *base = (uint8_t *)mem;
+  for (uint32_t p = 0; p < a->num_partitions; p++) {
+    size_t f = 0;
+    for (size_t i = 0; i < PF; i++) row[i] = -1.0f;
+    trn_interp_load_row_f32(a, base, PF * 4, p, row);
+    const float *pr = mem + (size_t)(a->start_partition + p) * PF + a->offset / 4;
+    for (uint32_t i2 = 0; i2 < a->num[2]; i2++)
+      for (uint32_t i1 = 0; i1 < a->num[1]; i1++)
+        for (uint32_t i0 = 0; i0 < a->num[0]; i0++, f++) {
+          float want = pr[(int64_t)i2 * a->step[2] + (int64_t)i1 * a->step[1] +
+                          (int64_t)i0 * a->step[0]];
+          ck_assert_msg(row[f] == want, "load p %u element %zu: got %g, want %g", p, f,
+                        (double)row[f], (double)want);
+        }
+    ck_assert_msg(row[f] == -1.0f, "load p %u wrote past its %zu elements", p, f);
+    /* store the negated row back; then exactly the AP's elements are negated */
+    for (size_t i = 0; i < f; i++) row[i] = -row[i];
+    trn_interp_store_row_f32(a, base, PF * 4, p, row);
+  }
+  size_t negated = 0;
+  for (size_t i = 0; i < NP * PF; i++) {
+    if (mem[i] == (float)i + 0.5f) continue;
+    ck_assert_msg(mem[i] == -((float)i + 0.5f), "store: element %zu is %g", i, (double)mem[i]);
+    negated++;
+  }
+  ck_assert_uint_eq(negated, a->num_partitions * trn_isa_ap_free_elems(a));
+}
+
+/* A dense window of several dimensions (one run), a padded window of short runs (7
+ * floats, copied inline), long runs (memcpy) and stride-2 windows, 2-D and 3-D. */
+START_TEST(test_rows_f32_fast_paths) {
+  trn_ap_t dense = row_ap(7, 1, 7, 7, 1, 0);
+  ck_assert(trn_interp_ap_dense(&dense));
+  check_rows_f32(&dense);
+  trn_ap_t dense3 = row_ap(3, 1, 2, 3, 4, 6);
+  ck_assert(trn_interp_ap_dense(&dense3));
+  check_rows_f32(&dense3);
+  trn_ap_t padded = row_ap(7, 1, 7, 9, 1, 0);
+  ck_assert(!trn_interp_ap_dense(&padded));
+  check_rows_f32(&padded);
+  trn_ap_t odd = row_ap(5, 1, 3, 6, 2, 20); /* runs of 5: 16-byte chunk and a tail */
+  check_rows_f32(&odd);
+  trn_ap_t longer = row_ap(70, 1, 3, 72, 1, 0);
+  check_rows_f32(&longer);
+  trn_ap_t s2 = row_ap(7, 2, 7, 30, 1, 0);
+  ck_assert(!trn_interp_ap_dense(&s2));
+  check_rows_f32(&s2);
+  trn_ap_t s2b = row_ap(9, 2, 3, 20, 2, 61);
+  check_rows_f32(&s2b);
+  trn_ap_t s3 = row_ap(5, 3, 2, 17, 1, 0); /* other steps take the general loop */
+  check_rows_f32(&s3);
+  trn_ap_t unit_outer = row_ap(4, 1, 1, 0, 3, 4); /* num[1] == 1: its step is free */
+  ck_assert(trn_interp_ap_dense(&unit_outer));
+  check_rows_f32(&unit_outer);
+}
+END_TEST
+
 static Suite *interp_suite(void) {
   Suite *s = suite_create("interp");
   TCase *tc = tcase_create("semantics");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_dma_roundtrip_bf16_rounding);
+  tcase_add_test(tc, test_rows_f32_fast_paths);
   tcase_add_test(tc, test_dma_strided_and_int_saturation);
   tcase_add_test(tc, test_dma_descriptor_out_of_range_traps);
   tcase_add_test(tc, test_matmul_small_fp32_accumulates);
   tcase_add_test(tc, test_matmul_small_bf16_fp16);
   tcase_add_test(tc, test_matmul_large_direct);
+  tcase_add_test(tc, test_matmul_large_dense_2d);
   tcase_add_test(tc, test_matmul_large_strided);
   tcase_add_test(tc, test_matmul_chain_fusion_respects_waits);
   tcase_add_test(tc, test_matmul_chain_fusion_past_met_waits);
