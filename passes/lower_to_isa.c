@@ -416,8 +416,12 @@ static void split_desc(const trn_dma_desc_t *d, int dim, uint64_t pieces, double
  * compile time and the log). */
 #define ISA_JOIN_WINDOW 512
 /* A joined instruction moves at most this many times what a queue moves during the
- * fixed cost of a DMA. */
+ * fixed cost of a DMA; twice that for loads trn-lower-to-tile prefetched a layer ahead
+ * (`prefetched`): their consumers are a layer away, so a longer instruction holds
+ * nothing up and saves fixed costs (ResNet-50: 644 -> 640 us; a cap of 8 for every
+ * load slowed the BERT-base layer and the GEMV, and 16 for prefetched ones ResNet-18). */
 #define ISA_JOIN_MAX_FIXED 4.0
+#define ISA_JOIN_MAX_FIXED_PREFETCHED 8.0
 
 static void log_range(isa_t *S, range_t r) {
   if (S->nlog == S->caplog) {
@@ -561,6 +565,9 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
     bytes += trn_isa_dma_elems(&descs[i]) * trn_isa_dtype_size((trn_dtype_t)descs[i].src_dtype);
   double min_piece = t->dma_queue_gbps * t->dma_fixed_ns; /* GB/s * ns = bytes */
   uint64_t pieces = load_pieces(S, bytes, round);
+  int64_t pf = 0;
+  const double join_cap = trn_ir_get_int(op, "prefetched", &pf) && pf > 0 ? ISA_JOIN_MAX_FIXED_PREFETCHED
+                                                                          : ISA_JOIN_MAX_FIXED;
   if (src->type.space == TRN_SPACE_HBM)
     S->later_load_pieces = S->later_load_pieces > pieces ? S->later_load_pieces - pieces : 0;
   uint64_t later = S->dma_index > S->last_load ? 0 : S->later_load_pieces;
@@ -617,7 +624,7 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
     for (uint32_t k = 0; k < queues; k++) {
       const pending_t *p = &S->pending[k];
       bool j = S->merge && p->n && p->src == srci && src_ready <= p->start &&
-               (round > 0 || (double)(p->bytes + b) <= ISA_JOIN_MAX_FIXED * min_piece) && can_join(S, k, &descs[i], n);
+               (round > 0 || (double)(p->bytes + b) <= join_cap * min_piece) && can_join(S, k, &descs[i], n);
       double start = S->queue_ns[k] > src_ready ? S->queue_ns[k] : src_ready;
       double end = j ? S->queue_ns[k] + data : start + cost;
       if (k == 0 || end < best) {

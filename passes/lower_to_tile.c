@@ -3841,7 +3841,8 @@ static int weight_load_dmas(MlirOperation alloc, MlirOperation *out, int cap) {
  * layer: the ops of one graph node, a run of one location), where they load while
  * that layer computes instead of after it. The buffers then live from there: at most
  * PREFETCH_SHARE of an SBUF partition is moved into any one layer, the other loads
- * stay where they are. */
+ * stay where they are. Moved loads are marked `prefetched` (trn-lower-to-isa joins
+ * them into longer DMA instructions). */
 #define PREFETCH_SHARE 8 /* an eighth of a partition */
 static void prefetch_weights(lower_t *L) {
   size_t n = 0, cap = 0;
@@ -3907,6 +3908,8 @@ static void prefetch_weights(lower_t *L) {
     MlirOperation prev = ops[i];
     for (int k = 0; k < nd; k++) {
       mlirOperationMoveAfter(dmas[k], prev);
+      mlirOperationSetAttributeByName(dmas[k], mlirStringRefCreateFromCString("prefetched"),
+                                      trn_ir_i64(L->ctx, 1));
       prev = dmas[k];
     }
     anchor = prev;
