@@ -416,12 +416,15 @@ static void split_desc(const trn_dma_desc_t *d, int dim, uint64_t pieces, double
  * compile time and the log). */
 #define ISA_JOIN_WINDOW 512
 /* A joined instruction moves at most this many times what a queue moves during the
- * fixed cost of a DMA; twice that for loads trn-lower-to-tile prefetched a layer ahead
+ * fixed cost of a DMA; more for loads trn-lower-to-tile prefetched a layer ahead
  * (`prefetched`): their consumers are a layer away, so a longer instruction holds
- * nothing up and saves fixed costs (ResNet-50: 644 -> 640 us; a cap of 8 for every
- * load slowed the BERT-base layer and the GEMV, and 16 for prefetched ones ResNet-18). */
+ * nothing up and saves fixed costs. Measured on the example models: 6 for prefetched
+ * loads takes ResNet-50 from 644 to 641 us (369 to 354 us with --auto-cast=matmul) and
+ * slows nothing; 8 gained more on ResNet but slowed the auto-cast BERT-base layer by
+ * 3 us, 16 slowed ResNet-18, and 8 for every load slowed the BERT-base layer and the
+ * GEMV. */
 #define ISA_JOIN_MAX_FIXED 4.0
-#define ISA_JOIN_MAX_FIXED_PREFETCHED 8.0
+#define ISA_JOIN_MAX_FIXED_PREFETCHED 6.0
 
 static void log_range(isa_t *S, range_t r) {
   if (S->nlog == S->caplog) {
