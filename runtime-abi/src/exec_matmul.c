@@ -287,16 +287,18 @@ static void mm_ahead_store(trn_interp_t *it, uint32_t stream, size_t index) {
     memcpy(dst + p * dp, a->c + (a->row0[e] + p) * a->ldc + a->col0[e], (size_t)a->n * 4);
 }
 
-static void extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e) {
-  if (e->lo >= e->hi || e->p_lo >= e->p_hi) return;
-  if (into->lo >= into->hi || into->p_lo >= into->p_hi) {
-    *into = *e;
-    return;
+/* The look-ahead state with `fill` done (it fills its part once per run); NULL when
+ * that fails, in which case the caller takes the path that needs no look-ahead. */
+static trn_mm_ahead_t *mm_ahead_filled(trn_interp_t *it,
+                                       trn_status_t (*fill)(trn_interp_t *, trn_mm_ahead_t *)) {
+  trn_mm_ahead_t *a = NULL;
+  trn_status_t st = mm_ahead(it, &a);
+  if (!st) st = fill(it, a);
+  if (st) {
+    trn_status_free(st);
+    return NULL;
   }
-  if (e->p_lo < into->p_lo) into->p_lo = e->p_lo;
-  if (e->p_hi > into->p_hi) into->p_hi = e->p_hi;
-  if (e->lo < into->lo) into->lo = e->lo;
-  if (e->hi > into->hi) into->hi = e->hi;
+  return a;
 }
 
 /* Fills a->future (once per run). */
@@ -315,8 +317,8 @@ static trn_status_t mm_future_writes(trn_interp_t *it, trn_mm_ahead_t *a) {
       trn_rt_inst_write_extents(model, &model->streams[s][i], w);
       f[2 * i] = f[2 * (i + 1)];
       f[2 * i + 1] = f[2 * (i + 1) + 1];
-      extent_union(&f[2 * i], &w[1]);
-      extent_union(&f[2 * i + 1], &w[2]);
+      trn_rt_extent_union(&f[2 * i], &w[1]);
+      trn_rt_extent_union(&f[2 * i + 1], &w[2]);
     }
   }
   a->have_future = true;
@@ -329,13 +331,8 @@ static bool mm_operand_final(trn_interp_t *it, uint32_t stream, const trn_ap_t *
   uint64_t pb;
   (void)mm_space(it, op->space, &pb);
   if (!mm_ap_direct(op, pb)) return false;
-  trn_mm_ahead_t *a = NULL;
-  trn_status_t st = mm_ahead(it, &a);
-  if (!st) st = mm_future_writes(it, a);
-  if (st) {
-    trn_status_free(st);
-    return false;
-  }
+  trn_mm_ahead_t *a = mm_ahead_filled(it, mm_future_writes);
+  if (!a) return false;
   uint64_t p_lo = op->start_partition, p_hi = p_lo + op->num_partitions;
   uint64_t lo = op->offset, hi = lo + (uint64_t)op->num[0] * 4;
   for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
@@ -417,13 +414,8 @@ static uint64_t mm_signals_done(const trn_interp_t *it, const trn_mm_ahead_t *a,
 static bool mm_wait_met(trn_interp_t *it, uint32_t stream, size_t index, size_t at) {
   const trn_inst_t *insts = it->model->streams[stream], *in = &insts[at];
   if (in->wait_sem == TRN_SEM_NONE || in->wait_value == 0) return true;
-  trn_mm_ahead_t *a = NULL;
-  trn_status_t st = mm_ahead(it, &a);
-  if (!st) st = mm_signal_index(it, a);
-  if (st) {
-    trn_status_free(st);
-    return false;
-  }
+  trn_mm_ahead_t *a = mm_ahead_filled(it, mm_signal_index);
+  if (!a) return false;
   if (in->wait_sem >= a->nsems) return false; /* it traps when it runs */
   if (a->sig_stream[in->wait_sem] >= TRN_MAX_STREAMS) return false;
   uint64_t n = mm_signals_done(it, a, in->wait_sem);

@@ -244,8 +244,7 @@ static void store_row(const operand_t *o, uint32_t p, const void *buf, bool as_i
  * (the common case), for computing in place of the row buffers; NULL otherwise. */
 static float *row_f32(const operand_t *o, uint32_t p) {
   const trn_ap_t *ap = o->ap;
-  if (ap->dtype != TRN_DTYPE_FP32 || ap->step[0] != 1 || ap->num[1] != 1 || ap->num[2] != 1 ||
-      (ap->offset | o->pbytes) % 4 != 0)
+  if (ap->dtype != TRN_DTYPE_FP32 || !trn_interp_ap_dense(ap) || (ap->offset | o->pbytes) % 4 != 0)
     return NULL;
   return (float *)(o->base + (uint64_t)(ap->start_partition + p) * o->pbytes + ap->offset);
 }

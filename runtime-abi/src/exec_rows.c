@@ -172,14 +172,12 @@ static void gather_step2_4(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, u
       }                                                                               \
   } while (0)
 
-/* True if the row is one contiguous run (one memcpy). */
-static inline bool ap_row_contiguous(const trn_ap_t *ap) { return trn_interp_ap_dense(ap); }
 
 void trn_interp_load_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes, uint32_t p,
                              float *out) {
   switch ((trn_dtype_t)ap->dtype) {
   case TRN_DTYPE_FP32:
-    if (ap_row_contiguous(ap)) {
+    if (trn_interp_ap_dense(ap)) { /* one run: one memcpy */
       memcpy(out, base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset,
              (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;
@@ -219,7 +217,7 @@ void trn_interp_store_row_f32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes
                               const float *in) {
   switch ((trn_dtype_t)ap->dtype) {
   case TRN_DTYPE_FP32:
-    if (ap_row_contiguous(ap)) {
+    if (trn_interp_ap_dense(ap)) { /* one run: one memcpy */
       memcpy(base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset, in,
              (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;
@@ -255,7 +253,7 @@ void trn_interp_load_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes,
                              int32_t *out) {
   switch ((trn_dtype_t)ap->dtype) {
   case TRN_DTYPE_INT32:
-    if (ap_row_contiguous(ap)) {
+    if (trn_interp_ap_dense(ap)) { /* one run: one memcpy */
       memcpy(out, base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset,
              (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;
@@ -286,7 +284,7 @@ void trn_interp_store_row_i32(const trn_ap_t *ap, uint8_t *base, uint64_t pbytes
                               const int32_t *in) {
   switch ((trn_dtype_t)ap->dtype) {
   case TRN_DTYPE_INT32:
-    if (ap_row_contiguous(ap)) {
+    if (trn_interp_ap_dense(ap)) { /* one run: one memcpy */
       memcpy(base + (uint64_t)(ap->start_partition + p) * pbytes + ap->offset, in,
              (size_t)trn_isa_ap_free_elems(ap) * 4);
       return;

@@ -29,17 +29,20 @@ static void extent_add(trn_rt_extent_t *e, int64_t p_lo, int64_t p_hi, int64_t l
     extent_all(e, parts, row_bytes);
     return;
   }
-  if (e->lo >= e->hi) {
-    e->p_lo = (uint64_t)p_lo;
-    e->p_hi = (uint64_t)p_hi;
-    e->lo = (uint64_t)lo;
-    e->hi = (uint64_t)hi;
+  trn_rt_extent_t box = {(uint64_t)p_lo, (uint64_t)p_hi, (uint64_t)lo, (uint64_t)hi};
+  trn_rt_extent_union(e, &box);
+}
+
+void trn_rt_extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e) {
+  if (e->lo >= e->hi || e->p_lo >= e->p_hi) return;
+  if (into->lo >= into->hi || into->p_lo >= into->p_hi) {
+    *into = *e;
     return;
   }
-  if ((uint64_t)p_lo < e->p_lo) e->p_lo = (uint64_t)p_lo;
-  if ((uint64_t)p_hi > e->p_hi) e->p_hi = (uint64_t)p_hi;
-  if ((uint64_t)lo < e->lo) e->lo = (uint64_t)lo;
-  if ((uint64_t)hi > e->hi) e->hi = (uint64_t)hi;
+  if (e->p_lo < into->p_lo) into->p_lo = e->p_lo;
+  if (e->p_hi > into->p_hi) into->p_hi = e->p_hi;
+  if (e->lo < into->lo) into->lo = e->lo;
+  if (e->hi > into->hi) into->hi = e->hi;
 }
 
 /* Adds (num - 1) * step to the lower or upper bound; false on overflow. */
