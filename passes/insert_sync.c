@@ -3,7 +3,8 @@
  * Each stream runs its instructions in program order, so only dependencies between
  * different streams need a semaphore. Stream s owns semaphore s and is its only
  * signaller: an instruction some other stream depends on signals it (+1 when done), so
- * "the k-th signalling instruction of s has completed" is "sem[s] >= k".
+ * "the k-th signalling instruction of s has completed" is "sem[s] >= k". The
+ * semaphores above the per-stream ones count group signals (below).
  *
  * Algorithm:
  *  1. Read every instruction op in order (stream, access patterns, DMA descriptors)
@@ -16,10 +17,23 @@
  *     finished (known[s][t], a vector clock carried through earlier waits: waiting on
  *     i also orders everything i itself was ordered after).
  *  3. Mark each such i as signalling; record the wait (j waits for t's i).
- *  4. Number the signals of each stream in program order; a wait on i becomes
- *     wait sem[t] >= (ordinal of i's signal).
- *  5. The first wait goes on j itself; each further one on a NOP inserted just before j
- *     on j's stream.
+ *  4. Group signals (see below), then number the signals of each stream in program
+ *     order; a wait on i becomes wait sem[t] >= (ordinal of i's signal).
+ *  5. The group wait, else the first wait, goes on j itself; each further one on a NOP
+ *     inserted just before j on j's stream.
+ *
+ * Group signals. An instruction has one wait, so a consumer of producers on k streams
+ * (a matmul whose operands a DMA round spread over all queues) would run k-1 NOPs,
+ * each an issue slot of its engine after the data has arrived. Instead, the producers
+ * of j that no other instruction waits for form a group: each signals one shared
+ * semaphore X (from the ones above the per-stream semaphores) instead of its stream's,
+ * and j waits X >= (number of signals X has received from this group and the earlier
+ * groups on X). That count proves the group done only if no later group's producer
+ * can signal X before every producer of this group has: a group N may take X, last
+ * used by group L, only if every producer of N is known (vector clock) to start after
+ * every producer of L finished. By induction over the groups on X, while any producer
+ * of a group is unfinished no later group has signalled, so X stays below the count.
+ * A group that finds no such semaphore keeps per-stream signals and NOPs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +55,21 @@ typedef struct inst_rec_t {
   access_t *acc;
   size_t nacc;
   bool signals;
+  uint8_t signal_sem; /* the semaphore it signals: its stream's, or its group's */
   uint32_t ordinal; /* signal ordinal within its stream (1-based) */
   size_t waits[TRN_MAX_STREAMS]; /* index of the producer instruction + 1, per stream; 0 = none */
+  uint32_t nwaiters; /* instructions whose waits name this one */
+  uint8_t group_sem; /* TRN_SEM_NONE, or the group semaphore it waits on (to group_value) */
+  uint32_t group_value;
 } inst_rec_t;
+
+/* The latest group of producers that signals one group semaphore, and its count. */
+typedef struct group_sem_t {
+  size_t members[TRN_MAX_STREAMS]; /* instruction indices */
+  size_t n;
+  uint32_t count; /* signals of all groups on this semaphore so far */
+  bool used;
+} group_sem_t;
 
 typedef struct sync_t {
   const trn_target_t *target;
@@ -116,6 +142,8 @@ static bool read_all(sync_t *S, MlirBlock block) {
     inst_rec_t *r = &S->recs[S->n];
     memset(r, 0, sizeof *r);
     r->op = op;
+    r->signal_sem = TRN_SEM_NONE;
+    r->group_sem = TRN_SEM_NONE;
     char msg[256];
     if (trn_dialects_isa_read(op, &r->inst, &r->stream, msg, sizeof msg)) {
       trn_ir_error(op, "malformed instruction: %s", msg);
@@ -141,6 +169,52 @@ static bool read_all(sync_t *S, MlirBlock block) {
     }
     if (!ok) return false;
   }
+  return true;
+}
+
+/* Step 4's grouping (see the header): for each consumer in program order, its
+ * producers that no other instruction waits for signal one group semaphore, the
+ * lowest-numbered one the rule allows. clock as in run(). False when out of memory. */
+static bool group_signals(sync_t *S, const size_t *clock) {
+  enum { NS = TRN_MAX_STREAMS };
+  uint32_t nsem = S->target->semaphores;
+  if (nsem > TRN_SEM_NONE) nsem = TRN_SEM_NONE; /* 0xFF means "no semaphore" */
+  if (nsem <= NS + 1) return true;
+  group_sem_t *gs = calloc(nsem - NS, sizeof *gs);
+  if (!gs) return false;
+  for (size_t j = 0; j < S->n; j++)
+    for (uint32_t t = 0; t < NS; t++)
+      if (S->recs[j].waits[t]) S->recs[S->recs[j].waits[t] - 1].nwaiters++;
+  for (size_t j = 0; j < S->n; j++) {
+    inst_rec_t *rj = &S->recs[j];
+    size_t mem[NS];
+    size_t n = 0;
+    for (uint32_t t = 0; t < NS; t++)
+      if (rj->waits[t] && S->recs[rj->waits[t] - 1].nwaiters == 1) mem[n++] = rj->waits[t] - 1;
+    if (n < 2) continue;
+    group_sem_t *g = NULL;
+    for (uint32_t x = 0; x < nsem - NS && !g; x++) {
+      group_sem_t *c = &gs[x];
+      if (c->count + n > 0xFFFFFF) continue;
+      bool safe = true;
+      for (size_t a = 0; a < n && safe; a++)
+        for (size_t b = 0; b < c->n && safe; b++)
+          safe = clock[mem[a] * NS + S->recs[c->members[b]].stream] >= c->members[b] + 1;
+      if (safe) g = c;
+    }
+    if (!g) continue;
+    g->count += (uint32_t)n;
+    g->n = n;
+    memcpy(g->members, mem, n * sizeof *mem);
+    uint8_t sem = (uint8_t)(NS + (g - gs));
+    for (size_t a = 0; a < n; a++) {
+      S->recs[mem[a]].signal_sem = sem;
+      rj->waits[S->recs[mem[a]].stream] = 0;
+    }
+    rj->group_sem = sem;
+    rj->group_value = g->count;
+  }
+  free(gs);
   return true;
 }
 
@@ -202,6 +276,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
         remaining--;
         if (i + 1 <= covered[t]) continue;
         ri->signals = true;
+        ri->signal_sem = (uint8_t)t;
         rj->waits[t] = i + 1;
         const size_t *c = &clock[i * NS];
         for (uint32_t u = 0; u < NS; u++)
@@ -221,9 +296,11 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   }
 
   /* 4 */
+  if (!failed && !group_signals(&S, clock)) failed = true;
   uint32_t count[NS] = {0};
   for (size_t i = 0; i < S.n && !failed; i++)
-    if (S.recs[i].signals) S.recs[i].ordinal = ++count[S.recs[i].stream];
+    if (S.recs[i].signals && S.recs[i].signal_sem == S.recs[i].stream)
+      S.recs[i].ordinal = ++count[S.recs[i].stream];
   for (uint32_t t = 0; t < NS && !failed; t++) {
     if (count[t] > 0xFFFFFF) {
       trn_ir_error(fn, "stream %u signals %u times; the wait value has 24 bits", t, count[t]);
@@ -234,9 +311,9 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   /* 5 */
   for (size_t j = 0; j < S.n && !failed; j++) {
     inst_rec_t *rj = &S.recs[j];
-    bool first = true;
-    uint8_t wsem = TRN_SEM_NONE;
-    uint32_t wval = 0;
+    bool first = rj->group_sem == TRN_SEM_NONE;
+    uint8_t wsem = rj->group_sem;
+    uint32_t wval = rj->group_value;
     for (uint32_t t = 0; t < NS; t++) {
       if (!rj->waits[t]) continue;
       uint32_t value = S.recs[rj->waits[t] - 1].ordinal;
@@ -255,7 +332,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       MlirOperation op = trn_dialects_isa_build(ctx, mlirOperationGetLocation(rj->op), &nop, rj->stream, NULL, 0);
       mlirBlockInsertOwnedOperationBefore(block, rj->op, op);
     }
-    trn_dialects_isa_set_sync(rj->op, wsem, wval, rj->signals ? (uint8_t)rj->stream : TRN_SEM_NONE);
+    trn_dialects_isa_set_sync(rj->op, wsem, wval, rj->signal_sem);
   }
 
   for (size_t i = 0; i < S.n; i++) free(S.recs[i].acc);
