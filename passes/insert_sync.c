@@ -19,21 +19,23 @@
  *  3. Mark each such i as signalling; record the wait (j waits for t's i).
  *  4. Group signals (see below), then number the signals of each stream in program
  *     order; a wait on i becomes wait sem[t] >= (ordinal of i's signal).
- *  5. The group wait, else the first wait, goes on j itself; each further one on a NOP
- *     inserted just before j on j's stream.
+ *  5. The first group wait, else the first wait, goes on j itself; each further one on
+ *     a NOP inserted just before j on j's stream.
  *
  * Group signals. An instruction has one wait, so a consumer of producers on k streams
  * (a matmul whose operands a DMA round spread over all queues) would run k-1 NOPs,
- * each an issue slot of its engine after the data has arrived. Instead, the producers
- * of j that no other instruction waits for form a group: each signals one shared
- * semaphore X (from the ones above the per-stream semaphores) instead of its stream's,
- * and j waits X >= (number of signals X has received from this group and the earlier
- * groups on X). That count proves the group done only if no later group's producer
- * can signal X before every producer of this group has: a group N may take X, last
- * used by group L, only if every producer of N is known (vector clock) to start after
- * every producer of L finished. By induction over the groups on X, while any producer
- * of a group is unfinished no later group has signalled, so X stays below the count.
- * A group that finds no such semaphore keeps per-stream signals and NOPs.
+ * each an issue slot of its engine after the data has arrived. Instead, producers of
+ * j whose every waiter (j, or another consumer) waits for all of them form a group:
+ * each signals one shared semaphore X (from the ones above the per-stream semaphores)
+ * instead of its stream's, and each waiter waits once, X >= (number of signals X has
+ * received from this group and the earlier groups on X): no later than it waited for
+ * the last of them one by one. That count proves the group done only if no later
+ * group's producer can signal X before every producer of this group has: a group N
+ * may take X, last used by group L, only if every producer of N is known (vector
+ * clock) to start after every producer of L finished. By induction over the groups on
+ * X, while any producer of a group is unfinished no later group has signalled, so X
+ * stays below the count. A group that finds no such semaphore keeps per-stream
+ * signals and NOPs. A consumer's first group wait goes on itself, further ones on NOPs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +60,9 @@ typedef struct inst_rec_t {
   uint8_t signal_sem; /* the semaphore it signals: its stream's, or its group's */
   uint32_t ordinal; /* signal ordinal within its stream (1-based) */
   size_t waits[TRN_MAX_STREAMS]; /* index of the producer instruction + 1, per stream; 0 = none */
-  uint32_t nwaiters; /* instructions whose waits name this one */
-  uint8_t group_sem; /* TRN_SEM_NONE, or the group semaphore it waits on (to group_value) */
-  uint32_t group_value;
+  uint32_t ngroups; /* group waits: semaphore group_sem[k] >= group_value[k] */
+  uint8_t group_sem[TRN_MAX_STREAMS / 2];
+  uint32_t group_value[TRN_MAX_STREAMS / 2];
 } inst_rec_t;
 
 /* The latest group of producers that signals one group semaphore, and its count. */
@@ -68,7 +70,7 @@ typedef struct group_sem_t {
   size_t members[TRN_MAX_STREAMS]; /* instruction indices */
   size_t n;
   uint32_t count; /* signals of all groups on this semaphore so far */
-  bool used;
+  size_t seq; /* 1 + how many groups were placed before that group; 0 = unused */
 } group_sem_t;
 
 typedef struct sync_t {
@@ -143,7 +145,6 @@ static bool read_all(sync_t *S, MlirBlock block) {
     memset(r, 0, sizeof *r);
     r->op = op;
     r->signal_sem = TRN_SEM_NONE;
-    r->group_sem = TRN_SEM_NONE;
     char msg[256];
     if (trn_dialects_isa_read(op, &r->inst, &r->stream, msg, sizeof msg)) {
       trn_ir_error(op, "malformed instruction: %s", msg);
@@ -172,30 +173,83 @@ static bool read_all(sync_t *S, MlirBlock block) {
   return true;
 }
 
-/* Step 4's grouping (see the header): for each consumer in program order, its
- * producers that no other instruction waits for signal one group semaphore, the
- * lowest-numbered one the rule allows. clock as in run(). False when out of memory. */
+/* Whether consumer c waits for every producer in mem[0..n). */
+static bool waits_all(const sync_t *S, const inst_rec_t *c, const size_t *mem, size_t n) {
+  for (size_t a = 0; a < n; a++)
+    if (c->waits[S->recs[mem[a]].stream] != mem[a] + 1) return false;
+  return true;
+}
+
+/* Step 4's grouping (see the header). For each consumer j in program order, the group
+ * is the set E of its (not yet grouped) producers left by shrinking until every
+ * instruction waiting for a member of E waits for all of E: those waiters (j and maybe
+ * others, all after E in program order) then wait for the group's count, no later
+ * than for E's members one by one. The group takes a semaphore the reuse rule allows
+ * (best fit, below). clock as in run(). False when out of memory. */
 static bool group_signals(sync_t *S, const size_t *clock) {
   enum { NS = TRN_MAX_STREAMS };
   uint32_t nsem = S->target->semaphores;
   if (nsem > TRN_SEM_NONE) nsem = TRN_SEM_NONE; /* 0xFF means "no semaphore" */
-  if (nsem <= NS + 1) return true;
+  if (nsem <= NS + 1 || S->n == 0) return true;
+  /* the waiters of each producer: wlist[wstart[p] .. wstart[p + 1]), in program order */
+  size_t *wstart = calloc(S->n + 1, sizeof *wstart);
   group_sem_t *gs = calloc(nsem - NS, sizeof *gs);
-  if (!gs) return false;
-  for (size_t j = 0; j < S->n; j++)
+  size_t *wlist = NULL;
+  bool ok = wstart && gs;
+  size_t placed = 0;
+  for (size_t j = 0; j < S->n && ok; j++)
     for (uint32_t t = 0; t < NS; t++)
-      if (S->recs[j].waits[t]) S->recs[S->recs[j].waits[t] - 1].nwaiters++;
-  for (size_t j = 0; j < S->n; j++) {
+      if (S->recs[j].waits[t]) wstart[S->recs[j].waits[t]]++;
+  if (ok) {
+    for (size_t p = 0; p < S->n; p++) wstart[p + 1] += wstart[p];
+    wlist = malloc((wstart[S->n] ? wstart[S->n] : 1) * sizeof *wlist);
+    ok = wlist != NULL;
+  }
+  if (ok) {
+    size_t *fill = calloc(S->n, sizeof *fill);
+    ok = fill != NULL;
+    for (size_t j = 0; j < S->n && ok; j++)
+      for (uint32_t t = 0; t < NS; t++) {
+        size_t p = S->recs[j].waits[t];
+        if (p) wlist[wstart[p - 1] + fill[p - 1]++] = j;
+      }
+    free(fill);
+  }
+  for (size_t j = 0; j < S->n && ok; j++) {
     inst_rec_t *rj = &S->recs[j];
     size_t mem[NS];
     size_t n = 0;
     for (uint32_t t = 0; t < NS; t++)
-      if (rj->waits[t] && S->recs[rj->waits[t] - 1].nwaiters == 1) mem[n++] = rj->waits[t] - 1;
+      if (rj->waits[t]) mem[n++] = rj->waits[t] - 1;
+    /* Shrink to a fixed point: drop a member that has a waiter not waiting for every
+     * member (so the producers j alone waits for always stay). Every waiter of a
+     * member is then a waiter of all members. */
+    for (bool changed = true; changed && n >= 2;) {
+      changed = false;
+      for (size_t a = 0; a < n && !changed; a++) {
+        const size_t p = mem[a];
+        for (size_t w = wstart[p]; w < wstart[p + 1] && !changed; w++) {
+          if (waits_all(S, &S->recs[wlist[w]], mem, n)) continue;
+          mem[a] = mem[--n];
+          changed = true;
+        }
+      }
+    }
     if (n < 2) continue;
+    /* the waiters of mem[0] are those of every member (j among them) */
+    bool fits = true;
+    for (size_t w = wstart[mem[0]]; w < wstart[mem[0] + 1] && fits; w++) {
+      const inst_rec_t *c = &S->recs[wlist[w]];
+      fits = c->ngroups < NS / 2 && waits_all(S, c, mem, n);
+    }
+    if (!fits) continue;
+    /* Best fit: of the semaphores the rule allows, the one whose last group is the
+     * most recent, so that those with older groups (which more groups may follow)
+     * and the unused ones stay available. */
     group_sem_t *g = NULL;
-    for (uint32_t x = 0; x < nsem - NS && !g; x++) {
+    for (uint32_t x = 0; x < nsem - NS; x++) {
       group_sem_t *c = &gs[x];
-      if (c->count + n > 0xFFFFFF) continue;
+      if (c->count + n > 0xFFFFFF || (g && c->seq <= g->seq)) continue;
       bool safe = true;
       for (size_t a = 0; a < n && safe; a++)
         for (size_t b = 0; b < c->n && safe; b++)
@@ -203,19 +257,36 @@ static bool group_signals(sync_t *S, const size_t *clock) {
       if (safe) g = c;
     }
     if (!g) continue;
+    g->seq = ++placed;
     g->count += (uint32_t)n;
     g->n = n;
     memcpy(g->members, mem, n * sizeof *mem);
     uint8_t sem = (uint8_t)(NS + (g - gs));
-    for (size_t a = 0; a < n; a++) {
-      S->recs[mem[a]].signal_sem = sem;
-      rj->waits[S->recs[mem[a]].stream] = 0;
+    for (size_t w = wstart[mem[0]]; w < wstart[mem[0] + 1]; w++) {
+      inst_rec_t *c = &S->recs[wlist[w]];
+      for (size_t a = 0; a < n; a++) c->waits[S->recs[mem[a]].stream] = 0;
+      c->group_sem[c->ngroups] = sem;
+      c->group_value[c->ngroups++] = g->count;
     }
-    rj->group_sem = sem;
-    rj->group_value = g->count;
+    for (size_t a = 0; a < n; a++) S->recs[mem[a]].signal_sem = sem;
   }
+  free(wstart);
+  free(wlist);
   free(gs);
-  return true;
+  return ok;
+}
+
+/* Inserts, just before r on its stream, a NOP that waits until sem >= value. */
+static void insert_wait_nop(MlirContext ctx, MlirBlock block, const inst_rec_t *r, uint8_t sem,
+                            uint32_t value) {
+  trn_inst_t nop;
+  memset(&nop, 0, sizeof nop);
+  nop.opcode = TRN_OP_NOP;
+  nop.wait_sem = sem;
+  nop.wait_value = value;
+  nop.signal_sem = TRN_SEM_NONE;
+  MlirOperation op = trn_dialects_isa_build(ctx, mlirOperationGetLocation(r->op), &nop, r->stream, NULL, 0);
+  mlirBlockInsertOwnedOperationBefore(block, r->op, op);
 }
 
 static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_options_t *opts) {
@@ -311,9 +382,11 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   /* 5 */
   for (size_t j = 0; j < S.n && !failed; j++) {
     inst_rec_t *rj = &S.recs[j];
-    bool first = rj->group_sem == TRN_SEM_NONE;
-    uint8_t wsem = rj->group_sem;
-    uint32_t wval = rj->group_value;
+    bool first = rj->ngroups == 0;
+    uint8_t wsem = first ? TRN_SEM_NONE : rj->group_sem[0];
+    uint32_t wval = first ? 0 : rj->group_value[0];
+    for (uint32_t k = 1; k < rj->ngroups; k++)
+      insert_wait_nop(ctx, block, rj, rj->group_sem[k], rj->group_value[k]);
     for (uint32_t t = 0; t < NS; t++) {
       if (!rj->waits[t]) continue;
       uint32_t value = S.recs[rj->waits[t] - 1].ordinal;
@@ -323,14 +396,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
         first = false;
         continue;
       }
-      trn_inst_t nop;
-      memset(&nop, 0, sizeof nop);
-      nop.opcode = TRN_OP_NOP;
-      nop.wait_sem = (uint8_t)t;
-      nop.wait_value = value;
-      nop.signal_sem = TRN_SEM_NONE;
-      MlirOperation op = trn_dialects_isa_build(ctx, mlirOperationGetLocation(rj->op), &nop, rj->stream, NULL, 0);
-      mlirBlockInsertOwnedOperationBefore(block, rj->op, op);
+      insert_wait_nop(ctx, block, rj, (uint8_t)t, value);
     }
     trn_dialects_isa_set_sync(rj->op, wsem, wval, rj->signal_sem);
   }

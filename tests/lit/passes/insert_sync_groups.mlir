@@ -3,6 +3,7 @@
 // per-stream ones) and the consumer waits for their count, instead of running a NOP
 // per extra stream. A later group may reuse the semaphore only if each of its
 // producers is known to start after every producer of the semaphore's last group.
+// Other instructions may wait for the group too if each waits for all its producers.
 // RUN: trn-opt %s --trn-insert-sync | FileCheck %s
 
 #x = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 0 : i64, num = array<i64: 4>, step = array<i64: 1>}
@@ -10,6 +11,10 @@
 #y = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 128 : i64, num = array<i64: 4>, step = array<i64: 1>}
 #z = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 160 : i64, num = array<i64: 8>, step = array<i64: 1>}
 #o = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 256 : i64, num = array<i64: 4>, step = array<i64: 1>}
+#u = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 512 : i64, num = array<i64: 4>, step = array<i64: 1>}
+#v = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 544 : i64, num = array<i64: 8>, step = array<i64: 1>}
+#v4 = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 544 : i64, num = array<i64: 4>, step = array<i64: 1>}
+#t = {space = "sbuf", dtype = "fp32", part = array<i64: 0, 16>, offset = 640 : i64, num = array<i64: 4>, step = array<i64: 1>}
 #p = {space = "psum", dtype = "fp32", part = array<i64: 0, 8>, offset = 0 : i64, num = array<i64: 4>, step = array<i64: 1>}
 
 // CHECK-LABEL: func.func @main
@@ -50,5 +55,16 @@ func.func @main() {
   // CHECK-NEXT: "trn_isa.nop"() {stream = 0 : i64, wait = array<i64: 11, 1>}
   // CHECK-NEXT: "trn_isa.matmul"() {{.*}}stream = 0 : i64, wait = array<i64: 10, 1>}
   "trn_isa.matmul"() {stream = 0 : i64, flags = ["acc"], dst = #p, src0 = #z, src1 = #y} : () -> ()
+  // Two waiters that both wait for the same two producers share their group: the
+  // vector engine and the PE each read u and v, and each waits once (on semaphore 22:
+  // the loads into fresh tiles are not ordered after the group on 21).
+  // CHECK-NEXT: "trn_isa.dma"() {{.*}}signal = 22 : i64, stream = 12 : i64}
+  "trn_isa.dma"() {stream = 12 : i64, descriptors = [{src_space = "hbm", dst_space = "sbuf", src_dtype = "fp32", dst_dtype = "fp32", src_addr = 2048 : i64, dst_addr = 512 : i64, num = array<i64: 4, 16>, src_step = array<i64: 16, 1>, dst_step = array<i64: 1, 49152>}]} : () -> ()
+  // CHECK-NEXT: "trn_isa.dma"() {{.*}}signal = 22 : i64, stream = 13 : i64}
+  "trn_isa.dma"() {stream = 13 : i64, descriptors = [{src_space = "hbm", dst_space = "sbuf", src_dtype = "fp32", dst_dtype = "fp32", src_addr = 2304 : i64, dst_addr = 544 : i64, num = array<i64: 8, 16>, src_step = array<i64: 1, 8>, dst_step = array<i64: 1, 49152>}]} : () -> ()
+  // CHECK-NEXT: "trn_isa.tensor_tensor"() {{.*}}stream = 2 : i64, wait = array<i64: 22, 2>}
+  "trn_isa.tensor_tensor"() {stream = 2 : i64, op0 = "add", dst = #t, src0 = #u, src1 = #v4} : () -> ()
+  // CHECK-NEXT: "trn_isa.matmul"() {{.*}}stream = 0 : i64, wait = array<i64: 22, 2>}
+  "trn_isa.matmul"() {stream = 0 : i64, flags = ["acc"], dst = #p, src0 = #v, src1 = #u} : () -> ()
   return
 }
