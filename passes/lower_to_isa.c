@@ -32,9 +32,11 @@
  *     a round costs each queue one fixed cost and spreads evenly over the queues. The
  *     estimate is a schedule in program order: a compute instruction starts when its engine is
  *     free and its sources are ready (trn_isa_inst_cycles at the engine's clock), a
- *     DMA piece when its queue is free and its source is ready (fixed cost + bytes /
- *     queue bandwidth), so that a store waiting for its producer does not hold up
- *     the loads queued behind it.
+ *     DMA piece when its queue is free, its source is ready and, writing SBUF, the
+ *     last instructions reading the bytes it overwrites have ended (fixed cost +
+ *     bytes / queue bandwidth), so that neither a store waiting for its producer nor
+ *     a load waiting for the readers of its memory holds up the loads queued behind
+ *     it.
  *  6. Erase the trn_tile ops.
  */
 #include <stdio.h>
@@ -98,8 +100,32 @@ typedef struct isa_t {
   pending_t pending[TRN_MAX_DMA_QUEUES];
   range_t *log; /* ranges of the instructions since the oldest open one, by seq */
   size_t nlog, caplog, seq;
+  /* per ISA_READ_PARTITIONS partitions and ISA_READ_GRANULE bytes of SBUF in each
+   * (sbuf_granules of them per partition group): the estimated end of the last
+   * instruction reading them */
+  double *sbuf_read_ns;
+  size_t sbuf_granules, sbuf_groups;
   bool failed;
 } isa_t;
+
+#define ISA_READ_GRANULE 64u
+#define ISA_READ_PARTITIONS 16u
+
+/* Notes that an instruction ending at `end` reads the SBUF of range `r`. */
+static void note_sbuf_read(isa_t *S, const range_t *r, double end) {
+  for (size_t p = r->p0 / ISA_READ_PARTITIONS; p < S->sbuf_groups && p * ISA_READ_PARTITIONS < r->p1; p++)
+    for (uint64_t g = r->b0 / ISA_READ_GRANULE; g < S->sbuf_granules && g * ISA_READ_GRANULE < r->b1; g++)
+      if (S->sbuf_read_ns[p * S->sbuf_granules + g] < end) S->sbuf_read_ns[p * S->sbuf_granules + g] = end;
+}
+
+/* When the last reader so far of the SBUF of range `r` is estimated to end. */
+static double sbuf_read_end(const isa_t *S, const range_t *r) {
+  double t = 0;
+  for (size_t p = r->p0 / ISA_READ_PARTITIONS; p < S->sbuf_groups && p * ISA_READ_PARTITIONS < r->p1; p++)
+    for (uint64_t g = r->b0 / ISA_READ_GRANULE; g < S->sbuf_granules && g * ISA_READ_GRANULE < r->b1; g++)
+      if (S->sbuf_read_ns[p * S->sbuf_granules + g] > t) t = S->sbuf_read_ns[p * S->sbuf_granules + g];
+  return t;
+}
 
 static bool push_buf(isa_t *S, MlirValue v, const buf_t *b);
 
@@ -614,6 +640,16 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
      * that queue's open instruction saves the fixed cost) */
     double data = t->dma_queue_gbps > 0 ? (double)b / t->dma_queue_gbps : 0;
     double cost = t->dma_fixed_ns + data;
+    /* a piece writing SBUF also waits for the last readers of what it overwrites
+     * (trn-insert-sync orders it after them): a queue it is put on waits with it, so
+     * the pieces after it go where they need not */
+    double ready = src_ready;
+    if (dst->type.space == TRN_SPACE_SBUF)
+      for (size_t k = i; k < i + n; k++) {
+        range_t r = desc_range(S, &descs[k], false, 0);
+        double w = sbuf_read_end(S, &r);
+        if (w > ready) ready = w;
+      }
     size_t sroot = src->parent != SIZE_MAX ? src->parent : (size_t)(src - S->bufs);
     size_t droot = dst->parent != SIZE_MAX ? dst->parent : (size_t)(dst - S->bufs);
     size_t srci = src->type.space == TRN_SPACE_HBM ? 2 * sroot : 2 * droot + 1; /* what may share an instruction */
@@ -626,9 +662,9 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
     bool join = false;
     for (uint32_t k = 0; k < queues; k++) {
       const pending_t *p = &S->pending[k];
-      bool j = S->merge && p->n && p->src == srci && src_ready <= p->start &&
+      bool j = S->merge && p->n && p->src == srci && ready <= p->start &&
                (round > 0 || (double)(p->bytes + b) <= join_cap * min_piece) && can_join(S, k, &descs[i], n);
-      double start = S->queue_ns[k] > src_ready ? S->queue_ns[k] : src_ready;
+      double start = S->queue_ns[k] > ready ? S->queue_ns[k] : ready;
       double end = j ? S->queue_ns[k] + data : start + cost;
       if (k == 0 || end < best) {
         best = end;
@@ -638,6 +674,11 @@ static void emit_dma_split(isa_t *S, MlirOperation op, const buf_t *src, const b
       }
     }
     S->queue_ns[q] = best;
+    if (src->type.space == TRN_SPACE_SBUF)
+      for (size_t k = i; k < i + n; k++) {
+        range_t r = desc_range(S, &descs[k], true, 0);
+        note_sbuf_read(S, &r, best);
+      }
     size_t dsti = (size_t)(dst - S->bufs);
     pending_t *p = &S->pending[q];
     trn_inst_t inst;
@@ -841,6 +882,12 @@ static void lower_compute(isa_t *S, MlirOperation op) {
                                           : S->target->pool_ghz;
   double end = start + (double)trn_isa_inst_cycles(&inst, S->target) / (ghz > 0 ? ghz : 1.0);
   S->engine_ns[stream] = end;
+  const trn_ap_t *srcs[2] = {&inst.src0, &inst.src1};
+  for (int i = 0; i < 2; i++)
+    if (srcs[i]->space == TRN_SPACE_SBUF) {
+      range_t r = ap_range(srcs[i], false, 0);
+      note_sbuf_read(S, &r, end);
+    }
   if (b[dst_index]) set_ready(S, b[dst_index], end);
   log_compute(S, &inst);
   emit(S, op, &inst, stream, NULL, 0);
@@ -987,6 +1034,14 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
   if (opts->opt_level <= 0) S.queues = 1;
   S.merge = opts->opt_level >= 1;
   S.block = trn_ir_func_body(fn);
+  S.sbuf_granules = S.target->sbuf_partition_bytes / ISA_READ_GRANULE + 1;
+  S.sbuf_groups = (S.target->partitions + ISA_READ_PARTITIONS - 1) / ISA_READ_PARTITIONS;
+  S.sbuf_read_ns = calloc(S.sbuf_granules * (S.sbuf_groups ? S.sbuf_groups : 1), sizeof *S.sbuf_read_ns);
+  if (!S.sbuf_read_ns) {
+    trn_ir_error(fn, "out of memory");
+    mlirExternalPassSignalFailure(pass);
+    return;
+  }
   trn_ptr_map_init(&S.map);
   size_t ntile = 0, cap = 0;
   MlirOperation *tile_ops = NULL;
@@ -1044,6 +1099,7 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
     free(S.pending[q].dsts);
   }
   free(S.log);
+  free(S.sbuf_read_ns);
   free(S.bufs);
   trn_ptr_map_free(&S.map);
   if (S.failed) mlirExternalPassSignalFailure(pass);
