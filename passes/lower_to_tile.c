@@ -133,9 +133,10 @@ typedef struct val_t {
   bool spilled; /* V_CHIP also stored to an HBM scratch buffer (buf, offset, strides) */
   /* > 0: the tiles are row-split (an NHWC value with channels on partitions, made by
    * conv2d_split): a tile of box rows [r0, r0 + nr) x all columns holds row r0 + 2i + h
-   * on partitions [h * split, h * split + channels), free elements [i * W, (i + 1) * W)
-   * (rows along split_dim, the free dims row-major). Only conv2d_from_split (and
-   * transposes relabeling the tiles) reads such tiles; any other consumer is refused. */
+   * on partitions [(1 - h) * split, (1 - h) * split + channels) (even rows on the upper
+   * half), free elements [i * W, (i + 1) * W) (rows along split_dim, the free dims
+   * row-major). Only conv2d_from_split (and transposes relabeling the tiles) reads
+   * such tiles; any other consumer is refused. */
   int64_t split;
   int split_dim; /* the row dim of a row-split value */
   int64_t tile_bytes; /* per partition, of the tiles produced so far */
@@ -2666,17 +2667,17 @@ typedef struct conv_split_t {
 /* A stride-1 convolution with tap pairs (KH >= 2, 2 OC <= the PE columns) whose
  * result only feeds 1x1 convolutions, computing two output rows per matmul: the
  * stationary tile [2 IC, 2 OC] of kernel-row offset d and tap pair j holds in its
- * columns [0, OC) the pair's weights of kernel row d (for output row y) and in [OC,
- * 2 OC) those of kernel row d - 1 (for row y + 1, which reads the same input rows one
+ * columns [OC, 2 OC) the pair's weights of kernel row d (for output row y) and in [0,
+ * OC) those of kernel row d - 1 (for row y + 1, which reads the same input rows one
  * kernel row later); the moving window takes every other output row (row step 2 Wp),
- * so PSUM partitions [0, OC) accumulate rows y, y + 2, ... and [OC, 2 OC) rows y + 1,
- * y + 3, ... Offsets d = 1 .. KH - 1 use both column halves; d = 0 only the first
- * (into PSUM partitions [0, OC)), d = KH only the second: (KH + 1) * npair matmuls of
- * N / 2 columns per block of 2 rh rows instead of KH * npair of N for rh rows. One
- * ACTIVATE evicts both halves (the bias loaded on both); the result keeps its
- * channels on two partition halves by row parity (val_t.split), as the engines cannot
- * move data across partitions: conv2d_from_split reads it. The image buffer has one
- * extra zero row when OH is odd (the last block's odd half reads it). */
+ * so PSUM partitions [OC, 2 OC) accumulate rows y, y + 2, ... and [0, OC) rows y + 1,
+ * y + 3, ... Offsets d = 1 .. KH - 1 use both column halves; d = 0 only the upper one
+ * (into PSUM partitions [OC, 2 OC)), d = KH only the lower one: (KH + 1) * npair
+ * matmuls of N / 2 columns per block of 2 rh rows instead of KH * npair of N for rh
+ * rows. One ACTIVATE evicts both halves (the bias loaded on both); the result keeps
+ * its channels on two partition halves by row parity (val_t.split), as the engines
+ * cannot move data across partitions: conv2d_from_split reads it. The image buffer has
+ * one extra zero row when OH is odd (the last block's odd half reads it). */
 static void conv2d_split(lower_t *L, const conv_split_t *cs) {
   const val_t *y = cs->y;
   int64_t N = y->dims[0], OH = y->dims[1], OW = y->dims[2], OC = y->dims[3];
@@ -2688,21 +2689,21 @@ static void conv2d_split(lower_t *L, const conv_split_t *cs) {
   int64_t rh = cs->mov_max / OW; /* output rows per half of a block */
   if (rh > (OH + 1) / 2) rh = (OH + 1) / 2;
   trn_dtype_t dt = cs->dt;
-  /* the weight panel [2 IC, F]: per pair j the kernel rows in descending order, so
-   * that the tiles of kernel rows d and d - 1 are adjacent (one [2 IC, 2 OC] view);
-   * one DMA per kernel row and half, as in the tap-pair panel */
+  /* the weight panel [2 IC, F]: per pair j the tiles [2 IC, OC] of its KH kernel
+   * rows side by side, so that those of kernel rows d - 1 and d are one [2 IC, 2 OC]
+   * view; one DMA per pair and half (taps 2j and 2j + 1), each filling its own range
+   * of the panel */
   const val_t *w = &L->vals[cs->wi];
   MlirValue whbm = buf_value(L, w->buf);
   MlirValue panel = alloc_tile(L, TRN_SPACE_SBUF, dt, 2 * IC, F);
   if (mlirValueIsNull(whbm) || mlirValueIsNull(panel)) return;
   w = &L->vals[cs->wi];
-  for (int64_t kh = 0; kh < KH; kh++)
-    for (int64_t half = 0; half < 2 && half < KW; half++) {
-      int64_t nj = (KW - half + 1) / 2;
-      int64_t sizes[3] = {nj, IC, OC}, ss[3] = {2 * w->strides[2], w->strides[3], w->strides[0]};
-      int64_t ds[3] = {KH * OC, F, 1};
-      emit_dma(L, whbm, panel, 3, sizes, w->offset + kh * w->strides[1] + half * w->strides[2], ss,
-               half * IC * F + (KH - 1 - kh) * OC, ds);
+  for (int64_t j = 0; j < npair; j++)
+    for (int64_t half = 0; half < 2 && 2 * j + half < KW; half++) {
+      int64_t sizes[3] = {KH, IC, OC}, ss[3] = {w->strides[1], w->strides[3], w->strides[0]};
+      int64_t ds[3] = {OC, F, 1};
+      emit_dma(L, whbm, panel, 3, sizes, w->offset + (2 * j + half) * w->strides[2], ss,
+               half * IC * F + j * KH * OC, ds);
     }
   MlirValue btile = {NULL};
   if (cs->has_bias) {
@@ -2736,13 +2737,13 @@ static void conv2d_split(lower_t *L, const conv_split_t *cs) {
           MlirValue win = emit_view_strided(L, img, dt, 0, (y0 + d) * Wp + 2 * j, K, 2, nums, steps);
           MlirValue stat, dst;
           if (d == 0) {
-            stat = emit_view(L, panel, dt, 0, (j * KH + KH - 1) * OC, K, OC);
-            dst = lo;
-          } else if (d == KH) {
             stat = emit_view(L, panel, dt, 0, j * KH * OC, K, OC);
             dst = hi;
+          } else if (d == KH) {
+            stat = emit_view(L, panel, dt, 0, (j * KH + KH - 1) * OC, K, OC);
+            dst = lo;
           } else {
-            stat = emit_view(L, panel, dt, 0, (j * KH + KH - 1 - d) * OC, K, 2 * OC);
+            stat = emit_view(L, panel, dt, 0, (j * KH + d - 1) * OC, K, 2 * OC);
             dst = psum;
           }
           emit_matmul(L, stat, win, dst, !first);
@@ -2810,7 +2811,8 @@ static void conv2d_from_split(lower_t *L, const conv_split_t *cs, int64_t stat_m
     w = &L->vals[cs->wi];
     int64_t sizes[3] = {2, C, ocsz}, ss[3] = {0, w->strides[3], w->strides[0]}, ds[3] = {half * ocsz, ocsz, 1};
     emit_dma(L, whbm, panel, 3, sizes, w->offset + oc0 * w->strides[0], ss, 0, ds);
-    MlirValue wt[2] = {emit_view(L, panel, dt, 0, 0, C, ocsz), emit_view(L, panel, dt, half, 0, C, ocsz)};
+    /* per row parity h the weights on that parity's partitions (see val_t.split) */
+    MlirValue wt[2] = {emit_view(L, panel, dt, half, 0, C, ocsz), emit_view(L, panel, dt, 0, 0, C, ocsz)};
     MlirValue btile = {NULL};
     if (cs->has_bias) {
       box_t bb = {{oc0}, {ocsz}};
@@ -2833,7 +2835,7 @@ static void conv2d_from_split(lower_t *L, const conv_split_t *cs, int64_t stat_m
           int64_t r = oh0 + ((oh0 - r0) % 2 != h);
           if (r >= oh0 + rbsz) continue;
           int64_t cnt = (oh0 + rbsz - r + 1) / 2;
-          MlirValue mov = emit_view(L, tr.tile, dt, h * half, (r - r0) / 2 * OW, C, cnt * OW);
+          MlirValue mov = emit_view(L, tr.tile, dt, (1 - h) * half, (r - r0) / 2 * OW, C, cnt * OW);
           int64_t nums[2] = {OW, cnt}, steps[2] = {1, 2 * OW};
           MlirValue dst = emit_view_strided(L, psum, TRN_DTYPE_FP32, 0, (r - oh0) * OW, ocsz, 2, nums, steps);
           /* the two parities write disjoint PSUM columns: both overwrite */
