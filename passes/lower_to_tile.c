@@ -73,7 +73,11 @@
  *       kernel rows; from -O2 a stride-2 one over an HBM image as the stride-1 conv
  *       over its 2x2 space-to-depth image); from -O2 other convs with at most half
  *       the partitions of input channels pair their taps (a second image copy shifted
- *       by one tap). The image is filled from on-chip tiles by engine copies (a DMA
+ *       by one tap); such a stride-1 conv with at most half the PE columns of output
+ *       channels whose result feeds only 1x1 convs and tap-pair convs computes two
+ *       output rows per matmul on the two column halves (conv2d_split: a row-split
+ *       result, even and odd rows on the two partition halves, read by those
+ *       consumers only). The image is filled from on-chip tiles by engine copies (a DMA
  *       only where partitions move), only its padding border memset; an unpadded
  *       conv whose windows lie in its input tiles reads them in place. From -O2
  *       weight loads are moved to the previous tensor-engine layer (prefetch_weights).
@@ -135,8 +139,8 @@ typedef struct val_t {
    * conv2d_split): a tile of box rows [r0, r0 + nr) x all columns holds row r0 + 2i + h
    * on partitions [(1 - h) * split, (1 - h) * split + channels) (even rows on the upper
    * half), free elements [i * W, (i + 1) * W) (rows along split_dim, the free dims
-   * row-major). Only conv2d_from_split (and transposes relabeling the tiles) reads
-   * such tiles; any other consumer is refused. */
+   * row-major). Only conv2d_from_split, image_fill (for a tap-pair conv) and
+   * transposes relabeling the tiles read such tiles; any other consumer is refused. */
   int64_t split;
   int split_dim; /* the row dim of a row-split value */
   int64_t tile_bytes; /* per partition, of the tiles produced so far */
@@ -2125,6 +2129,48 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
   int64_t w0 = cs - pad[2] > 0 ? cs - pad[2] : 0;
   if (h1 <= h0 || w0 >= W) return true; /* only padding */
   int64_t base = pb * F + (h0 - (r0 - pad[0])) * Wp + w0 - (cs - pad[2]);
+  if (x->kind == V_CHIP && x->split) {
+    /* row-split tiles (val_t.split): per tile and row parity, the parity's rows (every
+     * other buffer row) by an engine copy when they are on the buffer block's
+     * partitions, else by a DMA; the DMAs first (pass 0: the copies interleave rows
+     * with them, so each waits for the DMA into its rows) */
+    if (axis != 3 || x->pdim != 3 || x->split_dim != 1 || p0 != 0 || psz != x->dims[3]) {
+      fail(L, "a row-split convolution result feeds an op that cannot read it (internal error)", NULL);
+      return false;
+    }
+    trn_tile_type_t bt;
+    trn_dtype_t buf_dtype = trn_dialects_tile_type_read(mlirValueGetType(buf), &bt) ? bt.dtype : TRN_DTYPE_FP32;
+    for (size_t k = 0; k < 2 * L->vals[xi].ntiles && !L->failed; k++) {
+      size_t t = k % L->vals[xi].ntiles;
+      bool dma_pass = k < L->vals[xi].ntiles;
+      tref_t tr = L->vals[xi].tiles[t];
+      const box_t *b = &tr.box;
+      if (b->start[0] != fixed || b->start[2] != 0 || b->size[2] != W) continue;
+      int64_t tf = (b->size[1] + 1) / 2 * W; /* the tile's free size */
+      for (int64_t h = 0; h < 2 && !L->failed; h++) {
+        int64_t rlo = b->start[1] + h, rend = min64(b->start[1] + b->size[1], h1);
+        if (rlo < h0) rlo += (h0 - rlo + 1) / 2 * 2;
+        if (rlo >= rend) continue;
+        int64_t cnt = (rend - rlo + 1) / 2, sp = (1 - h) * L->vals[xi].split;
+        int64_t soff = (rlo - b->start[1]) / 2 * W + w0, fo = base - pb * F + (rlo - h0) * Wp;
+        if ((sp != pb) != dma_pass) continue;
+        if (sp == pb) {
+          int64_t nums[2] = {W - w0, cnt}, ssteps[2] = {1, W}, dsteps[2] = {1, 2 * Wp};
+          MlirValue src = emit_view_strided(L, tr.tile, tr.dtype, sp, soff, psz, 2, nums, ssteps);
+          MlirValue dst = emit_view_strided(L, buf, buf_dtype, pb, fo, psz, 2, nums, dsteps);
+          if (mlirValueIsNull(src) || mlirValueIsNull(dst)) return false;
+          if (on_act)
+            emit_activate(L, src, dst, (MlirValue){NULL}, "copy", 1.0, 0.0);
+          else
+            emit_copy(L, src, dst);
+        } else {
+          int64_t sizes[3] = {psz, cnt, W - w0}, ss[3] = {tf, W, 1}, ds[3] = {F, 2 * Wp, 1};
+          emit_dma(L, tr.tile, buf, 3, sizes, sp * tf + soff, ss, pb * F + fo, ds);
+        }
+      }
+    }
+    return !L->failed;
+  }
   if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
     trn_tile_type_t bt;
     trn_dtype_t buf_dtype = trn_dialects_tile_type_read(mlirValueGetType(buf), &bt) ? bt.dtype : TRN_DTYPE_FP32;
@@ -2618,20 +2664,31 @@ static bool split_users(lower_t *L, MlirValue v, int pdim, int64_t OH, int64_t O
     if (!trn_ir_is(c, "tosa.conv2d") || pdim != 3) return false;
     int64_t pad[4], stride[2], pd = 3;
     size_t n = 0;
-    if (!trn_ir_get_i64_array(c, "pad", pad, 4, &n) || n != 4 || pad[0] || pad[1] || pad[2] || pad[3]) return false;
-    if (!trn_ir_get_i64_array(c, "stride", stride, 2, &n) || n != 2 || stride[0] != 1 || stride[1] != 1)
+    if (!trn_ir_get_i64_array(c, "pad", pad, 4, &n) || n != 4 || !trn_ir_get_i64_array(c, "stride", stride, 2, &n) ||
+        n != 2)
       return false;
     trn_ir_get_int(c, "trn.pdim", &pd);
     if (pd != 3) return false;
     MlirValue w = mlirOperationGetOperand(c, 1);
     int64_t wd[R];
-    if (!trn_ir_tensor_shape(mlirValueGetType(w), &rank, wd, &vdt) || rank != 4 || wd[1] != 1 || wd[2] != 1 ||
-        dims[1] != OH || dims[2] != OW)
+    if (!trn_ir_tensor_shape(mlirValueGetType(w), &rank, wd, &vdt) || rank != 4 || dims[1] != OH || dims[2] != OW)
       return false;
-    int64_t chunks = (wd[0] + stat_max - 1) / stat_max;
-    *before += chunks * split_1x1_cost(OH, OW, rh, rb, false);
-    *after += chunks * split_1x1_cost(OH, OW, rh, rb, true);
-    /* the weights: an HBM view of a constant (lowered now if not yet) */
+    if (wd[1] == 1 && wd[2] == 1) {
+      if (pad[0] || pad[1] || pad[2] || pad[3] || stride[0] != 1 || stride[1] != 1) return false;
+      int64_t chunks = (wd[0] + stat_max - 1) / stat_max;
+      *before += chunks * split_1x1_cost(OH, OW, rh, rb, false);
+      *after += chunks * split_1x1_cost(OH, OW, rh, rb, true);
+    } else {
+      /* a tap-pair convolution over the whole image (lower_conv2d): its image buffer
+       * is filled from the parities' rows (image_fill), its matmuls unchanged */
+      int64_t Hp = OH + pad[0] + pad[1], Wp = OW + pad[2] + pad[3];
+      int64_t bytes = Hp * Wp * (int64_t)trn_isa_dtype_size(matmul_dtype(L, vdt));
+      if (wd[2] < 2 || 2 * dims[3] > (int64_t)L->target->partitions || L->opts->opt_level < 2 ||
+          bytes > (int64_t)L->target->sbuf_partition_bytes / 2)
+        return false;
+    }
+    /* the weights: an HBM view of a constant (lowered now if not yet), as the 1x1
+     * form and tap pairs need */
     if (weights && !ensure_hbm_val(L, w, 0)) return false;
     any = true;
   }
@@ -2665,7 +2722,7 @@ typedef struct conv_split_t {
 } conv_split_t;
 
 /* A stride-1 convolution with tap pairs (KH >= 2, 2 OC <= the PE columns) whose
- * result only feeds 1x1 convolutions, computing two output rows per matmul: the
+ * result only feeds 1x1 and tap-pair convolutions (split_users), computing two output rows per matmul: the
  * stationary tile [2 IC, 2 OC] of kernel-row offset d and tap pair j holds in its
  * columns [OC, 2 OC) the pair's weights of kernel row d (for output row y) and in [0,
  * OC) those of kernel row d - 1 (for row y + 1, which reads the same input rows one
@@ -2676,7 +2733,7 @@ typedef struct conv_split_t {
  * matmuls of N / 2 columns per block of 2 rh rows instead of KH * npair of N for rh
  * rows. One ACTIVATE evicts both halves (the bias loaded on both); the result keeps
  * its channels on two partition halves by row parity (val_t.split), as the engines
- * cannot move data across partitions: conv2d_from_split reads it. The image buffer has
+ * cannot move data across partitions: its consumers read it. The image buffer has
  * one extra zero row when OH is odd (the last block's odd half reads it). */
 static void conv2d_split(lower_t *L, const conv_split_t *cs) {
   const val_t *y = cs->y;
@@ -2859,7 +2916,10 @@ static void conv2d_from_split(lower_t *L, const conv_split_t *cs, int64_t stat_m
  * first conv, 3 channels) packs the taps instead (conv2d_packed): partitions (kernel
  * row dkh of a group of rows, kw, channel), each block holding the band shifted by its
  * (dkh, kw) offset, so that one window view and one weight tile cover a group of
- * kernel rows: one matmul per group instead of one per tap. */
+ * kernel rows: one matmul per group instead of one per tap.
+ * From -O2, tap pairs (a shifted second image copy) and, when the result feeds only
+ * convolutions that can read it, the row-split form (conv2d_split, conv2d_from_split,
+ * and image_fill for a tap-pair consumer). */
 static void lower_conv2d(lower_t *L, MlirOperation op) {
   MlirValue res = mlirOperationGetResult(op, 0);
   size_t oi;
@@ -2926,7 +2986,7 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   if (feeds_only_matmuls(final_value, false, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
   conv_split_t cs = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y, .pad = pad,
                      .final_value = final_value, .dt = dt, .out_dt = out_dt, .mov_max = mov_max};
-  if (L->vals[xi].split) { /* the input is row-split (conv2d_split) */
+  if (L->vals[xi].split && KH == 1 && KW == 1) { /* a row-split input (conv2d_split) */
     conv_weight_hwio(L, wi);
     conv2d_from_split(L, &cs, stat_max);
     return;
@@ -2942,6 +3002,10 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * nic * (int64_t)trn_isa_dtype_size(dt), OH, stride[0],
                            (KH - 1) * dil[0] + 1, rb, &whole);
   if (!band) return;
+  if (L->vals[xi].split && !whole) {
+    fail(L, "a row-split convolution result feeds a banded convolution (internal error)", NULL);
+    return;
+  }
   if (!whole && KH * KW > 1 && KW * IC * 2 <= P && L->vals[wi].kind == V_HBM) {
     conv_packed_t cp = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y,
                         .final_value = final_value, .dt = dt, .out_dt = out_dt, .Wp = Wp, .rb = rb, .owb = owb,
@@ -2956,7 +3020,7 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     return;
   }
   /* without padding, windows may read the input tiles in place */
-  bool direct = pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 &&
+  bool direct = pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 && !L->vals[xi].split &&
                 conv_windows_direct(L, &L->vals[xi], y, KH, KW, stride, dil, rb, owb, dt);
   if (direct) {
     whole = true;
@@ -2969,6 +3033,10 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
    * kw + 1) cover two taps: ceil(KW / 2) matmuls per kernel row instead of KW. */
   bool pairs = !direct && nic == 1 && 2 * IC <= P && KW >= 2 && L->vals[wi].kind == V_HBM && L->opts->opt_level >= 2;
   int64_t npair = (KW + 1) / 2;
+  if (L->vals[xi].split && !pairs) { /* split_users admits only tap-pair consumers */
+    fail(L, "a row-split convolution result feeds a convolution without tap pairs (internal error)", NULL);
+    return;
+  }
   /* Row-split form (conv2d_split): two output rows per matmul, on the two column
    * halves of the PE, when the result only feeds 1x1 convolutions and that is cheaper */
   bool split_ok = pairs && whole && stride[0] == 1 && stride[1] == 1 && dil[0] == 1 && dil[1] == 1 && KH >= 2 &&
