@@ -2680,11 +2680,14 @@ static bool split_users(lower_t *L, MlirValue v, int pdim, int64_t OH, int64_t O
       *after += chunks * split_1x1_cost(OH, OW, rh, rb, true);
     } else {
       /* a tap-pair convolution over the whole image (lower_conv2d): its image buffer
-       * is filled from the parities' rows (image_fill), its matmuls unchanged */
+       * is filled from the parities' rows (image_fill), its matmuls unchanged. Only
+       * with fp32 matmuls: half the rows then move partitions by DMAs that the copies
+       * of the other rows wait for, which costs about what a 16-bit conv's PE saving
+       * is worth (ResNet-18 layer1 measured slower with --auto-cast) */
       int64_t Hp = OH + pad[0] + pad[1], Wp = OW + pad[2] + pad[3];
-      int64_t bytes = Hp * Wp * (int64_t)trn_isa_dtype_size(matmul_dtype(L, vdt));
-      if (wd[2] < 2 || 2 * dims[3] > (int64_t)L->target->partitions || L->opts->opt_level < 2 ||
-          bytes > (int64_t)L->target->sbuf_partition_bytes / 2)
+      int64_t size = (int64_t)trn_isa_dtype_size(matmul_dtype(L, vdt));
+      if (wd[2] < 2 || 2 * dims[3] > (int64_t)L->target->partitions || L->opts->opt_level < 2 || size < 4 ||
+          Hp * Wp * size > (int64_t)L->target->sbuf_partition_bytes / 2)
         return false;
     }
     /* the weights: an HBM view of a constant (lowered now if not yet), as the 1x1
