@@ -2628,10 +2628,11 @@ static int64_t split_1x1_cost(int64_t OH, int64_t OW, int64_t rh, int64_t rb, bo
 
 /* Adds to *before / *after the PE cycles of the consumers of `v` (a value with
  * `pdim` on partitions, the convolution result of split_pays seen through relabeling
- * transposes) without and with the row-split form; false if one of them is not a 1x1
- * convolution with stride 1, no padding and constant weights, the channels on
- * partitions (what conv2d_from_split serves), or a transpose to one that keeps the
- * tiles (lower_transpose relabels them). */
+ * transposes) without and with the row-split form; false if one of them is not a
+ * convolution with constant weights and the channels on partitions that is either 1x1
+ * with stride 1 and no padding (conv2d_from_split) or a tap-pair conv over the whole
+ * image (image_fill fills its image from the parities), or a transpose to one that
+ * keeps the tiles (lower_transpose relabels them). */
 static bool split_users(lower_t *L, MlirValue v, int pdim, int64_t OH, int64_t OW, int64_t rh, int64_t rb,
                         int64_t stat_max, bool weights, int depth, int64_t *before, int64_t *after) {
   uint32_t rank;
