@@ -73,7 +73,11 @@
  *       kernel rows; from -O2 a stride-2 one over an HBM image as the stride-1 conv
  *       over its 2x2 space-to-depth image); from -O2 other convs with at most half
  *       the partitions of input channels pair their taps (a second image copy shifted
- *       by one tap). The image is filled from on-chip tiles by engine copies (a DMA
+ *       by one tap); such a stride-1 conv with at most half the PE columns of output
+ *       channels whose result feeds only 1x1 convs and tap-pair convs computes two
+ *       output rows per matmul on the two column halves (conv2d_split: a row-split
+ *       result, even and odd rows on the two partition halves, read by those
+ *       consumers only). The image is filled from on-chip tiles by engine copies (a DMA
  *       only where partitions move), only its padding border memset; an unpadded
  *       conv whose windows lie in its input tiles reads them in place. From -O2
  *       weight loads are moved to the previous tensor-engine layer (prefetch_weights).
@@ -131,6 +135,14 @@ typedef struct val_t {
   tref_t *tiles;
   size_t ntiles, cap_tiles;
   bool spilled; /* V_CHIP also stored to an HBM scratch buffer (buf, offset, strides) */
+  /* > 0: the tiles are row-split (an NHWC value with channels on partitions, made by
+   * conv2d_split): a tile of box rows [r0, r0 + nr) x all columns holds row r0 + 2i + h
+   * on partitions [(1 - h) * split, (1 - h) * split + channels) (even rows on the upper
+   * half), free elements [i * W, (i + 1) * W) (rows along split_dim, the free dims
+   * row-major). Only conv2d_from_split, image_fill (for a tap-pair conv) and
+   * transposes relabeling the tiles read such tiles; any other consumer is refused. */
+  int64_t split;
+  int split_dim; /* the row dim of a row-split value */
   int64_t tile_bytes; /* per partition, of the tiles produced so far */
   /* tiles loaded from this HBM view, reused by later consumers */
   tref_t *cache;
@@ -570,7 +582,9 @@ static MlirValue emit_view_strided(lower_t *L, MlirValue buf, trn_dtype_t dt, in
     return (MlirValue){NULL};
   }
   int64_t dims[2] = {p, f};
-  MlirType ty = tile_type(L, TRN_SPACE_SBUF, dt, 2, dims);
+  trn_tile_type_t bt; /* a view lives in its buffer's space (SBUF or PSUM) */
+  trn_space_t space = trn_dialects_tile_type_read(mlirValueGetType(buf), &bt) ? bt.space : TRN_SPACE_SBUF;
+  MlirType ty = tile_type(L, space, dt, 2, dims);
   if (mlirTypeIsNull(ty)) return (MlirValue){NULL};
   MlirNamedAttribute attrs[3] = {
       trn_ir_named(L->ctx, "partition_offset", trn_ir_i64(L->ctx, po)),
@@ -1182,6 +1196,9 @@ static void lower_transpose(lower_t *L, MlirOperation op) {
     if (keeps && q >= 0) {
       out->kind = V_CHIP;
       out->pdim = q;
+      out->split = L->vals[ii].split;
+      for (uint32_t d = 0; d < out->rank; d++)
+        if (perm[d] == L->vals[ii].split_dim) out->split_dim = (int)d;
       for (size_t t = 0; t < L->vals[ii].ntiles && !L->failed; t++) {
         tref_t tr = L->vals[ii].tiles[t];
         box_t b;
@@ -1192,6 +1209,10 @@ static void lower_transpose(lower_t *L, MlirOperation op) {
         out = &L->vals[oi];
         add_tile(L, &out->tiles, &out->ntiles, &out->cap_tiles, tr.tile, &b, q);
       }
+      return;
+    }
+    if (L->vals[ii].split) {
+      fail(L, "a row-split convolution result feeds a transpose that cannot relabel it (internal error)", NULL);
       return;
     }
     if (!spill(L, ii)) return;
@@ -2108,6 +2129,48 @@ static bool image_fill(lower_t *L, size_t xi, int axis, int64_t fixed, int64_t p
   int64_t w0 = cs - pad[2] > 0 ? cs - pad[2] : 0;
   if (h1 <= h0 || w0 >= W) return true; /* only padding */
   int64_t base = pb * F + (h0 - (r0 - pad[0])) * Wp + w0 - (cs - pad[2]);
+  if (x->kind == V_CHIP && x->split) {
+    /* row-split tiles (val_t.split): per tile and row parity, the parity's rows (every
+     * other buffer row) by an engine copy when they are on the buffer block's
+     * partitions, else by a DMA; the DMAs first (pass 0: the copies interleave rows
+     * with them, so each waits for the DMA into its rows) */
+    if (axis != 3 || x->pdim != 3 || x->split_dim != 1 || p0 != 0 || psz != x->dims[3]) {
+      fail(L, "a row-split convolution result feeds an op that cannot read it (internal error)", NULL);
+      return false;
+    }
+    trn_tile_type_t bt;
+    trn_dtype_t buf_dtype = trn_dialects_tile_type_read(mlirValueGetType(buf), &bt) ? bt.dtype : TRN_DTYPE_FP32;
+    for (size_t k = 0; k < 2 * L->vals[xi].ntiles && !L->failed; k++) {
+      size_t t = k % L->vals[xi].ntiles;
+      bool dma_pass = k < L->vals[xi].ntiles;
+      tref_t tr = L->vals[xi].tiles[t];
+      const box_t *b = &tr.box;
+      if (b->start[0] != fixed || b->start[2] != 0 || b->size[2] != W) continue;
+      int64_t tf = (b->size[1] + 1) / 2 * W; /* the tile's free size */
+      for (int64_t h = 0; h < 2 && !L->failed; h++) {
+        int64_t rlo = b->start[1] + h, rend = min64(b->start[1] + b->size[1], h1);
+        if (rlo < h0) rlo += (h0 - rlo + 1) / 2 * 2;
+        if (rlo >= rend) continue;
+        int64_t cnt = (rend - rlo + 1) / 2, sp = (1 - h) * L->vals[xi].split;
+        int64_t soff = (rlo - b->start[1]) / 2 * W + w0, fo = base - pb * F + (rlo - h0) * Wp;
+        if ((sp != pb) != dma_pass) continue;
+        if (sp == pb) {
+          int64_t nums[2] = {W - w0, cnt}, ssteps[2] = {1, W}, dsteps[2] = {1, 2 * Wp};
+          MlirValue src = emit_view_strided(L, tr.tile, tr.dtype, sp, soff, psz, 2, nums, ssteps);
+          MlirValue dst = emit_view_strided(L, buf, buf_dtype, pb, fo, psz, 2, nums, dsteps);
+          if (mlirValueIsNull(src) || mlirValueIsNull(dst)) return false;
+          if (on_act)
+            emit_activate(L, src, dst, (MlirValue){NULL}, "copy", 1.0, 0.0);
+          else
+            emit_copy(L, src, dst);
+        } else {
+          int64_t sizes[3] = {psz, cnt, W - w0}, ss[3] = {tf, W, 1}, ds[3] = {F, 2 * Wp, 1};
+          emit_dma(L, tr.tile, buf, 3, sizes, sp * tf + soff, ss, pb * F + fo, ds);
+        }
+      }
+    }
+    return !L->failed;
+  }
   if (x->kind == V_CHIP && x->pdim == axis && x->ntiles) {
     trn_tile_type_t bt;
     trn_dtype_t buf_dtype = trn_dialects_tile_type_read(mlirValueGetType(buf), &bt) ? bt.dtype : TRN_DTYPE_FP32;
@@ -2541,6 +2604,312 @@ static bool conv_windows_direct(const lower_t *L, const val_t *x, const val_t *y
   return true;
 }
 
+/* ---- row-split convolutions -------------------------------------------------- */
+
+/* PE cycles (per fp32 factor) of a matmul with N moving columns (isa/ISA.md 5.3;
+ * M = 64 or more). */
+static int64_t split_mm(int64_t n) { return n > 64 ? n : 64; }
+
+/* The PE cycles of a 1x1 convolution over an OH x OW image in blocks of rb rows:
+ * from row-split tiles of 2 rh rows (split) or from ordinary tiles. */
+static int64_t split_1x1_cost(int64_t OH, int64_t OW, int64_t rh, int64_t rb, bool split) {
+  int64_t c = 0;
+  if (!split) {
+    for (int64_t y = 0; y < OH; y += rb) c += split_mm(min64(rb, OH - y) * OW);
+    return c;
+  }
+  for (int64_t t0 = 0; t0 < OH; t0 += 2 * rh)
+    for (int64_t y = t0, end = min64(t0 + 2 * rh, OH); y < end; y += rb) {
+      int64_t n = min64(rb, end - y);
+      c += split_mm((n + 1) / 2 * OW) + (n >= 2 ? split_mm(n / 2 * OW) : 0);
+    }
+  return c;
+}
+
+/* Adds to *before / *after the PE cycles of the consumers of `v` (a value with
+ * `pdim` on partitions, the convolution result of split_pays seen through relabeling
+ * transposes) without and with the row-split form; false if one of them is not a
+ * convolution with constant weights and the channels on partitions that is either 1x1
+ * with stride 1 and no padding (conv2d_from_split) or a tap-pair conv over the whole
+ * image (image_fill fills its image from the parities), or a transpose to one that
+ * keeps the tiles (lower_transpose relabels them). */
+static bool split_users(lower_t *L, MlirValue v, int pdim, int64_t OH, int64_t OW, int64_t rh, int64_t rb,
+                        int64_t stat_max, bool weights, int depth, int64_t *before, int64_t *after) {
+  uint32_t rank;
+  int64_t dims[R];
+  trn_dtype_t vdt;
+  if (depth > 4 || !trn_ir_tensor_shape(mlirValueGetType(v), &rank, dims, &vdt) || rank != 4) return false;
+  bool any = false;
+  for (MlirOpOperand u = mlirValueGetFirstUse(v); !mlirOpOperandIsNull(u); u = mlirOpOperandGetNextUse(u)) {
+    MlirOperation c = mlirOpOperandGetOwner(u);
+    if (mlirOpOperandGetOperandNumber(u) != 0) return false;
+    if (trn_ir_is(c, "tosa.transpose")) {
+      int64_t perm[R], last = -1;
+      int q = -1;
+      if (!perms_of(c, 4, perm)) return false;
+      for (int d = 0; d < 4; d++) {
+        if (perm[d] == pdim) {
+          q = d;
+          continue;
+        }
+        if (dims[perm[d]] == 1) continue;
+        if (perm[d] < last) return false;
+        last = perm[d];
+      }
+      if (q < 0 || !split_users(L, mlirOperationGetResult(c, 0), q, OH, OW, rh, rb, stat_max, weights, depth + 1, before,
+                                after))
+        return false;
+      any = true;
+      continue;
+    }
+    if (!trn_ir_is(c, "tosa.conv2d") || pdim != 3) return false;
+    int64_t pad[4], stride[2], pd = 3;
+    size_t n = 0;
+    if (!trn_ir_get_i64_array(c, "pad", pad, 4, &n) || n != 4 || !trn_ir_get_i64_array(c, "stride", stride, 2, &n) ||
+        n != 2)
+      return false;
+    trn_ir_get_int(c, "trn.pdim", &pd);
+    if (pd != 3) return false;
+    MlirValue w = mlirOperationGetOperand(c, 1);
+    int64_t wd[R];
+    if (!trn_ir_tensor_shape(mlirValueGetType(w), &rank, wd, &vdt) || rank != 4 || dims[1] != OH || dims[2] != OW)
+      return false;
+    if (wd[1] == 1 && wd[2] == 1) {
+      if (pad[0] || pad[1] || pad[2] || pad[3] || stride[0] != 1 || stride[1] != 1) return false;
+      int64_t chunks = (wd[0] + stat_max - 1) / stat_max;
+      *before += chunks * split_1x1_cost(OH, OW, rh, rb, false);
+      *after += chunks * split_1x1_cost(OH, OW, rh, rb, true);
+    } else {
+      /* a tap-pair convolution over the whole image (lower_conv2d): its image buffer
+       * is filled from the parities' rows (image_fill), its matmuls unchanged. Only
+       * with fp32 matmuls: half the rows then move partitions by DMAs that the copies
+       * of the other rows wait for, which costs about what a 16-bit conv's PE saving
+       * is worth (ResNet-18 layer1 measured slower with --auto-cast) */
+      int64_t Hp = OH + pad[0] + pad[1], Wp = OW + pad[2] + pad[3];
+      int64_t size = (int64_t)trn_isa_dtype_size(matmul_dtype(L, vdt));
+      if (wd[2] < 2 || 2 * dims[3] > (int64_t)L->target->partitions || L->opts->opt_level < 2 || size < 4 ||
+          Hp * Wp * size > (int64_t)L->target->sbuf_partition_bytes / 2)
+        return false;
+    }
+    /* the weights: an HBM view of a constant (lowered now if not yet), as the 1x1
+     * form and tap pairs need */
+    if (weights && !ensure_hbm_val(L, w, 0)) return false;
+    any = true;
+  }
+  return any;
+}
+
+/* Whether the row-split form (conv2d_split) of a conv with an OH x OW result, KH
+ * kernel rows and npair tap pairs pays off: every consumer of its result `v` (`pdim`
+ * on partitions) is one conv2d_from_split serves (split_users), and the PE cycles of
+ * the conv and those consumers (estimated from the cost formula) drop. */
+static bool split_pays(lower_t *L, MlirValue v, int pdim, int64_t OH, int64_t OW, int64_t KH, int64_t npair,
+                       int64_t mov_max, int64_t stat_max) {
+  int64_t rb = min64(OH, mov_max / OW), rh = min64(mov_max / OW, (OH + 1) / 2);
+  int64_t before = 0, after = 0;
+  for (int64_t y = 0; y < OH; y += rb) before += KH * npair * split_mm(min64(rb, OH - y) * OW);
+  for (int64_t y = 0; y < OH; y += 2 * rh) after += (KH + 1) * npair * split_mm((min64(2 * rh, OH - y) + 1) / 2 * OW);
+  if (!split_users(L, v, pdim, OH, OW, rh, rb, stat_max, false, 0, &before, &after) || after >= before) return false;
+  return split_users(L, v, pdim, OH, OW, rh, rb, stat_max, true, 0, &before, &after);
+}
+
+/* The operands of a row-split convolution (see lower_conv2d). */
+typedef struct conv_split_t {
+  size_t xi, wi, bi, fi;
+  bool has_bias;
+  const epilogue_t *ep;
+  const val_t *y;
+  const int64_t *pad;
+  MlirValue final_value; /* the value the epilogue ends in (vals[fi]) */
+  trn_dtype_t dt, out_dt;
+  int64_t mov_max;
+} conv_split_t;
+
+/* A stride-1 convolution with tap pairs (KH >= 2, 2 OC <= the PE columns) whose
+ * result only feeds 1x1 and tap-pair convolutions (split_users), computing two output rows per matmul: the
+ * stationary tile [2 IC, 2 OC] of kernel-row offset d and tap pair j holds in its
+ * columns [OC, 2 OC) the pair's weights of kernel row d (for output row y) and in [0,
+ * OC) those of kernel row d - 1 (for row y + 1, which reads the same input rows one
+ * kernel row later); the moving window takes every other output row (row step 2 Wp),
+ * so PSUM partitions [OC, 2 OC) accumulate rows y, y + 2, ... and [0, OC) rows y + 1,
+ * y + 3, ... Offsets d = 1 .. KH - 1 use both column halves; d = 0 only the upper one
+ * (into PSUM partitions [OC, 2 OC)), d = KH only the lower one: (KH + 1) * npair
+ * matmuls of N / 2 columns per block of 2 rh rows instead of KH * npair of N for rh
+ * rows. One ACTIVATE evicts both halves (the bias loaded on both); the result keeps
+ * its channels on two partition halves by row parity (val_t.split), as the engines
+ * cannot move data across partitions: its consumers read it. The image buffer has
+ * one extra zero row when OH is odd (the last block's odd half reads it). */
+static void conv2d_split(lower_t *L, const conv_split_t *cs) {
+  const val_t *y = cs->y;
+  int64_t N = y->dims[0], OH = y->dims[1], OW = y->dims[2], OC = y->dims[3];
+  int64_t KH = L->vals[cs->wi].dims[1], KW = L->vals[cs->wi].dims[2], IC = L->vals[cs->wi].dims[3];
+  int64_t H = L->vals[cs->xi].dims[1], W = L->vals[cs->xi].dims[2];
+  const int64_t *pad = cs->pad;
+  int64_t Hp = H + pad[0] + pad[1], Wp = W + pad[2] + pad[3], nrows = Hp + OH % 2;
+  int64_t npair = (KW + 1) / 2, F = npair * KH * OC;
+  int64_t rh = cs->mov_max / OW; /* output rows per half of a block */
+  if (rh > (OH + 1) / 2) rh = (OH + 1) / 2;
+  trn_dtype_t dt = cs->dt;
+  /* the weight panel [2 IC, F]: per pair j the tiles [2 IC, OC] of its KH kernel
+   * rows side by side, so that those of kernel rows d - 1 and d are one [2 IC, 2 OC]
+   * view; one DMA per pair and half (taps 2j and 2j + 1), each filling its own range
+   * of the panel */
+  const val_t *w = &L->vals[cs->wi];
+  MlirValue whbm = buf_value(L, w->buf);
+  MlirValue panel = alloc_tile(L, TRN_SPACE_SBUF, dt, 2 * IC, F);
+  if (mlirValueIsNull(whbm) || mlirValueIsNull(panel)) return;
+  w = &L->vals[cs->wi];
+  for (int64_t j = 0; j < npair; j++)
+    for (int64_t half = 0; half < 2 && 2 * j + half < KW; half++) {
+      int64_t sizes[3] = {KH, IC, OC}, ss[3] = {w->strides[1], w->strides[3], w->strides[0]};
+      int64_t ds[3] = {OC, F, 1};
+      emit_dma(L, whbm, panel, 3, sizes, w->offset + (2 * j + half) * w->strides[2], ss,
+               half * IC * F + j * KH * OC, ds);
+    }
+  MlirValue btile = {NULL};
+  if (cs->has_bias) {
+    const val_t *b = &L->vals[cs->bi];
+    MlirValue bhbm = buf_value(L, b->buf);
+    btile = alloc_tile(L, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 2 * OC, 1);
+    if (mlirValueIsNull(bhbm) || mlirValueIsNull(btile)) return;
+    b = &L->vals[cs->bi];
+    int64_t sizes[2] = {2, OC}, ss[2] = {0, b->strides[0]}, ds[2] = {OC, 1};
+    emit_dma(L, bhbm, btile, 2, sizes, b->offset, ss, 0, ds);
+  }
+  for (int64_t n = 0; n < N && !L->failed; n++) {
+    MlirValue img = alloc_tile(L, TRN_SPACE_SBUF, dt, 2 * IC, nrows * Wp);
+    if (mlirValueIsNull(img)) return;
+    image_border(L, img, dt, 0, IC, H, W, pad, 0, nrows, 0, 0.0);
+    image_border(L, img, dt, IC, IC, H, W, pad, 0, nrows, 1, 0.0);
+    image_fill(L, cs->xi, 3, n, 0, IC, pad, 0, nrows, 0, img, 0, false);
+    image_fill(L, cs->xi, 3, n, 0, IC, pad, 0, nrows, 1, img, IC, false);
+    for (int64_t y0 = 0; y0 < OH && !L->failed; y0 += 2 * rh) {
+      int64_t nr = min64(2 * rh, OH - y0), ne = (nr + 1) / 2;
+      MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, 2 * OC, ne * OW);
+      if (mlirValueIsNull(psum)) return;
+      MlirValue lo = emit_view_in(L, TRN_SPACE_PSUM, psum, TRN_DTYPE_FP32, 0, 0, OC, ne * OW);
+      MlirValue hi = emit_view_in(L, TRN_SPACE_PSUM, psum, TRN_DTYPE_FP32, OC, 0, OC, ne * OW);
+      bool first = true;
+      for (int64_t s = 0; s <= KH && !L->failed; s++) {
+        int64_t d = s < KH - 1 ? s + 1 : s == KH - 1 ? 0 : KH; /* 1 .. KH - 1, then 0, then KH */
+        for (int64_t j = 0; j < npair && !L->failed; j++) {
+          int64_t K = 2 * j + 1 < KW ? 2 * IC : IC;
+          int64_t nums[2] = {OW, ne}, steps[2] = {1, 2 * Wp};
+          MlirValue win = emit_view_strided(L, img, dt, 0, (y0 + d) * Wp + 2 * j, K, 2, nums, steps);
+          MlirValue stat, dst;
+          if (d == 0) {
+            stat = emit_view(L, panel, dt, 0, j * KH * OC, K, OC);
+            dst = hi;
+          } else if (d == KH) {
+            stat = emit_view(L, panel, dt, 0, (j * KH + KH - 1) * OC, K, OC);
+            dst = lo;
+          } else {
+            stat = emit_view(L, panel, dt, 0, (j * KH + d - 1) * OC, K, 2 * OC);
+            dst = psum;
+          }
+          emit_matmul(L, stat, win, dst, !first);
+          first = false;
+        }
+      }
+      if (L->failed) return;
+      MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, cs->out_dt, 2 * OC, ne * OW);
+      if (mlirValueIsNull(out)) return;
+      emit_activate(L, psum, out, btile, cs->ep->func, cs->ep->scale, 0.0);
+      /* the box and row dim in the coordinates of the value the epilogue ends in */
+      box_t box = {{n, y0, 0, 0}, {1, nr, OW, OC}};
+      int row = 1, pd = 3;
+      for (int i = 0; i < cs->ep->nsteps; i++) {
+        const step_t *st = &cs->ep->steps[i];
+        if (st->kind != STEP_TRANSPOSE) continue;
+        box_t b;
+        for (int d = 0; d < 4; d++) {
+          b.start[d] = box.start[st->perm[d]];
+          b.size[d] = box.size[st->perm[d]];
+        }
+        box = b;
+        for (int d = 0; d < 4; d++)
+          if (st->perm[d] == row) {
+            row = d;
+            break;
+          }
+        pd = st->shape.pdim;
+      }
+      val_t *f = &L->vals[cs->fi];
+      if (!add_tile(L, &f->tiles, &f->ntiles, &f->cap_tiles, out, &box, pd)) return;
+      f = &L->vals[cs->fi];
+      f->split = OC;
+      f->split_dim = row;
+      f->tile_bytes += ne * OW * (int64_t)trn_isa_dtype_size(cs->out_dt);
+    }
+  }
+}
+
+/* A 1x1 convolution (stride 1, no padding) of a row-split value (see conv2d_split):
+ * per output channel chunk a weight panel [2 C, OC chunk] holding the weights on both
+ * partition halves, and per block of whole output rows inside one input tile two
+ * matmuls, one per row parity: K = C on that parity's partitions, moving the parity's
+ * rows (contiguous in the tile), writing every other row of the PSUM tile. Each
+ * block's PSUM tile is evicted as usual. */
+static void conv2d_from_split(lower_t *L, const conv_split_t *cs, int64_t stat_max) {
+  const val_t *y = cs->y, *x = &L->vals[cs->xi];
+  int64_t OC = y->dims[3], OW = y->dims[2], C = x->dims[3], half = x->split;
+  trn_dtype_t dt = cs->dt;
+  const val_t *w = &L->vals[cs->wi];
+  if (w->kind != V_HBM || w->dims[1] != 1 || w->dims[2] != 1 || w->dims[3] != C || half < C || x->pdim != 3 ||
+      x->split_dim != 1 ||
+      OW != x->dims[2] || cs->pad[0] || cs->pad[1] || cs->pad[2] || cs->pad[3]) {
+    fail(L, "a row-split convolution result feeds an op that cannot read it (internal error)", NULL);
+    return;
+  }
+  int64_t rb = cs->mov_max / OW;
+  if (rb < 1) rb = 1;
+  MlirValue whbm = buf_value(L, w->buf);
+  if (mlirValueIsNull(whbm)) return;
+  for (int64_t oc0 = 0; oc0 < OC && !L->failed; oc0 += stat_max) {
+    int64_t ocsz = min64(stat_max, OC - oc0);
+    MlirValue panel = alloc_tile(L, TRN_SPACE_SBUF, dt, half + C, ocsz);
+    if (mlirValueIsNull(panel)) return;
+    w = &L->vals[cs->wi];
+    int64_t sizes[3] = {2, C, ocsz}, ss[3] = {0, w->strides[3], w->strides[0]}, ds[3] = {half * ocsz, ocsz, 1};
+    emit_dma(L, whbm, panel, 3, sizes, w->offset + oc0 * w->strides[0], ss, 0, ds);
+    /* per row parity h the weights on that parity's partitions (see val_t.split) */
+    MlirValue wt[2] = {emit_view(L, panel, dt, half, 0, C, ocsz), emit_view(L, panel, dt, 0, 0, C, ocsz)};
+    MlirValue btile = {NULL};
+    if (cs->has_bias) {
+      box_t bb = {{oc0}, {ocsz}};
+      btile = get_tile(L, &L->vals[cs->bi], &bb, 0, TRN_DTYPE_FP32);
+    }
+    for (size_t t = 0; t < L->vals[cs->xi].ntiles && !L->failed; t++) {
+      tref_t tr = L->vals[cs->xi].tiles[t];
+      if (tr.dtype != dt || tr.pdim != 3 || tr.box.start[3] != 0 || tr.box.size[3] != C || tr.box.size[0] != 1 ||
+          tr.box.size[2] != OW) {
+        fail(L, "a row-split convolution input tile of an unexpected form (internal error)", NULL);
+        return;
+      }
+      int64_t n = tr.box.start[0], r0 = tr.box.start[1], nr = tr.box.size[1];
+      for (int64_t oh0 = r0; oh0 < r0 + nr && !L->failed; oh0 += rb) {
+        int64_t rbsz = min64(rb, r0 + nr - oh0);
+        MlirValue psum = alloc_tile(L, TRN_SPACE_PSUM, TRN_DTYPE_FP32, ocsz, rbsz * OW);
+        if (mlirValueIsNull(psum)) return;
+        for (int64_t h = 0; h < 2; h++) {
+          /* the block's rows of parity h (relative to the tile): r, r + 2, ... */
+          int64_t r = oh0 + ((oh0 - r0) % 2 != h);
+          if (r >= oh0 + rbsz) continue;
+          int64_t cnt = (oh0 + rbsz - r + 1) / 2;
+          MlirValue mov = emit_view(L, tr.tile, dt, (1 - h) * half, (r - r0) / 2 * OW, C, cnt * OW);
+          int64_t nums[2] = {OW, cnt}, steps[2] = {1, 2 * OW};
+          MlirValue dst = emit_view_strided(L, psum, TRN_DTYPE_FP32, 0, (r - oh0) * OW, ocsz, 2, nums, steps);
+          /* the two parities write disjoint PSUM columns: both overwrite */
+          emit_matmul(L, wt[h], mov, dst, false);
+        }
+        box_t ybox = {{n, oh0, 0, oc0}, {1, rbsz, OW, ocsz}};
+        if (!L->failed) evict(L, cs->ep, y, &ybox, psum, cs->out_dt, btile, stat_max, cs->fi,
+                    cs->final_value);
+      }
+    }
+  }
+}
+
 /* tosa.conv2d as implicit GEMMs on the tensor engine: output channels on partitions
  * (PSUM [OC chunk, pixels]), accumulating over (kh, kw, input-channel chunk): the
  * stationary operand is the weight tile [IC chunk, OC chunk] of (kh, kw), the moving
@@ -2551,7 +2920,10 @@ static bool conv_windows_direct(const lower_t *L, const val_t *x, const val_t *y
  * first conv, 3 channels) packs the taps instead (conv2d_packed): partitions (kernel
  * row dkh of a group of rows, kw, channel), each block holding the band shifted by its
  * (dkh, kw) offset, so that one window view and one weight tile cover a group of
- * kernel rows: one matmul per group instead of one per tap. */
+ * kernel rows: one matmul per group instead of one per tap.
+ * From -O2, tap pairs (a shifted second image copy) and, when the result feeds only
+ * convolutions that can read it, the row-split form (conv2d_split, conv2d_from_split,
+ * and image_fill for a tap-pair consumer). */
 static void lower_conv2d(lower_t *L, MlirOperation op) {
   MlirValue res = mlirOperationGetResult(op, 0);
   size_t oi;
@@ -2616,6 +2988,13 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   }
   trn_dtype_t out_dt = y->dtype;
   if (feeds_only_matmuls(final_value, false, 0) && matmul_dtype(L, y->dtype) != y->dtype) out_dt = matmul_dtype(L, y->dtype);
+  conv_split_t cs = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y, .pad = pad,
+                     .final_value = final_value, .dt = dt, .out_dt = out_dt, .mov_max = mov_max};
+  if (L->vals[xi].split && KH == 1 && KW == 1) { /* a row-split input (conv2d_split) */
+    conv_weight_hwio(L, wi);
+    conv2d_from_split(L, &cs, stat_max);
+    return;
+  }
 
   /* pixel blocks: whole rows when a row fits the moving size */
   int64_t owb = OW < mov_max ? OW : mov_max;
@@ -2627,6 +3006,10 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
   int64_t band = band_rows(L, "tosa.conv2d", Hp, Wp * nic * (int64_t)trn_isa_dtype_size(dt), OH, stride[0],
                            (KH - 1) * dil[0] + 1, rb, &whole);
   if (!band) return;
+  if (L->vals[xi].split && !whole) {
+    fail(L, "a row-split convolution result feeds a banded convolution (internal error)", NULL);
+    return;
+  }
   if (!whole && KH * KW > 1 && KW * IC * 2 <= P && L->vals[wi].kind == V_HBM) {
     conv_packed_t cp = {.xi = xi, .wi = wi, .bi = bi, .fi = fi, .has_bias = has_bias, .ep = &ep, .y = y,
                         .final_value = final_value, .dt = dt, .out_dt = out_dt, .Wp = Wp, .rb = rb, .owb = owb,
@@ -2641,7 +3024,7 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     return;
   }
   /* without padding, windows may read the input tiles in place */
-  bool direct = pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 &&
+  bool direct = pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 && !L->vals[xi].split &&
                 conv_windows_direct(L, &L->vals[xi], y, KH, KW, stride, dil, rb, owb, dt);
   if (direct) {
     whole = true;
@@ -2654,6 +3037,23 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
    * kw + 1) cover two taps: ceil(KW / 2) matmuls per kernel row instead of KW. */
   bool pairs = !direct && nic == 1 && 2 * IC <= P && KW >= 2 && L->vals[wi].kind == V_HBM && L->opts->opt_level >= 2;
   int64_t npair = (KW + 1) / 2;
+  if (L->vals[xi].split && !pairs) { /* split_users admits only tap-pair consumers */
+    fail(L, "a row-split convolution result feeds a convolution without tap pairs (internal error)", NULL);
+    return;
+  }
+  /* Row-split form (conv2d_split): two output rows per matmul, on the two column
+   * halves of the PE, when the result only feeds 1x1 convolutions and that is cheaper */
+  bool split_ok = pairs && whole && stride[0] == 1 && stride[1] == 1 && dil[0] == 1 && dil[1] == 1 && KH >= 2 &&
+                  2 * OC <= stat_max && OW <= mov_max &&
+                  (OH + 1) / 2 * OW * (int64_t)trn_isa_dtype_size(matmul_dtype(L, y->dtype)) <= STREAM_BYTES;
+  for (int i = 0; i < ep.nsteps && split_ok; i++)
+    if (ep.steps[i].kind != STEP_FUNC && ep.steps[i].kind != STEP_SCALE && ep.steps[i].kind != STEP_TRANSPOSE)
+      split_ok = false;
+  if (split_ok && split_pays(L, final_value, L->vals[fi].pdim, OH, OW, KH, npair, mov_max, stat_max)) {
+    cs.out_dt = matmul_dtype(L, y->dtype); /* read only by matmuls */
+    conv2d_split(L, &cs);
+    return;
+  }
   size_t nw = (size_t)(KH * KW * nic);
   MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
   box_t *wboxes = calloc(nw, sizeof *wboxes);
@@ -4027,6 +4427,13 @@ static void run(MlirOperation module, MlirExternalPass pass, const trn_pass_opti
       val_t *done = get_val(&L, mlirOperationGetResult(op, 0));
       if (done) continue; /* fused into an earlier op */
     }
+    /* a row-split value (val_t.split) is read only by the convolutions it was made for */
+    for (intptr_t i = 0; i < mlirOperationGetNumOperands(op) && !L.failed; i++) {
+      val_t *ov = get_val(&L, mlirOperationGetOperand(op, i));
+      if (ov && ov->split && !(i == 0 && (trn_ir_is(op, "tosa.conv2d") || trn_ir_is(op, "tosa.transpose"))))
+        fail(&L, "a row-split convolution result feeds an op that cannot read it (internal error)", NULL);
+    }
+    if (L.failed) break;
     if (trn_ir_is(op, "func.return")) {
       lower_return(&L, op);
     } else if (trn_ir_is(op, "tosa.const") || trn_ir_is(op, "arith.constant")) {
