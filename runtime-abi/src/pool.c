@@ -1,0 +1,203 @@
+/* The interpreter's host thread pool; see pool.h.
+ *
+ * One split at a time. The calling thread publishes it under the mutex (function,
+ * context, part count) and stores a fresh claim word: the split's generation in the
+ * high 32 bits, the next unclaimed part in the low 32. A thread claims a part with a
+ * compare-and-swap that also checks the generation, so a worker that took its copy of
+ * an older split can never claim a part of a newer one. The caller claims parts like
+ * the workers, then waits (spinning: only parts already running remain) until every
+ * part is done. Workers spin for up to TRN_POOL_SPIN_NS after their last part, then
+ * sleep on the condition variable until the next publication. */
+#define _GNU_SOURCE /* sched_yield */
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long an idle worker polls for the next split before sleeping. Splits of one
+ * run follow each other within microseconds; a sleeping worker needs tens of them
+ * to wake. */
+#define TRN_POOL_SPIN_NS 200000
+
+struct trn_pool_t {
+  unsigned threads;
+  pthread_t workers[TRN_POOL_MAX_THREADS];
+  unsigned started;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  /* Under mu: the published split and the sleepers. */
+  trn_pool_fn_t fn;
+  void *ctx;
+  size_t parts;
+  unsigned sleeping;
+  bool stop;
+  /* Generation of the published split (written under mu, read by spinning workers). */
+  _Atomic uint32_t gen;
+  /* generation << 32 | next unclaimed part */
+  _Atomic uint64_t claim;
+  /* Parts of the current split done. */
+  _Atomic size_t done;
+};
+
+typedef struct worker_arg_t {
+  trn_pool_t *pool;
+  unsigned thread;
+} worker_arg_t;
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Claims and runs parts of split `gen` until none is left. */
+static void run_parts(trn_pool_t *pool, uint32_t gen, size_t parts, trn_pool_fn_t fn, void *ctx,
+                      unsigned thread) {
+  for (;;) {
+    uint64_t c = atomic_load_explicit(&pool->claim, memory_order_acquire);
+    if ((uint32_t)(c >> 32) != gen || (c & 0xFFFFFFFFu) >= parts) return;
+    if (!atomic_compare_exchange_weak_explicit(&pool->claim, &c, c + 1, memory_order_acq_rel,
+                                               memory_order_relaxed))
+      continue;
+    fn(ctx, (size_t)(c & 0xFFFFFFFFu), thread);
+    atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+  }
+}
+
+static void *worker_main(void *p) {
+  worker_arg_t *arg = p;
+  trn_pool_t *pool = arg->pool;
+  unsigned thread = arg->thread;
+  free(arg);
+  uint32_t seen = 0;
+  for (;;) {
+    /* Spin for a new generation, then sleep for it. */
+    uint64_t start = 0;
+    for (unsigned i = 0;; i++) {
+      if (atomic_load_explicit(&pool->gen, memory_order_acquire) != seen) break;
+      cpu_relax();
+      if ((i & 255) == 255) {
+        uint64_t t = now_ns();
+        if (!start) start = t;
+        else if (t - start > TRN_POOL_SPIN_NS) break;
+      }
+    }
+    pthread_mutex_lock(&pool->mu);
+    while (!pool->stop && atomic_load_explicit(&pool->gen, memory_order_relaxed) == seen) {
+      pool->sleeping++;
+      pthread_cond_wait(&pool->cv, &pool->mu);
+      pool->sleeping--;
+    }
+    if (pool->stop) {
+      pthread_mutex_unlock(&pool->mu);
+      return NULL;
+    }
+    seen = atomic_load_explicit(&pool->gen, memory_order_relaxed);
+    trn_pool_fn_t fn = pool->fn;
+    void *ctx = pool->ctx;
+    size_t parts = pool->parts;
+    pthread_mutex_unlock(&pool->mu);
+    run_parts(pool, seen, parts, fn, ctx, thread);
+  }
+}
+
+unsigned trn_pool_default_threads(void) {
+  const char *env = getenv("TRN_INTERP_THREADS");
+  long n = 0;
+  if (env && *env) {
+    char *end = NULL;
+    n = strtol(env, &end, 10);
+    if (*end != '\0') n = 0;
+  }
+  if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n <= 0) n = 1;
+  return n > TRN_POOL_MAX_THREADS ? TRN_POOL_MAX_THREADS : (unsigned)n;
+}
+
+void trn_pool_destroy(trn_pool_t *pool) {
+  if (!pool) return;
+  pthread_mutex_lock(&pool->mu);
+  pool->stop = true;
+  pthread_cond_broadcast(&pool->cv);
+  pthread_mutex_unlock(&pool->mu);
+  for (unsigned i = 0; i < pool->started; i++) pthread_join(pool->workers[i], NULL);
+  pthread_cond_destroy(&pool->cv);
+  pthread_mutex_destroy(&pool->mu);
+  free(pool);
+}
+
+trn_status_t trn_pool_create(unsigned threads, trn_pool_t **out_pool) {
+  *out_pool = NULL;
+  if (threads < 1) threads = 1;
+  if (threads > TRN_POOL_MAX_THREADS) threads = TRN_POOL_MAX_THREADS;
+  trn_pool_t *pool = calloc(1, sizeof *pool);
+  if (!pool) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "interpreter thread pool");
+  if (pthread_mutex_init(&pool->mu, NULL) != 0) {
+    free(pool);
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "interpreter thread pool: mutex");
+  }
+  if (pthread_cond_init(&pool->cv, NULL) != 0) {
+    pthread_mutex_destroy(&pool->mu);
+    free(pool);
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "interpreter thread pool: condition variable");
+  }
+  atomic_init(&pool->gen, 0);
+  atomic_init(&pool->claim, 0);
+  atomic_init(&pool->done, 0);
+  pool->threads = 1;
+  for (unsigned i = 1; i < threads; i++) {
+    worker_arg_t *arg = malloc(sizeof *arg);
+    int rc = arg ? 0 : ENOMEM;
+    if (arg) {
+      arg->pool = pool;
+      arg->thread = i;
+      rc = pthread_create(&pool->workers[pool->started], NULL, worker_main, arg);
+      if (rc != 0) free(arg);
+    }
+    if (rc != 0) {
+      /* Fewer threads are still a working pool; none at all is too. */
+      break;
+    }
+    pool->started++;
+    pool->threads++;
+  }
+  *out_pool = pool;
+  return NULL;
+}
+
+unsigned trn_pool_threads(const trn_pool_t *pool) { return pool ? pool->threads : 1; }
+
+void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
+  if (!pool || pool->threads < 2 || parts < 2 || parts > 0xFFFFFFFFu) {
+    for (size_t i = 0; i < parts; i++) fn(ctx, i, 0);
+    return;
+  }
+  pthread_mutex_lock(&pool->mu);
+  uint32_t gen = atomic_load_explicit(&pool->gen, memory_order_relaxed) + 1;
+  if (gen == 0) gen = 1; /* 0 is the workers' initial "seen" */
+  pool->fn = fn;
+  pool->ctx = ctx;
+  pool->parts = parts;
+  atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
+  atomic_store_explicit(&pool->claim, (uint64_t)gen << 32, memory_order_release);
+  atomic_store_explicit(&pool->gen, gen, memory_order_release);
+  if (pool->sleeping) pthread_cond_broadcast(&pool->cv);
+  pthread_mutex_unlock(&pool->mu);
+  run_parts(pool, gen, parts, fn, ctx, 0);
+  for (unsigned i = 0; atomic_load_explicit(&pool->done, memory_order_acquire) < parts; i++) {
+    cpu_relax();
+    if ((i & 1023) == 1023) sched_yield(); /* the last part's thread may be preempted */
+  }
+}
