@@ -40,8 +40,7 @@ static void mm_copy_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
 static void mm_copy(trn_interp_t *it, uint8_t *dst, size_t dstride, const uint8_t *src,
                     size_t sstride, uint32_t rows, size_t bytes) {
   mm_copy_t c = {dst, src, dstride, sstride, bytes};
-  /* a copied element costs about a quarter of a computed one */
-  trn_interp_rows_run(it, rows, bytes / 16, mm_copy_rows, &c);
+  trn_interp_rows_run(it, rows, bytes / 4, mm_copy_rows, &c);
 }
 
 /* Gathers rows of an operand AP into a dense fp32 buffer (row p at buf + p * cols). */

@@ -1,13 +1,17 @@
 /* The interpreter's host thread pool; see pool.h.
  *
- * One split at a time. The calling thread publishes it under the mutex (function,
- * context, part count) and stores a fresh claim word: the split's generation in the
- * high 32 bits, the next unclaimed part in the low 32. A thread claims a part with a
- * compare-and-swap that also checks the generation, so a worker that took its copy of
- * an older split can never claim a part of a newer one. The caller claims parts like
- * the workers, then waits (spinning: only parts already running remain) until every
- * part is done. Workers spin for up to TRN_POOL_SPIN_NS after their last part, then
- * sleep on the condition variable until the next publication. */
+ * One split at a time. The calling thread publishes it (function, context, part
+ * count), stores a fresh claim word (the split's generation in the high 32 bits, the
+ * next unclaimed part in the low 32), then the generation itself. A worker that sees a
+ * new generation reads the split and checks that the generation did not move on
+ * meanwhile (else it reads again); it claims parts with a compare-and-swap that also
+ * checks the generation, so a worker holding an older split can never claim a part
+ * of a newer one. The caller claims parts like the workers, then waits (spinning:
+ * only parts already running remain) until every part is done. Workers spin for up to
+ * TRN_POOL_SPIN_NS after their last part, then sleep on the condition variable; the
+ * caller signals it only when a worker sleeps (the sleeper count and the generation
+ * are sequentially consistent atomics, so a worker going to sleep either sees the new
+ * generation or is counted). */
 #define _GNU_SOURCE /* sched_yield */
 #include "pool.h"
 
@@ -29,17 +33,16 @@ struct trn_pool_t {
   unsigned threads;
   pthread_t workers[TRN_POOL_MAX_THREADS];
   unsigned started;
-  pthread_mutex_t mu;
+  pthread_mutex_t mu; /* for the condition variable and `stop` */
   pthread_cond_t cv;
-  /* Under mu: the published split and the sleepers. */
-  trn_pool_fn_t fn;
-  void *ctx;
-  size_t parts;
-  unsigned sleeping;
   bool stop;
-  /* Generation of the published split (written under mu, read by spinning workers). */
+  _Atomic unsigned sleeping;
+  /* The published split, valid for generation `gen`. */
+  _Atomic(trn_pool_fn_t) fn;
+  _Atomic(void *) ctx;
+  _Atomic size_t parts;
   _Atomic uint32_t gen;
-  /* generation << 32 | next unclaimed part */
+  /* gen << 32 | next unclaimed part */
   _Atomic uint64_t claim;
   /* Parts of the current split done. */
   _Atomic size_t done;
@@ -94,22 +97,29 @@ static void *worker_main(void *p) {
         else if (t - start > TRN_POOL_SPIN_NS) break;
       }
     }
-    pthread_mutex_lock(&pool->mu);
-    while (!pool->stop && atomic_load_explicit(&pool->gen, memory_order_relaxed) == seen) {
-      pool->sleeping++;
-      pthread_cond_wait(&pool->cv, &pool->mu);
-      pool->sleeping--;
-    }
-    if (pool->stop) {
+    if (atomic_load_explicit(&pool->gen, memory_order_acquire) == seen) {
+      pthread_mutex_lock(&pool->mu);
+      atomic_fetch_add(&pool->sleeping, 1);
+      while (!pool->stop && atomic_load(&pool->gen) == seen) pthread_cond_wait(&pool->cv, &pool->mu);
+      atomic_fetch_sub(&pool->sleeping, 1);
+      bool stop = pool->stop;
       pthread_mutex_unlock(&pool->mu);
-      return NULL;
+      if (stop) return NULL;
     }
-    seen = atomic_load_explicit(&pool->gen, memory_order_relaxed);
-    trn_pool_fn_t fn = pool->fn;
-    void *ctx = pool->ctx;
-    size_t parts = pool->parts;
-    pthread_mutex_unlock(&pool->mu);
-    run_parts(pool, seen, parts, fn, ctx, thread);
+    /* Read the split of one generation. */
+    uint32_t gen;
+    trn_pool_fn_t fn;
+    void *ctx;
+    size_t parts;
+    do {
+      gen = atomic_load_explicit(&pool->gen, memory_order_acquire);
+      fn = atomic_load_explicit(&pool->fn, memory_order_relaxed);
+      ctx = atomic_load_explicit(&pool->ctx, memory_order_relaxed);
+      parts = atomic_load_explicit(&pool->parts, memory_order_relaxed);
+      atomic_thread_fence(memory_order_acquire);
+    } while (atomic_load_explicit(&pool->gen, memory_order_relaxed) != gen);
+    seen = gen;
+    run_parts(pool, gen, parts, fn, ctx, thread);
   }
 }
 
@@ -153,6 +163,10 @@ trn_status_t trn_pool_create(unsigned threads, trn_pool_t **out_pool) {
     free(pool);
     return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "interpreter thread pool: condition variable");
   }
+  atomic_init(&pool->sleeping, 0);
+  atomic_init(&pool->fn, NULL);
+  atomic_init(&pool->ctx, NULL);
+  atomic_init(&pool->parts, 0);
   atomic_init(&pool->gen, 0);
   atomic_init(&pool->claim, 0);
   atomic_init(&pool->done, 0);
@@ -184,17 +198,22 @@ void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
     for (size_t i = 0; i < parts; i++) fn(ctx, i, 0);
     return;
   }
-  pthread_mutex_lock(&pool->mu);
   uint32_t gen = atomic_load_explicit(&pool->gen, memory_order_relaxed) + 1;
   if (gen == 0) gen = 1; /* 0 is the workers' initial "seen" */
-  pool->fn = fn;
-  pool->ctx = ctx;
-  pool->parts = parts;
+  /* Odd-even is not needed: a worker checks `gen` again after reading the split, and
+   * the fields change only here, before the new generation is stored. A worker that
+   * read a mix of two splits sees `gen` move and reads again. */
+  atomic_store_explicit(&pool->fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&pool->ctx, ctx, memory_order_relaxed);
+  atomic_store_explicit(&pool->parts, parts, memory_order_relaxed);
   atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
   atomic_store_explicit(&pool->claim, (uint64_t)gen << 32, memory_order_release);
-  atomic_store_explicit(&pool->gen, gen, memory_order_release);
-  if (pool->sleeping) pthread_cond_broadcast(&pool->cv);
-  pthread_mutex_unlock(&pool->mu);
+  atomic_store(&pool->gen, gen);
+  if (atomic_load(&pool->sleeping)) {
+    pthread_mutex_lock(&pool->mu);
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+  }
   run_parts(pool, gen, parts, fn, ctx, 0);
   for (unsigned i = 0; atomic_load_explicit(&pool->done, memory_order_acquire) < parts; i++) {
     cpu_relax();
