@@ -112,9 +112,21 @@ static void gemm_tn_serial(size_t m, size_t n, size_t k, const float *a, size_t 
 #endif
 }
 
-void trn_interp_blas_serial(void) {
+int trn_interp_blas_serial(void) {
 #ifdef TRN_HAVE_BLAS
-  openblas_set_num_threads(1);
+  int n = openblas_get_num_threads();
+  if (n != 1) openblas_set_num_threads(1);
+  return n;
+#else
+  return 1;
+#endif
+}
+
+void trn_interp_blas_restore(int threads) {
+#ifdef TRN_HAVE_BLAS
+  if (threads > 1) openblas_set_num_threads(threads);
+#else
+  (void)threads;
 #endif
 }
 

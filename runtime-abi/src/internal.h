@@ -83,11 +83,6 @@ void trn_rt_model_free_run_memories(trn_rt_model_t *model);
 trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t *sbuf,
                               uint8_t *psum, const trn_rt_run_options_t *options,
                               trn_rt_profile_t *out_profile);
-/* Makes OpenBLAS compute each GEMM on its calling thread: the interpreter splits large
- * GEMMs over its own pool (exec_matmul.c). A process-wide OpenBLAS setting, made once
- * by the first run of each model. No-op without OpenBLAS. */
-void trn_interp_blas_serial(void);
-
 /* Output files (.neff, .npy, timelines) are written through a temporary file in the
  * same folder and a rename, so that a failure never leaves a partial file at the
  * path. An existing non-regular file (/dev/null, a FIFO, a terminal) is written in

@@ -375,7 +375,9 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
     if (ss->done && it->race) trn_race_stream_done(it->race, s);
   }
   uint64_t instructions = 0, macs = 0, dma_bytes = 0;
+  int blas_threads = it->pool ? trn_interp_blas_serial() : 1;
   st = run_loop(r, options, &instructions, &macs, &dma_bytes);
+  if (it->pool) trn_interp_blas_restore(blas_threads);
 
   double total_ns = 0;
   for (uint32_t s = 0; s < r->nstreams; s++)

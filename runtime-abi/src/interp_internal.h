@@ -54,6 +54,12 @@ trn_status_t trn_interp_exec(trn_interp_t *it, uint32_t stream, size_t index,
                              const trn_inst_t *inst);
 trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t index,
                                     const trn_inst_t *inst);
+/* OpenBLAS computes each GEMM on its calling thread while the interpreter splits
+ * large GEMMs over its own pool (exec_matmul.c): trn_interp_blas_serial sets OpenBLAS
+ * to one thread (a process-wide setting) and returns the previous count, which
+ * trn_interp_blas_restore puts back at the end of the run. No-ops without OpenBLAS. */
+int trn_interp_blas_serial(void);
+void trn_interp_blas_restore(int threads);
 /* Frees what exec_matmul.c keeps for the run in it->mm_ahead. */
 void trn_interp_matmul_release(trn_interp_t *it);
 trn_status_t trn_interp_exec_transpose(trn_interp_t *it, uint32_t stream, size_t index,

@@ -285,10 +285,8 @@ trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t 
   }
   TRN_RETURN_IF_ERROR(run_memories(model));
 #ifndef TRN_RT_NO_INTERP
-  if (!model->run_pool) {
+  if (!model->run_pool)
     TRN_RETURN_IF_ERROR(trn_pool_create(trn_pool_default_threads(), &model->run_pool));
-    trn_interp_blas_serial();
-  }
 #endif
   uint8_t *hbm = model->run_hbm;
   for (size_t i = 0; i < model->input_count; ++i)

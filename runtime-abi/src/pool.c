@@ -31,6 +31,7 @@
 
 struct trn_pool_t {
   unsigned threads;
+  uint64_t spin_ns;
   pthread_t workers[TRN_POOL_MAX_THREADS];
   unsigned started;
   pthread_mutex_t mu; /* for the condition variable and `stop` */
@@ -94,7 +95,7 @@ static void *worker_main(void *p) {
       if ((i & 255) == 255) {
         uint64_t t = now_ns();
         if (!start) start = t;
-        else if (t - start > TRN_POOL_SPIN_NS) break;
+        else if (t - start > pool->spin_ns) break;
       }
     }
     if (atomic_load_explicit(&pool->gen, memory_order_acquire) == seen) {
@@ -171,6 +172,8 @@ trn_status_t trn_pool_create(unsigned threads, trn_pool_t **out_pool) {
   atomic_init(&pool->claim, 0);
   atomic_init(&pool->done, 0);
   pool->threads = 1;
+  pool->spin_ns = TRN_POOL_SPIN_NS;
+  if (getenv("TRN_POOL_SPIN_US")) pool->spin_ns = 1000u * (uint64_t)atoi(getenv("TRN_POOL_SPIN_US"));
   for (unsigned i = 1; i < threads; i++) {
     worker_arg_t *arg = malloc(sizeof *arg);
     int rc = arg ? 0 : ENOMEM;
