@@ -130,46 +130,64 @@ void trn_interp_blas_restore(int threads) {
 #endif
 }
 
-/* GEMMs of at least this many MACs are split into blocks of TRN_MM_SPLIT_N columns of
- * C (when N has two blocks or more), else of TRN_MM_SPLIT_M rows; the blocks are one
- * GEMM each on the pool. Each element of C is the same dot product over K in the same
- * order either way; the decomposition depends on the shape only, never on the thread
- * count, so that any thread count gives the same bytes. */
-#define TRN_MM_SPLIT_MACS ((uint64_t)1 << 19)
-#define TRN_MM_SPLIT_N 128
-#define TRN_MM_SPLIT_M 64
+/* A GEMM is split into at most TRN_MM_SPLIT_PARTS blocks of columns of C (else of
+ * rows), each a multiple of 16 wide and one GEMM on the pool. Each element of C is the
+ * same dot product over K in the same order in any block, provided that OpenBLAS uses
+ * the same kernel for the blocks as for the whole: it has other kernels for products
+ * of at most 10^6 MACs (SMALL_MATRIX_OPT), so only larger GEMMs are split, in blocks
+ * that are larger too. The decomposition depends on the shape only, never on the
+ * thread count: any thread count gives the same bytes. Several blocks per thread keep
+ * the threads' shares even when one starts late. */
+#define TRN_MM_SPLIT_PARTS 8
+#define TRN_MM_SMALL_MACS 1000000u
 
 typedef struct gemm_job_t {
   size_t m, n, k, lda, ldb, ldc;
   const float *a, *b;
   float *c;
   bool acc, by_n;
+  size_t block;
 } gemm_job_t;
 
 static void gemm_part(void *ctx, size_t part, unsigned thread) {
   (void)thread;
   const gemm_job_t *g = ctx;
+  size_t at = part * g->block;
   if (g->by_n) {
-    size_t j0 = part * TRN_MM_SPLIT_N, nb = g->n - j0 < TRN_MM_SPLIT_N ? g->n - j0 : TRN_MM_SPLIT_N;
-    gemm_tn_serial(g->m, nb, g->k, g->a, g->lda, g->b + j0, g->ldb, g->acc, g->c + j0, g->ldc);
+    size_t nb = g->n - at < g->block ? g->n - at : g->block;
+    gemm_tn_serial(g->m, nb, g->k, g->a, g->lda, g->b + at, g->ldb, g->acc, g->c + at, g->ldc);
   } else {
-    size_t i0 = part * TRN_MM_SPLIT_M, mb = g->m - i0 < TRN_MM_SPLIT_M ? g->m - i0 : TRN_MM_SPLIT_M;
-    gemm_tn_serial(mb, g->n, g->k, g->a + i0, g->lda, g->b, g->ldb, g->acc, g->c + i0 * g->ldc,
+    size_t mb = g->m - at < g->block ? g->m - at : g->block;
+    gemm_tn_serial(mb, g->n, g->k, g->a + at, g->lda, g->b, g->ldb, g->acc, g->c + at * g->ldc,
                    g->ldc);
   }
+}
+
+/* The number of blocks (at least 2, else 1) of a split of `len` rows or columns, each
+ * of `per` MACs per row or column, and their width (the last may be narrower). */
+static size_t gemm_blocks(size_t len, uint64_t per, size_t *out_block) {
+  for (size_t parts = TRN_MM_SPLIT_PARTS; parts >= 2; parts--) {
+    size_t block = ((len + parts - 1) / parts + 15) / 16 * 16;
+    size_t n = (len + block - 1) / block;
+    size_t last = len - (n - 1) * block;
+    if (n >= 2 && (uint64_t)last * per > TRN_MM_SMALL_MACS) {
+      *out_block = block;
+      return n;
+    }
+  }
+  return 1;
 }
 
 /* C (m x n, row stride ldc) (+)= A^T B, A = k x m (stride lda), B = k x n (stride ldb). */
 static void gemm_tn(trn_interp_t *it, size_t m, size_t n, size_t k, const float *a, size_t lda,
                     const float *b, size_t ldb, bool acc, float *c, size_t ldc) {
-  gemm_job_t g = {m, n, k, lda, ldb, ldc, a, b, c, acc, false};
+  gemm_job_t g = {m, n, k, lda, ldb, ldc, a, b, c, acc, true, 0};
   size_t parts = 1;
-  if ((uint64_t)m * n * k >= TRN_MM_SPLIT_MACS) {
-    if (n >= 2 * TRN_MM_SPLIT_N) {
-      g.by_n = true;
-      parts = (n + TRN_MM_SPLIT_N - 1) / TRN_MM_SPLIT_N;
-    } else if (m >= 2 * TRN_MM_SPLIT_M) {
-      parts = (m + TRN_MM_SPLIT_M - 1) / TRN_MM_SPLIT_M;
+  if ((uint64_t)m * n * k > 2 * (uint64_t)TRN_MM_SMALL_MACS) {
+    parts = gemm_blocks(n, (uint64_t)m * k, &g.block);
+    if (parts < 2) {
+      g.by_n = false;
+      parts = gemm_blocks(m, (uint64_t)n * k, &g.block);
     }
   }
   if (parts < 2) gemm_tn_serial(m, n, k, a, lda, b, ldb, acc, c, ldc);

@@ -102,7 +102,7 @@ static void fill(tm_t *t, uint64_t off, size_t n, uint32_t seed) {
 typedef void (*build_fn_t)(tm_t *t);
 
 /* C (128 x 1024, PSUM) = A^T B with K = M = 128, operands in place: a GEMM split in
- * column blocks; then one of N = 200, split in row blocks of M. */
+ * eight column blocks; then one of N = 200: two blocks, the second narrower. */
 static void build_gemm(tm_t *t) {
   const uint32_t K = 128, M = 128, N = 1024;
   fill(t, A_OFF, K * M, 1);
@@ -113,7 +113,6 @@ static void build_gemm(tm_t *t) {
   mm->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 0, M);
   mm->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, N);
   mm->dst = tm_row(TRN_SPACE_PSUM, TRN_DTYPE_FP32, 0, M, 0, N);
-  /* a second GEMM with N too narrow to split by columns: split by rows of M */
   trn_inst_t *m2 = tm_add(t, TRN_ENGINE_PE, TRN_OP_MATMUL);
   m2->src0 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 0, M);
   m2->src1 = tm_row(TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096 + 4 * 8, 200);
