@@ -1,17 +1,21 @@
 /* The interpreter's host thread pool; see pool.h.
  *
- * One split at a time. The calling thread publishes it (function, context, part
- * count), stores a fresh claim word (the split's generation in the high 32 bits, the
- * next unclaimed part in the low 32), then the generation itself. A worker that sees a
- * new generation reads the split and checks that the generation did not move on
- * meanwhile (else it reads again); it claims parts with a compare-and-swap that also
- * checks the generation, so a worker holding an older split can never claim a part
- * of a newer one. The caller claims parts like the workers, then waits (spinning:
- * only parts already running remain) until every part is done. Workers spin for up to
- * TRN_POOL_SPIN_NS after their last part, then sleep on the condition variable; the
- * caller signals it only when a worker sleeps (the sleeper count and the generation
- * are sequentially consistent atomics, so a worker going to sleep either sees the new
- * generation or is counted). */
+ * One split at a time. The calling thread publishes it (function, context), stores a
+ * fresh claim word (the split's generation in the high 32 bits, its part count in
+ * bits 16..31, the next unclaimed part in the low 16), then the generation itself. A
+ * worker that sees a new generation reads the split and checks that the generation
+ * did not move on meanwhile (else it reads again); it claims parts with a
+ * compare-and-swap on the claim word, which also checks the generation. The part count
+ * travels in the claim word so that a claim never trusts a field read from another
+ * split: a worker that read a mix of two splits (the caller publishing the next one)
+ * finds the old split's claims exhausted or a newer generation, and claims nothing;
+ * a successful claim of a split was read before that split's last part finished,
+ * hence before the next split was written. The caller claims parts like the workers,
+ * then waits (spinning: only parts already running remain) until every part is done.
+ * Workers spin for up to TRN_POOL_SPIN_NS after their last part, then sleep on the
+ * condition variable; the caller signals it only when a worker sleeps (the sleeper
+ * count and the generation are sequentially consistent atomics, so a worker going to
+ * sleep either sees the new generation or is counted). */
 #define _GNU_SOURCE /* sched_yield */
 #include "pool.h"
 
@@ -41,9 +45,8 @@ struct trn_pool_t {
   /* The published split, valid for generation `gen`. */
   _Atomic(trn_pool_fn_t) fn;
   _Atomic(void *) ctx;
-  _Atomic size_t parts;
   _Atomic uint32_t gen;
-  /* gen << 32 | next unclaimed part */
+  /* gen << 32 | parts << 16 | next unclaimed part */
   _Atomic uint64_t claim;
   /* Parts of the current split done. */
   _Atomic size_t done;
@@ -67,15 +70,15 @@ static uint64_t now_ns(void) {
 }
 
 /* Claims and runs parts of split `gen` until none is left. */
-static void run_parts(trn_pool_t *pool, uint32_t gen, size_t parts, trn_pool_fn_t fn, void *ctx,
+static void run_parts(trn_pool_t *pool, uint32_t gen, trn_pool_fn_t fn, void *ctx,
                       unsigned thread) {
   for (;;) {
     uint64_t c = atomic_load_explicit(&pool->claim, memory_order_acquire);
-    if ((uint32_t)(c >> 32) != gen || (c & 0xFFFFFFFFu) >= parts) return;
+    if ((uint32_t)(c >> 32) != gen || (c & 0xFFFFu) >= ((c >> 16) & 0xFFFFu)) return;
     if (!atomic_compare_exchange_weak_explicit(&pool->claim, &c, c + 1, memory_order_acq_rel,
                                                memory_order_relaxed))
       continue;
-    fn(ctx, (size_t)(c & 0xFFFFFFFFu), thread);
+    fn(ctx, (size_t)(c & 0xFFFFu), thread);
     atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
   }
 }
@@ -111,16 +114,14 @@ static void *worker_main(void *p) {
     uint32_t gen;
     trn_pool_fn_t fn;
     void *ctx;
-    size_t parts;
     do {
       gen = atomic_load_explicit(&pool->gen, memory_order_acquire);
       fn = atomic_load_explicit(&pool->fn, memory_order_relaxed);
       ctx = atomic_load_explicit(&pool->ctx, memory_order_relaxed);
-      parts = atomic_load_explicit(&pool->parts, memory_order_relaxed);
       atomic_thread_fence(memory_order_acquire);
     } while (atomic_load_explicit(&pool->gen, memory_order_relaxed) != gen);
     seen = gen;
-    run_parts(pool, gen, parts, fn, ctx, thread);
+    run_parts(pool, gen, fn, ctx, thread);
   }
 }
 
@@ -167,7 +168,6 @@ trn_status_t trn_pool_create(unsigned threads, trn_pool_t **out_pool) {
   atomic_init(&pool->sleeping, 0);
   atomic_init(&pool->fn, NULL);
   atomic_init(&pool->ctx, NULL);
-  atomic_init(&pool->parts, 0);
   atomic_init(&pool->gen, 0);
   atomic_init(&pool->claim, 0);
   atomic_init(&pool->done, 0);
@@ -195,7 +195,7 @@ trn_status_t trn_pool_create(unsigned threads, trn_pool_t **out_pool) {
 unsigned trn_pool_threads(const trn_pool_t *pool) { return pool ? pool->threads : 1; }
 
 void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
-  if (!pool || pool->threads < 2 || parts < 2 || parts > 0xFFFFFFFFu) {
+  if (!pool || pool->threads < 2 || parts < 2 || parts > TRN_POOL_MAX_PARTS) {
     for (size_t i = 0; i < parts; i++) fn(ctx, i, 0);
     return;
   }
@@ -206,16 +206,16 @@ void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
    * read a mix of two splits sees `gen` move and reads again. */
   atomic_store_explicit(&pool->fn, fn, memory_order_relaxed);
   atomic_store_explicit(&pool->ctx, ctx, memory_order_relaxed);
-  atomic_store_explicit(&pool->parts, parts, memory_order_relaxed);
   atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
-  atomic_store_explicit(&pool->claim, (uint64_t)gen << 32, memory_order_release);
+  atomic_store_explicit(&pool->claim, (uint64_t)gen << 32 | (uint64_t)parts << 16,
+                        memory_order_release);
   atomic_store(&pool->gen, gen);
   if (atomic_load(&pool->sleeping)) {
     pthread_mutex_lock(&pool->mu);
     pthread_cond_broadcast(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
   }
-  run_parts(pool, gen, parts, fn, ctx, 0);
+  run_parts(pool, gen, fn, ctx, 0);
   for (unsigned i = 0; atomic_load_explicit(&pool->done, memory_order_acquire) < parts; i++) {
     cpu_relax();
     if ((i & 1023) == 1023) sched_yield(); /* the last part's thread may be preempted */

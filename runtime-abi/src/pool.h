@@ -20,6 +20,8 @@
 
 /* Most threads a pool runs (the calling thread included). */
 #define TRN_POOL_MAX_THREADS 16
+/* Most parts of one split run on the pool (more run in order on the calling thread). */
+#define TRN_POOL_MAX_PARTS 0xFFFFu
 
 typedef struct trn_pool_t trn_pool_t;
 
@@ -39,8 +41,8 @@ void trn_pool_destroy(trn_pool_t *pool);
 /* Threads of `pool` (1 for NULL). */
 unsigned trn_pool_threads(const trn_pool_t *pool);
 /* Runs fn(ctx, part, thread) for every part in [0, parts) and returns when all are
- * done; the calling thread takes parts too. With a NULL pool, one thread or one part,
- * the parts run in order on the calling thread. Not reentrant: a part must not call
+ * done; the calling thread takes parts too. With a NULL pool, one thread, one part or
+ * more than TRN_POOL_MAX_PARTS, the parts run in order on the calling thread. Not reentrant: a part must not call
  * trn_pool_run, and one pool serves one calling thread at a time. */
 void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx);
 
