@@ -83,8 +83,8 @@ trn_status_t trn_interp_scratch_all(trn_interp_t *it, int slot, uint64_t count,
  * unit being about one element copied or computed): 1 below TRN_INTERP_SPLIT_MIN units
  * in all, else rows in chunks of at least TRN_INTERP_SPLIT_CHUNK units, at most
  * TRN_INTERP_SPLIT_PARTS parts. A function of the shape only (pool.h). */
-#define TRN_INTERP_SPLIT_MIN (1u << 15)
-#define TRN_INTERP_SPLIT_CHUNK (1u << 13)
+#define TRN_INTERP_SPLIT_MIN (1u << 13)
+#define TRN_INTERP_SPLIT_CHUNK (1u << 11)
 #define TRN_INTERP_SPLIT_PARTS 32
 size_t trn_interp_split_parts(uint64_t rows, uint64_t row_work);
 /* Runs fn(ctx, lo, hi, thread) over rows [0, rows) split as trn_interp_split_parts
