@@ -130,14 +130,14 @@ void trn_interp_blas_restore(int threads) {
 #endif
 }
 
-/* A GEMM is split into at most TRN_MM_SPLIT_PARTS blocks of columns of C (else of
- * rows), each a multiple of 16 wide and one GEMM on the pool. Each element of C is the
- * same dot product over K in the same order in any block, provided that OpenBLAS uses
- * the same kernel for the blocks as for the whole: it has other kernels for products
- * of at most 10^6 MACs (SMALL_MATRIX_OPT), so only larger GEMMs are split, in blocks
- * that are larger too. The decomposition depends on the shape only, never on the
- * thread count: any thread count gives the same bytes. Several blocks per thread keep
- * the threads' shares even when one starts late. */
+/* A GEMM is split into at most TRN_MM_SPLIT_PARTS blocks of columns of C (or of rows,
+ * when that gives more blocks), each a multiple of 16 wide and one GEMM on the pool.
+ * Each element of C is the same dot product over K in the same order in any block,
+ * provided that OpenBLAS uses the same kernel for the blocks as for the whole: it has
+ * other kernels for products of at most 10^6 MACs (SMALL_MATRIX_OPT), so only larger
+ * GEMMs are split, in blocks that are larger too. The decomposition depends on the
+ * shape only, never on the thread count: any thread count gives the same bytes.
+ * Several blocks per thread keep the threads' shares even when one starts late. */
 #define TRN_MM_SPLIT_PARTS 8
 #define TRN_MM_SMALL_MACS 1000000u
 
@@ -184,10 +184,13 @@ static void gemm_tn(trn_interp_t *it, size_t m, size_t n, size_t k, const float 
   gemm_job_t g = {m, n, k, lda, ldb, ldc, a, b, c, acc, true, 0};
   size_t parts = 1;
   if ((uint64_t)m * n * k > 2 * (uint64_t)TRN_MM_SMALL_MACS) {
+    /* columns, unless rows give more blocks */
+    size_t mblock = 0, mparts = gemm_blocks(m, (uint64_t)n * k, &mblock);
     parts = gemm_blocks(n, (uint64_t)m * k, &g.block);
-    if (parts < 2) {
+    if (mparts > parts) {
       g.by_n = false;
-      parts = gemm_blocks(m, (uint64_t)n * k, &g.block);
+      g.block = mblock;
+      parts = mparts;
     }
   }
   if (parts < 2) gemm_tn_serial(m, n, k, a, lda, b, ldb, acc, c, ldc);
