@@ -57,7 +57,8 @@ static void mm_gather_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread)
   (void)thread;
   const mm_gather_t *g = ctx;
   for (uint32_t p = lo; p < hi; p++)
-    trn_interp_load_row_f32(g->ap, g->base, g->pbytes, p, g->buf + (size_t)(g->row0 + p) * g->cols);
+    trn_interp_load_row_f32(g->ap, g->base, g->pbytes, p,
+                            g->buf + (size_t)(g->row0 + p) * g->cols);
 }
 
 /* The inverse: stores buffer row p into partition p of the AP. */
@@ -65,7 +66,8 @@ static void mm_scatter_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread
   (void)thread;
   const mm_gather_t *g = ctx;
   for (uint32_t p = lo; p < hi; p++)
-    trn_interp_store_row_f32(g->ap, g->base, g->pbytes, p, g->buf + (size_t)(g->row0 + p) * g->cols);
+    trn_interp_store_row_f32(g->ap, g->base, g->pbytes, p,
+                             g->buf + (size_t)(g->row0 + p) * g->cols);
 }
 
 static void mm_gather(trn_interp_t *it, const trn_ap_t *ap, uint8_t *base, uint64_t pbytes,
