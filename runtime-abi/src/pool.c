@@ -28,11 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How long an idle worker polls for the next split before sleeping. Most splits of a
- * run follow the previous one within tens of microseconds, about what a sleeping
- * worker needs to wake; polling longer took CPU time from the calling thread on a
- * loaded machine (ResNet-50 on 2 cores: 200 us was slower than 20-50 us). */
-#define TRN_POOL_SPIN_NS 50000
+/* How long an idle worker polls for the next split before sleeping. Many splits of a
+ * run follow the previous one within microseconds; polling longer took CPU time from
+ * the calling thread on a loaded machine (ResNet-50 on 2 shared cores, load 10: 200 us
+ * and 50 us were slower than 10-20 us). */
+#define TRN_POOL_SPIN_NS 20000
 
 struct trn_pool_t {
   unsigned threads;
