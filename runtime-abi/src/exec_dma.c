@@ -240,6 +240,8 @@ static bool plans_independent(const trn_dma_plan_t *plans, size_t count) {
 #define TRN_DMA_SPLIT_BYTES ((uint64_t)48 << 10)
 #define TRN_DMA_SPLIT_CHUNK ((uint64_t)16 << 10)
 #define TRN_DMA_SPLIT_PARTS 64
+/* Smaller DMAs leave sleeping workers asleep (trn_pool_run_awake). */
+#define TRN_DMA_SPLIT_WAKE ((uint64_t)256 << 10)
 
 typedef struct dma_piece_t {
   uint32_t plan;
@@ -364,7 +366,8 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
     job.plans = plans;
     size_t n = dma_pieces(plans, nplans, bytes, job.pieces);
     if (n > 1) {
-      trn_pool_run(it->pool, n, dma_part, &job);
+      if (bytes >= TRN_DMA_SPLIT_WAKE) trn_pool_run(it->pool, n, dma_part, &job);
+      else trn_pool_run_awake(it->pool, n, dma_part, &job);
       return NULL;
     }
   }

@@ -139,9 +139,12 @@ void trn_interp_blas_restore(int threads) {
  * other kernels for products of at most 10^6 MACs (SMALL_MATRIX_OPT), so only larger
  * GEMMs are split, in blocks that are larger too. The decomposition depends on the
  * shape only, never on the thread count: any thread count gives the same bytes.
- * Several blocks per thread keep the threads' shares even when one starts late. */
-#define TRN_MM_SPLIT_PARTS 8
+ * More blocks than threads keep the threads' shares even when one starts late. */
+#define TRN_MM_SPLIT_PARTS 4
 #define TRN_MM_SMALL_MACS 1000000u
+/* Narrowest block: every block packs the whole of the other operand again, which for
+ * narrow blocks cost more than the split saved. */
+#define TRN_MM_SPLIT_MIN 128
 
 typedef struct gemm_job_t {
   size_t m, n, k, lda, ldb, ldc;
@@ -170,6 +173,7 @@ static void gemm_part(void *ctx, size_t part, unsigned thread) {
 static size_t gemm_blocks(size_t len, uint64_t per, size_t *out_block) {
   for (size_t parts = TRN_MM_SPLIT_PARTS; parts >= 2; parts--) {
     size_t block = ((len + parts - 1) / parts + 15) / 16 * 16;
+    if (block < TRN_MM_SPLIT_MIN) block = TRN_MM_SPLIT_MIN;
     size_t n = (len + block - 1) / block;
     size_t last = len - (n - 1) * block;
     if (n >= 2 && (uint64_t)last * per > TRN_MM_SMALL_MACS) {

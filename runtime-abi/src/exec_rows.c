@@ -126,7 +126,9 @@ void trn_interp_rows_run(trn_interp_t *it, uint32_t rows, uint64_t row_work,
     return;
   }
   rows_job_t job = {fn, ctx, rows, parts};
-  trn_pool_run(it->pool, parts, rows_part, &job);
+  uint64_t total = (uint64_t)rows * row_work;
+  if (total >= TRN_INTERP_SPLIT_WAKE) trn_pool_run(it->pool, parts, rows_part, &job);
+  else trn_pool_run_awake(it->pool, parts, rows_part, &job);
 }
 
 /* Round to nearest even and saturate to [lo, hi]; NaN -> 0 (as trn_isa_store_f32,

@@ -86,6 +86,9 @@ trn_status_t trn_interp_scratch_all(trn_interp_t *it, int slot, uint64_t count,
 #define TRN_INTERP_SPLIT_MIN (1u << 13)
 #define TRN_INTERP_SPLIT_CHUNK (1u << 11)
 #define TRN_INTERP_SPLIT_PARTS 32
+/* Splits of fewer units leave sleeping pool workers asleep (trn_pool_run_awake): waking
+ * one costs the calling thread a system call and the worker tens of microseconds. */
+#define TRN_INTERP_SPLIT_WAKE (1u << 16)
 size_t trn_interp_split_parts(uint64_t rows, uint64_t row_work);
 /* Runs fn(ctx, lo, hi, thread) over rows [0, rows) split as trn_interp_split_parts
  * says (rows [lo, hi) per part, in order when not split). The caller guarantees that

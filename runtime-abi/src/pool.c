@@ -194,7 +194,7 @@ trn_status_t trn_pool_create(unsigned threads, trn_pool_t **out_pool) {
 
 unsigned trn_pool_threads(const trn_pool_t *pool) { return pool ? pool->threads : 1; }
 
-void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
+static void pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx, bool wake) {
   if (!pool || pool->threads < 2 || parts < 2 || parts > TRN_POOL_MAX_PARTS) {
     for (size_t i = 0; i < parts; i++) fn(ctx, i, 0);
     return;
@@ -210,7 +210,7 @@ void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
   atomic_store_explicit(&pool->claim, (uint64_t)gen << 32 | (uint64_t)parts << 16,
                         memory_order_release);
   atomic_store(&pool->gen, gen);
-  if (atomic_load(&pool->sleeping)) {
+  if (wake && atomic_load(&pool->sleeping)) {
     pthread_mutex_lock(&pool->mu);
     pthread_cond_broadcast(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
@@ -220,4 +220,12 @@ void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
     cpu_relax();
     if ((i & 1023) == 1023) sched_yield(); /* the last part's thread may be preempted */
   }
+}
+
+void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
+  pool_run(pool, parts, fn, ctx, true);
+}
+
+void trn_pool_run_awake(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx) {
+  pool_run(pool, parts, fn, ctx, false);
 }

@@ -45,5 +45,8 @@ unsigned trn_pool_threads(const trn_pool_t *pool);
  * more than TRN_POOL_MAX_PARTS, the parts run in order on the calling thread. Not reentrant: a part must not call
  * trn_pool_run, and one pool serves one calling thread at a time. */
 void trn_pool_run(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx);
+/* As trn_pool_run, with only the workers that are polling (not those asleep, which
+ * would cost a wake-up each): for splits too short to repay one. */
+void trn_pool_run_awake(trn_pool_t *pool, size_t parts, trn_pool_fn_t fn, void *ctx);
 
 #endif /* TRN_RT_POOL_H */
