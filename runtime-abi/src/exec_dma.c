@@ -1,4 +1,5 @@
 /* DMA queues: run a list of strided descriptors with dtype conversion. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "interp_internal.h"
@@ -80,18 +81,21 @@ static int tile_dim(const uint32_t *num, const int64_t *ss, const int64_t *ds, s
  * both sides touch whole cache lines; element by element in source order this would
  * miss the cache on every element. The order of the element copies differs from
  * the descriptor's, so the caller uses it only when source and destination bytes
- * are disjoint. */
+ * are disjoint. Copies the tiles [t_lo, t_hi) of dimension k (TRN_DMA_TILE indices
+ * each). */
 static void copy_tiled(uint8_t *t, const int64_t *ds, const uint8_t *s, const int64_t *ss,
-                       const uint32_t *num, int k, size_t es) {
+                       const uint32_t *num, int k, size_t es, uint64_t t_lo, uint64_t t_hi) {
   int o[2], no = 0;
   for (int d = 1; d < TRN_DMA_DIMS; d++)
     if (d != k) o[no++] = d;
+  uint32_t k_lo = (uint32_t)(t_lo * TRN_DMA_TILE);
+  uint32_t k_hi = t_hi * TRN_DMA_TILE < num[k] ? (uint32_t)(t_hi * TRN_DMA_TILE) : num[k];
   for (uint32_t a = 0; a < num[o[0]]; a++)
     for (uint32_t b = 0; b < num[o[1]]; b++) {
       const uint8_t *sa = s + (int64_t)a * ss[o[0]] + (int64_t)b * ss[o[1]];
       uint8_t *ta = t + (int64_t)a * ds[o[0]] + (int64_t)b * ds[o[1]];
-      for (uint32_t kb = 0; kb < num[k]; kb += TRN_DMA_TILE) {
-        uint32_t ke = num[k] - kb < TRN_DMA_TILE ? num[k] : kb + TRN_DMA_TILE;
+      for (uint32_t kb = k_lo; kb < k_hi; kb += TRN_DMA_TILE) {
+        uint32_t ke = k_hi - kb < TRN_DMA_TILE ? k_hi : kb + TRN_DMA_TILE;
         for (uint32_t ib = 0; ib < num[0]; ib += TRN_DMA_TILE) {
           uint32_t n = num[0] - ib < TRN_DMA_TILE ? num[0] - ib : TRN_DMA_TILE;
           for (uint32_t kk = kb; kk < ke; kk++)
@@ -102,6 +106,184 @@ static void copy_tiled(uint8_t *t, const int64_t *ds, const uint8_t *s, const in
     }
 }
 
+/* One checked descriptor of a DMA, ready to copy in units: rows of dimensions 1..3 in
+ * flattened order (dimension 0 being the row), or for a tiled copy tiles of its
+ * dimension k. */
+typedef struct trn_dma_plan_t {
+  const trn_dma_desc_t *desc;
+  const uint8_t *src;
+  uint8_t *dst;
+  size_t ses, des;
+  int64_t sst[TRN_DMA_DIMS], dst_step[TRN_DMA_DIMS]; /* byte steps */
+  int64_t slo, shi, lo, hi;                          /* byte ranges of each side */
+  uint8_t src_space, dst_space;
+  trn_rt_extent_t src_box, dst_box; /* bounding boxes of each side (side_box) */
+  int k;          /* copy_tiled's dimension, or 0 */
+  uint64_t units; /* rows or tiles */
+  uint64_t bytes; /* destination bytes */
+} trn_dma_plan_t;
+
+/* Copies units [lo, hi) of `p`. */
+static void plan_copy(const trn_dma_plan_t *p, uint64_t lo, uint64_t hi) {
+  const trn_dma_desc_t *desc = p->desc;
+  if (p->k) {
+    copy_tiled(p->dst, p->dst_step, p->src, p->sst, desc->num, p->k, p->ses, lo, hi);
+    return;
+  }
+  const trn_dtype_t sd = (trn_dtype_t)desc->src_dtype, dd = (trn_dtype_t)desc->dst_dtype;
+  const bool same = sd == dd;
+  const bool runs = same && desc->src_step[0] == 1 && desc->dst_step[0] == 1;
+  const uint32_t n1 = desc->num[1], n2 = desc->num[2];
+  uint32_t i1 = (uint32_t)(lo % n1), i2 = (uint32_t)((lo / n1) % n2), i3 = (uint32_t)(lo / n1 / n2);
+  for (uint64_t r = lo; r < hi; r++) {
+    const uint8_t *s = p->src + i1 * p->sst[1] + i2 * p->sst[2] + i3 * p->sst[3];
+    uint8_t *t = p->dst + i1 * p->dst_step[1] + i2 * p->dst_step[2] + i3 * p->dst_step[3];
+    if (runs) {
+      memmove(t, s, (size_t)desc->num[0] * p->ses);
+    } else if (same) {
+      copy_elems(t, p->dst_step[0], s, p->sst[0], desc->num[0], p->ses);
+    } else {
+      for (uint32_t i0 = 0; i0 < desc->num[0]; i0++, s += p->sst[0], t += p->dst_step[0])
+        trn_interp_convert(s, sd, t, dd);
+    }
+    if (++i1 == n1) {
+      i1 = 0;
+      if (++i2 == n2) {
+        i2 = 0;
+        i3++;
+      }
+    }
+  }
+}
+
+/* Whether the elements of a descriptor side (element steps `step`) are all distinct
+ * addresses: with its dimensions of more than one element in increasing |step|, each
+ * step passes over everything the smaller ones span. */
+static bool side_injective(const uint32_t *num, const int64_t *step) {
+  int order[TRN_DMA_DIMS], n = 0;
+  for (int d = 0; d < TRN_DMA_DIMS; d++)
+    if (num[d] > 1) order[n++] = d;
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0; j--) {
+      int64_t a = order[j - 1], b = order[j];
+      int64_t sa = step[a] < 0 ? -step[a] : step[a], sb = step[b] < 0 ? -step[b] : step[b];
+      if (sa <= sb) break;
+      order[j - 1] = (int)b;
+      order[j] = (int)a;
+    }
+  int64_t span = 1; /* elements spanned by the smaller dimensions */
+  for (int i = 0; i < n; i++) {
+    int64_t st = step[order[i]] < 0 ? -step[order[i]] : step[order[i]];
+    if (st < span) return false;
+    span += st * (int64_t)(num[order[i]] - 1);
+  }
+  return true;
+}
+
+/* The bounding box (partitions x bytes within a partition) of one side of a
+ * descriptor whose bytes are [lo, hi) of its memory (side_range): the HBM image is one
+ * partition; in SBUF and PSUM, dimensions stepping by whole partitions move across
+ * partitions and the others within one (as extents.c), the whole memory when that
+ * leaves a partition. */
+static trn_rt_extent_t side_box(const trn_interp_t *it, uint8_t space, uint64_t addr,
+                                const int64_t *step, const uint32_t *num, size_t es, int64_t lo,
+                                int64_t hi) {
+  if (space == TRN_SPACE_HBM) return (trn_rt_extent_t){0, 1, (uint64_t)lo, (uint64_t)hi};
+  const trn_target_t *t = it->target;
+  int64_t rb = (int64_t)(space == TRN_SPACE_PSUM ? t->psum_partition_bytes
+                                                  : t->sbuf_partition_bytes);
+  trn_rt_extent_t all = {0, t->partitions, 0, (uint64_t)rb};
+  if (rb <= 0) return all;
+  int64_t p_lo = (int64_t)addr / rb, p_hi = p_lo + 1;
+  int64_t b_lo = (int64_t)addr % rb, b_hi = b_lo + (int64_t)es;
+  for (int d = 0; d < TRN_DMA_DIMS; d++) {
+    if (num[d] <= 1 || step[d] == 0) continue;
+    int64_t sb, ext;
+    if (__builtin_mul_overflow(step[d], (int64_t)es, &sb)) return all;
+    bool parts = sb % rb == 0;
+    if (parts) sb /= rb;
+    if (__builtin_mul_overflow(sb, (int64_t)(num[d] - 1), &ext)) return all;
+    int64_t *l = parts ? &p_lo : &b_lo, *h = parts ? &p_hi : &b_hi;
+    if (ext < 0 ? __builtin_add_overflow(*l, ext, l) : __builtin_add_overflow(*h, ext, h))
+      return all;
+  }
+  if (p_lo < 0 || p_hi > (int64_t)t->partitions || b_lo < 0 || b_hi > rb) return all;
+  return (trn_rt_extent_t){(uint64_t)p_lo, (uint64_t)p_hi, (uint64_t)b_lo, (uint64_t)b_hi};
+}
+
+static bool boxes_meet(uint8_t space_a, const trn_rt_extent_t *a, uint8_t space_b,
+                       const trn_rt_extent_t *b) {
+  return space_a == space_b && a->p_lo < b->p_hi && b->p_lo < a->p_hi && a->lo < b->hi &&
+         b->lo < a->hi;
+}
+
+/* Whether the descriptors of `plans` may be copied in any order and in pieces: every
+ * destination is injective and meets no other destination and no source. Then each
+ * byte is written once, by a copy that reads nothing any copy writes. */
+static bool plans_independent(const trn_dma_plan_t *plans, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    const trn_dma_plan_t *a = &plans[i];
+    if (!side_injective(a->desc->num, a->desc->dst_step)) return false;
+    for (size_t j = 0; j < count; j++) {
+      const trn_dma_plan_t *b = &plans[j];
+      if (boxes_meet(a->dst_space, &a->dst_box, b->src_space, &b->src_box)) return false;
+      if (j != i && boxes_meet(a->dst_space, &a->dst_box, b->dst_space, &b->dst_box))
+        return false;
+    }
+  }
+  return true;
+}
+
+/* A DMA of at least TRN_DMA_SPLIT_BYTES is split over the pool in pieces of about
+ * TRN_DMA_SPLIT_CHUNK bytes (whole rows or tiles, a function of the descriptors only),
+ * at most TRN_DMA_SPLIT_PARTS pieces. */
+#define TRN_DMA_SPLIT_BYTES ((uint64_t)48 << 10)
+#define TRN_DMA_SPLIT_CHUNK ((uint64_t)16 << 10)
+#define TRN_DMA_SPLIT_PARTS 64
+/* Smaller DMAs leave sleeping workers asleep (trn_pool_run_awake). */
+#define TRN_DMA_SPLIT_WAKE ((uint64_t)256 << 10)
+
+typedef struct dma_piece_t {
+  uint32_t plan;
+  uint64_t lo, hi;
+} dma_piece_t;
+
+typedef struct dma_job_t {
+  const trn_dma_plan_t *plans;
+  dma_piece_t pieces[TRN_DMA_SPLIT_PARTS];
+} dma_job_t;
+
+static void dma_part(void *ctx, size_t part, unsigned thread) {
+  (void)thread;
+  const dma_job_t *j = ctx;
+  const dma_piece_t *pc = &j->pieces[part];
+  plan_copy(&j->plans[pc->plan], pc->lo, pc->hi);
+}
+
+/* Splits the copies of `plans` (independent, `total` bytes) into pieces; 0 when
+ * they do not fit TRN_DMA_SPLIT_PARTS. */
+static size_t dma_pieces(const trn_dma_plan_t *plans, size_t count, uint64_t total,
+                         dma_piece_t *pieces) {
+  uint64_t chunk = total / TRN_DMA_SPLIT_PARTS + 1;
+  if (chunk < TRN_DMA_SPLIT_CHUNK) chunk = TRN_DMA_SPLIT_CHUNK;
+  size_t n = 0;
+  for (size_t i = 0; i < count; i++) {
+    const trn_dma_plan_t *p = &plans[i];
+    if (p->units == 0) continue;
+    uint64_t k = (p->bytes + chunk - 1) / chunk;
+    if (k > p->units) k = p->units;
+    if (k < 1) k = 1;
+    for (uint64_t j = 0; j < k; j++) {
+      if (n == TRN_DMA_SPLIT_PARTS) return 0;
+      pieces[n].plan = (uint32_t)i;
+      pieces[n].lo = p->units * j / k;
+      pieces[n].hi = p->units * (j + 1) / k;
+      n++;
+    }
+  }
+  return n;
+}
+
 trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index,
                                  const trn_inst_t *inst) {
   const trn_rt_model_t *model = it->model;
@@ -109,6 +291,15 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
   if (first > model->dma_count || count > model->dma_count - first)
     TRAP("descriptors [%llu, %llu) outside the table of %zu", (unsigned long long)first,
          (unsigned long long)(first + count), model->dma_count);
+  if (it->dma_plan_cap < count) {
+    trn_dma_plan_t *p = realloc(it->dma_plan, (size_t)count * sizeof *p);
+    if (!p) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%llu DMA descriptors",
+                                   (unsigned long long)count);
+    it->dma_plan = p;
+    it->dma_plan_cap = (size_t)count;
+  }
+  trn_dma_plan_t *plans = it->dma_plan;
+  size_t nplans = 0;
   uint64_t bytes = 0, hbm_bytes = 0;
   for (uint64_t di = first; di < first + count; di++) {
     const trn_dma_desc_t *desc = &model->dma[di];
@@ -133,47 +324,53 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
       TRAP("descriptor %llu: destination bytes [%lld, %lld) outside %s of %llu bytes",
            (unsigned long long)di, (long long)lo, (long long)hi,
            trn_isa_space_name((trn_space_t)desc->dst_space), (unsigned long long)ds);
-    const trn_dtype_t sd = (trn_dtype_t)desc->src_dtype, dd = (trn_dtype_t)desc->dst_dtype;
-    const bool same = sd == dd;
-    const bool runs = same && desc->src_step[0] == 1 && desc->dst_step[0] == 1;
-    const int64_t ss0 = desc->src_step[0] * (int64_t)ses, ds0 = desc->dst_step[0] * (int64_t)des;
-    if (same && !runs) {
-      int64_t sst[TRN_DMA_DIMS], dst[TRN_DMA_DIMS];
-      for (int d = 0; d < TRN_DMA_DIMS; d++) {
-        sst[d] = desc->src_step[d] * (int64_t)ses;
-        dst[d] = desc->dst_step[d] * (int64_t)des;
-      }
-      bool disjoint = sb != db || shi <= lo || hi <= slo;
-      int k = disjoint ? tile_dim(desc->num, sst, dst, ses) : 0;
-      if (k) {
-        copy_tiled(db + desc->dst_addr, dst, sb + desc->src_addr, sst, desc->num, k, ses);
-        goto account;
-      }
+    trn_dma_plan_t *p = &plans[nplans++];
+    p->desc = desc;
+    p->src = sb + desc->src_addr;
+    p->dst = db + desc->dst_addr;
+    p->ses = ses;
+    p->des = des;
+    for (int d = 0; d < TRN_DMA_DIMS; d++) {
+      p->sst[d] = desc->src_step[d] * (int64_t)ses;
+      p->dst_step[d] = desc->dst_step[d] * (int64_t)des;
     }
-    for (uint32_t i3 = 0; i3 < desc->num[3]; i3++)
-      for (uint32_t i2 = 0; i2 < desc->num[2]; i2++)
-        for (uint32_t i1 = 0; i1 < desc->num[1]; i1++) {
-          uint8_t *s = sb + desc->src_addr +
-                       ((int64_t)i1 * desc->src_step[1] + (int64_t)i2 * desc->src_step[2] +
-                        (int64_t)i3 * desc->src_step[3]) * (int64_t)ses;
-          uint8_t *t = db + desc->dst_addr +
-                       ((int64_t)i1 * desc->dst_step[1] + (int64_t)i2 * desc->dst_step[2] +
-                        (int64_t)i3 * desc->dst_step[3]) * (int64_t)des;
-          if (runs) {
-            memmove(t, s, (size_t)desc->num[0] * ses);
-          } else if (same) {
-            copy_elems(t, ds0, s, ss0, desc->num[0], ses);
-          } else {
-            for (uint32_t i0 = 0; i0 < desc->num[0]; i0++, s += ss0, t += ds0)
-              trn_interp_convert(s, sd, t, dd);
-          }
-        }
-  account:;
+    p->slo = slo;
+    p->shi = shi;
+    p->lo = lo;
+    p->hi = hi;
+    p->src_space = desc->src_space;
+    p->dst_space = desc->dst_space;
+    p->src_box = side_box(it, desc->src_space, desc->src_addr, desc->src_step, desc->num, ses,
+                          slo, shi);
+    p->dst_box = side_box(it, desc->dst_space, desc->dst_addr, desc->dst_step, desc->num, des,
+                          lo, hi);
+    const bool same = desc->src_dtype == desc->dst_dtype;
+    const bool runs = same && desc->src_step[0] == 1 && desc->dst_step[0] == 1;
+    p->k = 0;
+    if (same && !runs) {
+      bool disjoint = sb != db || shi <= lo || hi <= slo;
+      p->k = disjoint ? tile_dim(desc->num, p->sst, p->dst_step, ses) : 0;
+    }
+    p->units = p->k ? ((uint64_t)desc->num[p->k] + TRN_DMA_TILE - 1) / TRN_DMA_TILE
+                    : (uint64_t)desc->num[1] * desc->num[2] * desc->num[3];
     uint64_t moved = elems > UINT64_MAX / des ? UINT64_MAX : elems * des;
+    p->bytes = moved;
     bytes += moved;
     if (desc->src_space == TRN_SPACE_HBM || desc->dst_space == TRN_SPACE_HBM) hbm_bytes += moved;
   }
   it->last_dma_bytes = bytes;
   it->last_dma_hbm_bytes = hbm_bytes;
+  if (bytes >= TRN_DMA_SPLIT_BYTES && trn_pool_threads(it->pool) > 1 &&
+      plans_independent(plans, nplans)) {
+    dma_job_t job;
+    job.plans = plans;
+    size_t n = dma_pieces(plans, nplans, bytes, job.pieces);
+    if (n > 1) {
+      if (bytes >= TRN_DMA_SPLIT_WAKE) trn_pool_run(it->pool, n, dma_part, &job);
+      else trn_pool_run_awake(it->pool, n, dma_part, &job);
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < nplans; i++) plan_copy(&plans[i], 0, plans[i].units);
   return NULL;
 }

@@ -22,6 +22,60 @@ static trn_status_t mm_buffer(trn_interp_t *it, int slot, size_t count, float **
   return NULL;
 }
 
+/* Copies rows of `bytes` bytes: row r from src + r * sstride to dst + r * dstride
+ * (rows of different partitions or buffers: no row touches another's bytes). */
+typedef struct mm_copy_t {
+  uint8_t *dst;
+  const uint8_t *src;
+  size_t dstride, sstride, bytes;
+} mm_copy_t;
+
+static void mm_copy_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  (void)thread;
+  const mm_copy_t *c = ctx;
+  for (uint32_t r = lo; r < hi; r++)
+    memcpy(c->dst + r * c->dstride, c->src + r * c->sstride, c->bytes);
+}
+
+static void mm_copy(trn_interp_t *it, uint8_t *dst, size_t dstride, const uint8_t *src,
+                    size_t sstride, uint32_t rows, size_t bytes) {
+  mm_copy_t c = {dst, src, dstride, sstride, bytes};
+  trn_interp_rows_run(it, rows, bytes / 4, mm_copy_rows, &c);
+}
+
+/* Gathers rows of an operand AP into a dense fp32 buffer (row p at buf + p * cols). */
+typedef struct mm_gather_t {
+  const trn_ap_t *ap;
+  uint8_t *base;
+  uint64_t pbytes;
+  float *buf;
+  size_t cols;
+  uint32_t row0; /* buffer row of AP partition 0 */
+} mm_gather_t;
+
+static void mm_gather_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  (void)thread;
+  const mm_gather_t *g = ctx;
+  for (uint32_t p = lo; p < hi; p++)
+    trn_interp_load_row_f32(g->ap, g->base, g->pbytes, p,
+                            g->buf + (size_t)(g->row0 + p) * g->cols);
+}
+
+/* The inverse: stores buffer row p into partition p of the AP. */
+static void mm_scatter_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  (void)thread;
+  const mm_gather_t *g = ctx;
+  for (uint32_t p = lo; p < hi; p++)
+    trn_interp_store_row_f32(g->ap, g->base, g->pbytes, p,
+                             g->buf + (size_t)(g->row0 + p) * g->cols);
+}
+
+static void mm_gather(trn_interp_t *it, const trn_ap_t *ap, uint8_t *base, uint64_t pbytes,
+                      float *buf, size_t cols, uint32_t row0) {
+  mm_gather_t g = {ap, base, pbytes, buf, cols, row0};
+  trn_interp_rows_run(it, ap->num_partitions, cols, mm_gather_rows, &g);
+}
+
 /* A K x cols fp32 view of an operand whose rows are partitions: directly in place when
  * it is fp32, 4-byte aligned and dense per partition (trn_interp_ap_dense), else
  * gathered. */
@@ -35,15 +89,14 @@ static trn_status_t mm_view(trn_interp_t *it, int slot, const trn_ap_t *ap, uint
   }
   float *buf = NULL;
   TRN_RETURN_IF_ERROR(mm_buffer(it, slot, (size_t)ap->num_partitions * cols, &buf));
-  for (uint32_t p = 0; p < ap->num_partitions; p++)
-    trn_interp_load_row_f32(ap, base, pbytes, p, buf + (size_t)p * cols);
+  mm_gather(it, ap, base, pbytes, buf, (size_t)cols, 0);
   *out = buf;
   *out_ld = (size_t)cols;
   return NULL;
 }
 
-static void gemm_tn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
-                    size_t ldb, bool acc, float *c, size_t ldc) {
+static void gemm_tn_serial(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                           const float *b, size_t ldb, bool acc, float *c, size_t ldc) {
 #ifdef TRN_HAVE_BLAS
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,
               b, (int)ldb, acc ? 1.0f : 0.0f, c, (int)ldc);
@@ -59,6 +112,95 @@ static void gemm_tn(size_t m, size_t n, size_t k, const float *a, size_t lda, co
     }
   }
 #endif
+}
+
+int trn_interp_blas_serial(void) {
+#ifdef TRN_HAVE_BLAS
+  int n = openblas_get_num_threads();
+  if (n != 1) openblas_set_num_threads(1);
+  return n;
+#else
+  return 1;
+#endif
+}
+
+void trn_interp_blas_restore(int threads) {
+#ifdef TRN_HAVE_BLAS
+  if (threads > 1) openblas_set_num_threads(threads);
+#else
+  (void)threads;
+#endif
+}
+
+/* A GEMM is split into at most TRN_MM_SPLIT_PARTS blocks of columns of C (or of rows,
+ * when that gives more blocks), each a multiple of 16 wide and one GEMM on the pool.
+ * Each element of C is the same dot product over K in the same order in any block,
+ * provided that OpenBLAS uses the same kernel for the blocks as for the whole: it has
+ * other kernels for products of at most 10^6 MACs (SMALL_MATRIX_OPT), so only larger
+ * GEMMs are split, in blocks that are larger too. The decomposition depends on the
+ * shape only, never on the thread count: any thread count gives the same bytes.
+ * More blocks than threads keep the threads' shares even when one starts late. */
+#define TRN_MM_SPLIT_PARTS 4
+#define TRN_MM_SMALL_MACS 1000000u
+/* Narrowest block: every block packs the whole of the other operand again, which for
+ * narrow blocks cost more than the split saved. */
+#define TRN_MM_SPLIT_MIN 128
+
+typedef struct gemm_job_t {
+  size_t m, n, k, lda, ldb, ldc;
+  const float *a, *b;
+  float *c;
+  bool acc, by_n;
+  size_t block;
+} gemm_job_t;
+
+static void gemm_part(void *ctx, size_t part, unsigned thread) {
+  (void)thread;
+  const gemm_job_t *g = ctx;
+  size_t at = part * g->block;
+  if (g->by_n) {
+    size_t nb = g->n - at < g->block ? g->n - at : g->block;
+    gemm_tn_serial(g->m, nb, g->k, g->a, g->lda, g->b + at, g->ldb, g->acc, g->c + at, g->ldc);
+  } else {
+    size_t mb = g->m - at < g->block ? g->m - at : g->block;
+    gemm_tn_serial(mb, g->n, g->k, g->a + at, g->lda, g->b, g->ldb, g->acc, g->c + at * g->ldc,
+                   g->ldc);
+  }
+}
+
+/* The number of blocks (at least 2, else 1) of a split of `len` rows or columns, each
+ * of `per` MACs per row or column, and their width (the last may be narrower). */
+static size_t gemm_blocks(size_t len, uint64_t per, size_t *out_block) {
+  for (size_t parts = TRN_MM_SPLIT_PARTS; parts >= 2; parts--) {
+    size_t block = ((len + parts - 1) / parts + 15) / 16 * 16;
+    if (block < TRN_MM_SPLIT_MIN) block = TRN_MM_SPLIT_MIN;
+    size_t n = (len + block - 1) / block;
+    size_t last = len - (n - 1) * block;
+    if (n >= 2 && (uint64_t)last * per > TRN_MM_SMALL_MACS) {
+      *out_block = block;
+      return n;
+    }
+  }
+  return 1;
+}
+
+/* C (m x n, row stride ldc) (+)= A^T B, A = k x m (stride lda), B = k x n (stride ldb). */
+static void gemm_tn(trn_interp_t *it, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                    const float *b, size_t ldb, bool acc, float *c, size_t ldc) {
+  gemm_job_t g = {m, n, k, lda, ldb, ldc, a, b, c, acc, true, 0};
+  size_t parts = 1;
+  if ((uint64_t)m * n * k > 2 * (uint64_t)TRN_MM_SMALL_MACS) {
+    /* columns, unless rows give more blocks */
+    size_t mblock = 0, mparts = gemm_blocks(m, (uint64_t)n * k, &mblock);
+    parts = gemm_blocks(n, (uint64_t)m * k, &g.block);
+    if (mparts > parts) {
+      g.by_n = false;
+      g.block = mblock;
+      parts = mparts;
+    }
+  }
+  if (parts < 2) gemm_tn_serial(m, n, k, a, lda, b, ldb, acc, c, ldc);
+  else trn_pool_run(it->pool, parts, gemm_part, &g);
 }
 
 /* The operands of one MATMUL, checked. */
@@ -98,15 +240,15 @@ static trn_status_t mm_store(trn_interp_t *it, const trn_inst_t *inst, const mm_
                 o->dp % 4 == 0;
   if (direct) {
     float *C = (float *)(void *)(o->db + (uint64_t)d->start_partition * o->dp + d->offset);
-    gemm_tn(o->m, o->n, ktot, A, lda, B, ldb, acc, C, (size_t)(o->dp / 4));
+    gemm_tn(it, o->m, o->n, ktot, A, lda, B, ldb, acc, C, (size_t)(o->dp / 4));
     return NULL;
   }
   float *C = NULL;
   TRN_RETURN_IF_ERROR(mm_buffer(it, 2, (size_t)(o->m * o->n), &C));
-  if (acc)
-    for (uint32_t p = 0; p < o->m; p++) trn_interp_load_row_f32(d, o->db, o->dp, p, C + (size_t)p * o->n);
-  gemm_tn(o->m, o->n, ktot, A, lda, B, ldb, acc, C, o->n);
-  for (uint32_t p = 0; p < o->m; p++) trn_interp_store_row_f32(d, o->db, o->dp, p, C + (size_t)p * o->n);
+  if (acc) mm_gather(it, d, o->db, o->dp, C, (size_t)o->n, 0);
+  gemm_tn(it, o->m, o->n, ktot, A, lda, B, ldb, acc, C, o->n);
+  mm_gather_t g = {d, o->db, o->dp, C, (size_t)o->n, 0};
+  trn_interp_rows_run(it, d->num_partitions, o->n, mm_scatter_rows, &g);
   return NULL;
 }
 
@@ -283,8 +425,8 @@ static void mm_ahead_store(trn_interp_t *it, uint32_t stream, size_t index) {
   const trn_ap_t *d = &it->model->streams[stream][index].dst;
   uint64_t dp;
   uint8_t *dst = mm_space(it, d->space, &dp) + (uint64_t)d->start_partition * dp + d->offset;
-  for (uint64_t p = 0; p < a->m; p++)
-    memcpy(dst + p * dp, a->c + (a->row0[e] + p) * a->ldc + a->col0[e], (size_t)a->n * 4);
+  mm_copy(it, dst, (size_t)dp, (const uint8_t *)(a->c + a->row0[e] * a->ldc + a->col0[e]),
+          (size_t)a->ldc * 4, (uint32_t)a->m, (size_t)a->n * 4);
 }
 
 /* The look-ahead state with `fill` done (it fills its part once per run); NULL when
@@ -599,14 +741,14 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
       for (size_t r = 0; r < rows; r++) {
         const trn_ap_t *d = &insts[index + r * rowlen].dst;
         const uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
-        for (uint64_t p = 0; p < head.m; p++)
-          memcpy(C + (r * head.m + p) * ntot, dst + p * head.dp, (size_t)ntot * 4);
+        mm_copy(it, (uint8_t *)(C + r * head.m * ntot), (size_t)ntot * 4, dst, (size_t)head.dp,
+                (uint32_t)head.m, (size_t)ntot * 4);
       }
     for (size_t i = index; i < end; i++) {
       const trn_inst_t *in = &insts[i];
       uint64_t ap, bp;
       uint8_t *ab = mm_space(it, in->src0.space, &ap), *bb = mm_space(it, in->src1.space, &bp);
-      gemm_tn(mtot, ntot, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
+      gemm_tn(it, mtot, ntot, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
               (size_t)(ap / 4), mm_in_place(&in->src1, bb, bp), (size_t)(bp / 4),
               acc || i > index, C, (size_t)ntot);
     }
@@ -624,10 +766,9 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
                                                    : it->target->sbuf_partition_bytes;
     uint64_t bp = in->src1.space == TRN_SPACE_PSUM ? it->target->psum_partition_bytes
                                                    : it->target->sbuf_partition_bytes;
-    for (uint32_t p = 0; p < in->src0.num_partitions; p++, row++) {
-      trn_interp_load_row_f32(&in->src0, ab, ap, p, A + row * head.m);
-      trn_interp_load_row_f32(&in->src1, bb, bp, p, B + row * head.n);
-    }
+    mm_gather(it, &in->src0, ab, ap, A, (size_t)head.m, (uint32_t)row);
+    mm_gather(it, &in->src1, bb, bp, B, (size_t)head.n, (uint32_t)row);
+    row += in->src0.num_partitions;
   }
   it->fused_end[stream] = end;
   return mm_store(it, inst, &head, ktot, A, head.m, B, head.n);

@@ -280,7 +280,85 @@ static int32_t elem_i32(const operand_t *o, uint32_t p, uint64_t f) {
   }
 }
 
+/* Whether the rows (partitions) of dst `d` may be computed in any order and at once
+ * when row p reads row p of `src`: another memory, the same partitions, or disjoint
+ * partitions (then no row writes a partition another row reads). */
+static bool rows_independent(const operand_t *d, const operand_t *src) {
+  if (!src->ap || src->ap->space != d->ap->space) return true;
+  uint32_t ds = d->ap->start_partition, ss = src->ap->start_partition;
+  return ds == ss || ds + d->ap->num_partitions <= ss || ss + src->ap->num_partitions <= ds;
+}
+
+/* Runs rows [0, rows of d) of an elementwise instruction: split over the pool
+ * (trn_interp_rows_run) when every source passes rows_independent, else in order. */
+static void run_rows(trn_interp_t *it, const operand_t *d, const operand_t *s0,
+                     const operand_t *s1, uint64_t row_work, trn_interp_rows_fn_t fn, void *ctx) {
+  uint32_t rows = d->ap->num_partitions;
+  if (rows_independent(d, s0) && (!s1 || rows_independent(d, s1)))
+    trn_interp_rows_run(it, rows, row_work, fn, ctx);
+  else
+    fn(ctx, 0, rows, 0);
+}
+
 /* ---- ACT ------------------------------------------------------------------------- */
+
+typedef struct act_job_t {
+  operand_t d, a, b;
+  bool has_b, accum;
+  uint64_t col;
+  float scale, bias0;
+  uint8_t fn;
+  void *x[TRN_POOL_MAX_THREADS], *y[TRN_POOL_MAX_THREADS];
+} act_job_t;
+
+static void act_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  const act_job_t *j = ctx;
+  const operand_t *dd = &j->d, *aa = &j->a;
+  float *x = j->x[thread], *y = j->y[thread];
+  const float scale = j->scale;
+  const uint8_t fn = j->fn;
+  const bool accum = j->accum;
+  const uint64_t col = j->col;
+  const size_t n = (size_t)aa->free;
+  for (uint32_t p = lo; p < hi; p++) {
+    /* fp32 rows are read and written where they are when that is unobservable */
+    const float *xs = row_f32(aa, p);
+    float *direct = accum ? NULL : row_f32(dd, p);
+    if (direct && xs && !rows_separate(xs, direct, n)) direct = NULL;
+    if (!xs) {
+      trn_interp_load_row_f32(aa->ap, aa->base, aa->pbytes, p, x);
+      xs = x;
+    }
+    float bias = j->bias0;
+    if (j->has_b) bias += elem_f32(&j->b, p, 0);
+    float *out = direct ? direct : y;
+    switch (fn) {
+    case TRN_ACT_COPY:
+      for (size_t i = 0; i < n; i++) out[i] = xs[i] * scale + bias;
+      break;
+    case TRN_ACT_EXP:
+      for (size_t i = 0; i < n; i++) out[i] = expf(xs[i] * scale + bias);
+      break;
+    case TRN_ACT_RELU: /* the common eviction: act_f's rule, in a loop that vectorizes */
+      for (size_t i = 0; i < n; i++) {
+        float v = xs[i] * scale + bias;
+        out[i] = v != v ? v : (v > 0.0f ? v : 0.0f);
+      }
+      break;
+    default:
+      for (size_t i = 0; i < n; i++) out[i] = act_f(fn, xs[i] * scale + bias);
+      break;
+    }
+    if (accum) {
+      float s = 0.0f;
+      for (size_t i = 0; i < n; i++) s += out[i];
+      if (dd->free > n && col != n) /* dst column F exists but is not the sum's: keep it */
+        y[n] = elem_f32(dd, p, n);
+      y[col] = s;
+    }
+    if (!direct) trn_interp_store_row_f32(dd->ap, dd->base, dd->pbytes, p, y);
+  }
+}
 
 /* ACTIVATE. With flag ACCUM (ISA.md 5.2), dst is P x F or P x (F+1): the F results
  * go to dst columns 0..F-1 (flattened free index), then s = the sum over f of the
@@ -310,85 +388,103 @@ static trn_status_t exec_activate(trn_interp_t *it, uint32_t stream, size_t inde
     SAME_FREE(d, a, "dst", "src0");
   }
   if (trn_isa_act_name(inst->op0) == NULL) TRAP("op0 %u is not an activation function", inst->op0);
-  float *x, *y;
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 0, a.free, (void **)&x));
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 2, d.free, (void **)&y));
-  const float scale = imm_f32(inst->imm[0]);
-  const float bias0 = imm_f32(inst->imm[1]);
-  const uint8_t fn = inst->op0;
-  const size_t n = (size_t)a.free;
-  for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
-    /* fp32 rows are read and written where they are when that is unobservable */
-    const float *xs = row_f32(&a, p);
-    float *direct = accum ? NULL : row_f32(&d, p);
-    if (direct && xs && !rows_separate(xs, direct, n)) direct = NULL;
-    if (!xs) {
-      trn_interp_load_row_f32(a.ap, a.base, a.pbytes, p, x);
-      xs = x;
-    }
-    float bias = bias0;
-    if (has_b) bias += elem_f32(&b, p, 0);
-    float *out = direct ? direct : y;
-    switch (fn) {
-    case TRN_ACT_COPY:
-      for (size_t i = 0; i < n; i++) out[i] = xs[i] * scale + bias;
-      break;
-    case TRN_ACT_EXP:
-      for (size_t i = 0; i < n; i++) out[i] = expf(xs[i] * scale + bias);
-      break;
-    case TRN_ACT_RELU: /* the common eviction: act_f's rule, in a loop that vectorizes */
-      for (size_t i = 0; i < n; i++) {
-        float v = xs[i] * scale + bias;
-        out[i] = v != v ? v : (v > 0.0f ? v : 0.0f);
-      }
-      break;
-    default:
-      for (size_t i = 0; i < n; i++) out[i] = act_f(fn, xs[i] * scale + bias);
-      break;
-    }
-    if (accum) {
-      float s = 0.0f;
-      for (size_t i = 0; i < n; i++) s += out[i];
-      if (d.free > n && col != n) /* dst column F exists but is not the sum's: keep it */
-        y[n] = elem_f32(&d, p, n);
-      y[col] = s;
-    }
-    if (!direct) trn_interp_store_row_f32(d.ap, d.base, d.pbytes, p, y);
-  }
+  act_job_t j = {.d = d, .a = a, .b = b, .has_b = has_b, .accum = accum, .col = col,
+                 .scale = imm_f32(inst->imm[0]), .bias0 = imm_f32(inst->imm[1]), .fn = inst->op0};
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 0, a.free, j.x));
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 2, d.free, j.y));
+  run_rows(it, &j.d, &j.a, has_b ? &j.b : NULL, a.free, act_rows, &j);
   return NULL;
 }
 
 /* ---- DVE ------------------------------------------------------------------------- */
+
+typedef struct tt_job_t {
+  operand_t d, a, b;
+  bool as_int, rev;
+  uint8_t op;
+  void *x[TRN_POOL_MAX_THREADS], *y[TRN_POOL_MAX_THREADS], *z[TRN_POOL_MAX_THREADS];
+} tt_job_t;
+
+static void tt_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  const tt_job_t *j = ctx;
+  const bool as_int = j->as_int, rev = j->rev;
+  const size_t n = (size_t)j->d.free;
+  void *x = j->x[thread], *y = j->y[thread], *z = j->z[thread];
+  for (uint32_t p = lo; p < hi; p++) {
+    if (!as_int) { /* fp32 rows in place when that is unobservable */
+      const float *xs = row_f32(&j->a, p), *ys = row_f32(&j->b, p);
+      float *zs = row_f32(&j->d, p);
+      if (xs && ys && zs && rows_separate(xs, zs, n) && rows_separate(ys, zs, n)) {
+        alu_vec_f(j->op, rev ? ys : xs, 1, rev ? xs : ys, 1, zs, n);
+        continue;
+      }
+    }
+    load_row(&j->a, p, x, as_int);
+    load_row(&j->b, p, y, as_int);
+    void *l = rev ? y : x, *r = rev ? x : y;
+    if (as_int) alu_vec_i(j->op, l, 1, r, 1, z, n);
+    else alu_vec_f(j->op, l, 1, r, 1, z, n);
+    store_row(&j->d, p, z, as_int);
+  }
+}
 
 static trn_status_t exec_tensor_tensor(trn_interp_t *it, uint32_t stream, size_t index,
                                        const trn_inst_t *inst) {
   operand_t d, a, b;
   CHECK_ELEMENTWISE3(d, a, b);
   if (!alu_valid(inst->op0)) TRAP("op0 %u is not an ALU op", inst->op0);
-  bool as_int = trn_interp_dtype_is_int(a.ap->dtype) && trn_interp_dtype_is_int(b.ap->dtype);
-  void *x, *y, *z;
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 0, d.free, &x));
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 1, d.free, &y));
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 2, d.free, &z));
-  bool rev = (inst->flags & TRN_FLAG_REVERSE) != 0;
-  const size_t n = (size_t)d.free;
-  for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
-    if (!as_int) { /* fp32 rows in place when that is unobservable */
-      const float *xs = row_f32(&a, p), *ys = row_f32(&b, p);
-      float *zs = row_f32(&d, p);
-      if (xs && ys && zs && rows_separate(xs, zs, n) && rows_separate(ys, zs, n)) {
-        alu_vec_f(inst->op0, rev ? ys : xs, 1, rev ? xs : ys, 1, zs, n);
-        continue;
+  tt_job_t j = {.d = d, .a = a, .b = b, .op = inst->op0,
+                .as_int = trn_interp_dtype_is_int(a.ap->dtype) &&
+                          trn_interp_dtype_is_int(b.ap->dtype),
+                .rev = (inst->flags & TRN_FLAG_REVERSE) != 0};
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 0, d.free, j.x));
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 1, d.free, j.y));
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 2, d.free, j.z));
+  run_rows(it, &j.d, &j.a, &j.b, d.free, tt_rows, &j);
+  return NULL;
+}
+
+typedef struct ts_job_t {
+  operand_t d, a, b;
+  bool s0ap, s1ap, as_int, rev;
+  uint8_t op0, op1;
+  float f0, f1;
+  int32_t i0, i1;
+  void *x[TRN_POOL_MAX_THREADS], *z[TRN_POOL_MAX_THREADS];
+} ts_job_t;
+
+static void ts_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  const ts_job_t *j = ctx;
+  const size_t n = (size_t)j->d.free;
+  const bool rev = j->rev;
+  void *x = j->x[thread], *z = j->z[thread];
+  for (uint32_t p = lo; p < hi; p++) {
+    load_row(&j->a, p, x, j->as_int);
+    if (j->as_int) {
+      int32_t s0 = j->s0ap ? elem_i32(&j->b, p, 0) : j->i0;
+      int32_t s1 = j->s1ap ? elem_i32(&j->b, p, 1) : j->i1;
+      int32_t *xv = x, *zv = z;
+      if (rev) {
+        alu_vec_i(j->op0, &s0, 0, xv, 1, zv, n);
+        alu_vec_i(j->op1, &s1, 0, zv, 1, zv, n);
+      } else {
+        alu_vec_i(j->op0, xv, 1, &s0, 0, zv, n);
+        alu_vec_i(j->op1, zv, 1, &s1, 0, zv, n);
+      }
+    } else {
+      float s0 = j->s0ap ? elem_f32(&j->b, p, 0) : j->f0;
+      float s1 = j->s1ap ? elem_f32(&j->b, p, 1) : j->f1;
+      float *xv = x, *zv = z;
+      if (rev) {
+        alu_vec_f(j->op0, &s0, 0, xv, 1, zv, n);
+        if (j->op1 != TRN_ALU_BYPASS) alu_vec_f(j->op1, &s1, 0, zv, 1, zv, n);
+      } else {
+        alu_vec_f(j->op0, xv, 1, &s0, 0, zv, n);
+        if (j->op1 != TRN_ALU_BYPASS) alu_vec_f(j->op1, zv, 1, &s1, 0, zv, n);
       }
     }
-    load_row(&a, p, x, as_int);
-    load_row(&b, p, y, as_int);
-    void *l = rev ? y : x, *r = rev ? x : y;
-    if (as_int) alu_vec_i(inst->op0, l, 1, r, 1, z, d.free);
-    else alu_vec_f(inst->op0, l, 1, r, 1, z, d.free);
-    store_row(&d, p, z, as_int);
+    store_row(&j->d, p, z, j->as_int);
   }
-  return NULL;
 }
 
 /* TENSOR_SCALAR: dst = op1(op0(x, s0), s1); with REVERSE both ops take the scalar
@@ -411,42 +507,28 @@ static trn_status_t exec_tensor_scalar(trn_interp_t *it, uint32_t stream, size_t
   }
   if (!alu_valid(inst->op0)) TRAP("op0 %u is not an ALU op", inst->op0);
   if (!alu_valid(inst->op1)) TRAP("op1 %u is not an ALU op", inst->op1);
-  bool as_int = trn_interp_dtype_is_int(a.ap->dtype) &&
-                (!(s0ap || s1ap) || trn_interp_dtype_is_int(b.ap->dtype));
-  void *x, *z;
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 0, d.free, &x));
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 2, d.free, &z));
-  bool rev = (inst->flags & TRN_FLAG_REVERSE) != 0;
-  float f0 = imm_f32(inst->imm[0]), f1 = imm_f32(inst->imm[1]);
-  int32_t i0 = trn_interp_f32_to_i32(f0), i1 = trn_interp_f32_to_i32(f1);
-  size_t n = (size_t)d.free;
-  for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
-    load_row(&a, p, x, as_int);
-    if (as_int) {
-      int32_t s0 = s0ap ? elem_i32(&b, p, 0) : i0, s1 = s1ap ? elem_i32(&b, p, 1) : i1;
-      int32_t *xv = x, *zv = z;
-      if (rev) {
-        alu_vec_i(inst->op0, &s0, 0, xv, 1, zv, n);
-        alu_vec_i(inst->op1, &s1, 0, zv, 1, zv, n);
-      } else {
-        alu_vec_i(inst->op0, xv, 1, &s0, 0, zv, n);
-        alu_vec_i(inst->op1, zv, 1, &s1, 0, zv, n);
-      }
-    } else {
-      float s0 = s0ap ? elem_f32(&b, p, 0) : f0, s1 = s1ap ? elem_f32(&b, p, 1) : f1;
-      float *xv = x, *zv = z;
-      if (rev) {
-        alu_vec_f(inst->op0, &s0, 0, xv, 1, zv, n);
-        if (inst->op1 != TRN_ALU_BYPASS) alu_vec_f(inst->op1, &s1, 0, zv, 1, zv, n);
-      } else {
-        alu_vec_f(inst->op0, xv, 1, &s0, 0, zv, n);
-        if (inst->op1 != TRN_ALU_BYPASS) alu_vec_f(inst->op1, zv, 1, &s1, 0, zv, n);
-      }
-    }
-    store_row(&d, p, z, as_int);
-  }
+  ts_job_t j = {.d = d, .a = a, .b = b, .s0ap = s0ap, .s1ap = s1ap,
+                .as_int = trn_interp_dtype_is_int(a.ap->dtype) &&
+                          (!(s0ap || s1ap) || trn_interp_dtype_is_int(b.ap->dtype)),
+                .rev = (inst->flags & TRN_FLAG_REVERSE) != 0, .op0 = inst->op0,
+                .op1 = inst->op1, .f0 = imm_f32(inst->imm[0]), .f1 = imm_f32(inst->imm[1])};
+  j.i0 = trn_interp_f32_to_i32(j.f0);
+  j.i1 = trn_interp_f32_to_i32(j.f1);
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 0, d.free, j.x));
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 2, d.free, j.z));
+  run_rows(it, &j.d, &j.a, has_b ? &j.b : NULL, d.free, ts_rows, &j);
   return NULL;
 }
+
+typedef struct tr_job_t {
+  operand_t d, a;
+  bool as_int;
+  uint8_t op;
+  uint64_t r, groups;
+  void *x[TRN_POOL_MAX_THREADS], *z[TRN_POOL_MAX_THREADS];
+} tr_job_t;
+
+static void tr_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread);
 
 /* TENSOR_REDUCE: groups of r = num0 (x num1 (x num2)) consecutive flattened elements,
  * folded left to right: acc = x[0]; acc = op0(acc, x[i]). */
@@ -465,13 +547,22 @@ static trn_status_t exec_tensor_reduce(trn_interp_t *it, uint32_t stream, size_t
   if (d.free != groups)
     TRAP("dst free size %llu != src0 free size %llu / reduced %llu", (unsigned long long)d.free,
          (unsigned long long)a.free, (unsigned long long)r);
-  bool as_int = trn_interp_dtype_is_int(a.ap->dtype);
-  void *x, *z;
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 0, a.free, &x));
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 2, groups, &z));
-  uint8_t op = inst->op0;
-  for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
-    load_row(&a, p, x, as_int);
+  tr_job_t j = {.d = d, .a = a, .as_int = trn_interp_dtype_is_int(a.ap->dtype), .op = inst->op0,
+                .r = r, .groups = groups};
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 0, a.free, j.x));
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 2, groups, j.z));
+  run_rows(it, &j.d, &j.a, NULL, a.free, tr_rows, &j);
+  return NULL;
+}
+
+static void tr_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  const tr_job_t *j = ctx;
+  const bool as_int = j->as_int;
+  const uint8_t op = j->op;
+  const uint64_t r = j->r, groups = j->groups;
+  void *x = j->x[thread], *z = j->z[thread];
+  for (uint32_t p = lo; p < hi; p++) {
+    load_row(&j->a, p, x, as_int);
     for (uint64_t g = 0; g < groups; g++) {
       if (as_int) {
         const int32_t *v = (const int32_t *)x + g * r;
@@ -488,9 +579,23 @@ static trn_status_t exec_tensor_reduce(trn_interp_t *it, uint32_t stream, size_t
         ((float *)z)[g] = acc;
       }
     }
-    store_row(&d, p, z, as_int);
+    store_row(&j->d, p, z, as_int);
   }
-  return NULL;
+}
+
+typedef struct tc_job_t {
+  operand_t d, a;
+  bool as_int;
+  void *x[TRN_POOL_MAX_THREADS];
+} tc_job_t;
+
+static void tc_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  const tc_job_t *j = ctx;
+  void *x = j->x[thread];
+  for (uint32_t p = lo; p < hi; p++) {
+    load_row(&j->a, p, x, j->as_int);
+    store_row(&j->d, p, x, j->as_int);
+  }
 }
 
 static trn_status_t exec_tensor_copy(trn_interp_t *it, uint32_t stream, size_t index,
@@ -500,13 +605,11 @@ static trn_status_t exec_tensor_copy(trn_interp_t *it, uint32_t stream, size_t i
   CHECK_AP(a, src0, "src0");
   SAME_PARTS(d, a, "dst", "src0");
   SAME_FREE(d, a, "dst", "src0");
-  bool as_int = trn_interp_dtype_is_int(a.ap->dtype) && trn_interp_dtype_is_int(d.ap->dtype);
-  void *x;
-  TRN_RETURN_IF_ERROR(trn_interp_scratch(it, 0, a.free, &x));
-  for (uint32_t p = 0; p < d.ap->num_partitions; p++) {
-    load_row(&a, p, x, as_int);
-    store_row(&d, p, x, as_int);
-  }
+  tc_job_t j = {.d = d, .a = a,
+                .as_int = trn_interp_dtype_is_int(a.ap->dtype) &&
+                          trn_interp_dtype_is_int(d.ap->dtype)};
+  TRN_RETURN_IF_ERROR(trn_interp_scratch_all(it, 0, a.free, j.x));
+  run_rows(it, &j.d, &j.a, NULL, a.free, tc_rows, &j);
   return NULL;
 }
 

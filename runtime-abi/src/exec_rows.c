@@ -68,18 +68,67 @@ trn_status_t trn_interp_ap_check(const trn_interp_t *it, uint32_t stream, size_t
   return NULL;
 }
 
-trn_status_t trn_interp_scratch(trn_interp_t *it, int slot, uint64_t count, void **out) {
+static trn_status_t scratch_at(trn_interp_t *it, unsigned thread, int slot, uint64_t count,
+                               void **out) {
   if (count == 0) count = 1;
-  if (it->scratch_cap[slot] < count) {
-    size_t cap = it->scratch_cap[slot] ? it->scratch_cap[slot] : 1024;
+  if (it->scratch_cap[thread][slot] < count) {
+    size_t cap = it->scratch_cap[thread][slot] ? it->scratch_cap[thread][slot] : 1024;
     while (cap < count) cap *= 2;
-    void *p = realloc(it->scratch[slot], cap * 4);
+    void *p = realloc(it->scratch[thread][slot], cap * 4);
     if (!p) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "interpreter scratch of %zu bytes", cap * 4);
-    it->scratch[slot] = p;
-    it->scratch_cap[slot] = cap;
+    it->scratch[thread][slot] = p;
+    it->scratch_cap[thread][slot] = cap;
   }
-  *out = it->scratch[slot];
+  *out = it->scratch[thread][slot];
   return NULL;
+}
+
+trn_status_t trn_interp_scratch(trn_interp_t *it, int slot, uint64_t count, void **out) {
+  return scratch_at(it, 0, slot, count, out);
+}
+
+trn_status_t trn_interp_scratch_all(trn_interp_t *it, int slot, uint64_t count,
+                                    void *out[TRN_POOL_MAX_THREADS]) {
+  unsigned n = trn_pool_threads(it->pool);
+  for (unsigned t = 0; t < n; t++) TRN_RETURN_IF_ERROR(scratch_at(it, t, slot, count, &out[t]));
+  return NULL;
+}
+
+size_t trn_interp_split_parts(uint64_t rows, uint64_t row_work) {
+  if (rows < 2 || row_work == 0) return 1;
+  uint64_t total = rows > UINT64_MAX / row_work ? UINT64_MAX : rows * row_work;
+  if (total < TRN_INTERP_SPLIT_MIN) return 1;
+  uint64_t parts = total / TRN_INTERP_SPLIT_CHUNK;
+  if (parts > rows) parts = rows;
+  if (parts > TRN_INTERP_SPLIT_PARTS) parts = TRN_INTERP_SPLIT_PARTS;
+  return parts < 2 ? 1 : (size_t)parts;
+}
+
+typedef struct rows_job_t {
+  trn_interp_rows_fn_t fn;
+  void *ctx;
+  uint32_t rows;
+  size_t parts;
+} rows_job_t;
+
+static void rows_part(void *ctx, size_t part, unsigned thread) {
+  const rows_job_t *j = ctx;
+  uint32_t lo = (uint32_t)((uint64_t)j->rows * part / j->parts);
+  uint32_t hi = (uint32_t)((uint64_t)j->rows * (part + 1) / j->parts);
+  j->fn(j->ctx, lo, hi, thread);
+}
+
+void trn_interp_rows_run(trn_interp_t *it, uint32_t rows, uint64_t row_work,
+                         trn_interp_rows_fn_t fn, void *ctx) {
+  size_t parts = trn_pool_threads(it->pool) > 1 ? trn_interp_split_parts(rows, row_work) : 1;
+  if (parts < 2) {
+    fn(ctx, 0, rows, 0);
+    return;
+  }
+  rows_job_t job = {fn, ctx, rows, parts};
+  uint64_t total = (uint64_t)rows * row_work;
+  if (total >= TRN_INTERP_SPLIT_WAKE) trn_pool_run(it->pool, parts, rows_part, &job);
+  else trn_pool_run_awake(it->pool, parts, rows_part, &job);
 }
 
 /* Round to nearest even and saturate to [lo, hi]; NaN -> 0 (as trn_isa_store_f32,

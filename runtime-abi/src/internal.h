@@ -51,6 +51,9 @@ struct trn_rt_model_t {
   size_t run_span_count;
   bool run_consts_kept;
   bool run_consts_in_place; /* run_hbm holds the constants (copied by a run) */
+  /* The host threads of the interpreter (pool.h), made by the first run and kept
+   * for the later ones; owned, NULL before the first run. */
+  struct trn_pool_t *run_pool;
 };
 
 /* The bounding box of every byte a run of `model` can write in each run memory
@@ -70,7 +73,8 @@ void trn_rt_extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e);
  * asked for when large), and its release with the same size; model.c. */
 uint8_t *trn_rt_mem_alloc(size_t size);
 void trn_rt_mem_free(uint8_t *p, size_t size);
-/* Releases the memories the last run kept (run_hbm, run_sbuf, run_psum). */
+/* Releases the memories the last run kept (run_hbm, run_sbuf, run_psum) and its
+ * thread pool (run_pool). */
 void trn_rt_model_free_run_memories(trn_rt_model_t *model);
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
@@ -79,7 +83,6 @@ void trn_rt_model_free_run_memories(trn_rt_model_t *model);
 trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t *sbuf,
                               uint8_t *psum, const trn_rt_run_options_t *options,
                               trn_rt_profile_t *out_profile);
-
 /* Output files (.neff, .npy, timelines) are written through a temporary file in the
  * same folder and a rename, so that a failure never leaves a partial file at the
  * path. An existing non-regular file (/dev/null, a FIFO, a terminal) is written in

@@ -77,8 +77,10 @@ static void run_free(run_t *r) {
     trn_rt_mem_free(r->it.sbuf, r->it.sbuf_size);
     trn_rt_mem_free(r->it.psum, r->it.psum_size);
   }
-  for (int i = 0; i < 4; i++) free(r->it.scratch[i]);
+  for (int t = 0; t < TRN_POOL_MAX_THREADS; t++)
+    for (int i = 0; i < 4; i++) free(r->it.scratch[t][i]);
   for (int i = 0; i < 3; i++) free(r->it.mm[i]);
+  free(r->it.dma_plan);
   trn_interp_matmul_release(&r->it);
   trn_race_destroy(r->it.race);
   if (r->sems)
@@ -330,6 +332,7 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
   trn_interp_t *it = &r->it;
   it->model = model;
   it->target = t;
+  it->pool = model->run_pool;
   it->hbm = hbm;
   it->hbm_size = model->hbm_size;
   it->sbuf_size = (uint64_t)t->partitions * t->sbuf_partition_bytes;
@@ -372,7 +375,9 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
     if (ss->done && it->race) trn_race_stream_done(it->race, s);
   }
   uint64_t instructions = 0, macs = 0, dma_bytes = 0;
+  int blas_threads = it->pool ? trn_interp_blas_serial() : 1;
   st = run_loop(r, options, &instructions, &macs, &dma_bytes);
+  if (it->pool) trn_interp_blas_restore(blas_threads);
 
   double total_ns = 0;
   for (uint32_t s = 0; s < r->nstreams; s++)

@@ -5,6 +5,7 @@
 #define TRN_RT_INTERP_INTERNAL_H
 
 #include "internal.h"
+#include "pool.h"
 
 /* Largest number of free elements per partition one operand may address (step 0
  * broadcasts can repeat elements; this bounds the interpreter's scratch buffers). */
@@ -20,8 +21,11 @@ typedef struct trn_interp_t {
   uint64_t hbm_size;
   uint8_t *sbuf, *psum;   /* partitions x partition_bytes each, zeroed per run */
   uint64_t sbuf_size, psum_size;
-  void *scratch[4];       /* per-instruction row buffers (fp32 or int32 elements) */
-  size_t scratch_cap[4];  /* in elements */
+  /* Per-instruction row buffers (fp32 or int32 elements), one set per pool thread. */
+  void *scratch[TRN_POOL_MAX_THREADS][4];
+  size_t scratch_cap[TRN_POOL_MAX_THREADS][4]; /* in elements */
+  /* Host threads that split large instructions (pool.h); NULL: the calling thread only. */
+  trn_pool_t *pool;
   float *mm[3];           /* matmul operand buffers (A, B, C) */
   size_t mm_cap[3];
   trn_race_t *race;       /* strict mode only */
@@ -32,6 +36,9 @@ typedef struct trn_interp_t {
   size_t executed[TRN_MAX_STREAMS];
   /* MATMUL chains computed ahead of their first instruction (exec_matmul.c). */
   struct trn_mm_ahead_t *mm_ahead;
+  /* The checked descriptors of the DMA being executed (exec_dma.c). */
+  struct trn_dma_plan_t *dma_plan;
+  size_t dma_plan_cap;
   /* Per-instruction results the timing model reads. */
   uint64_t last_macs;
   uint64_t last_dma_bytes, last_dma_hbm_bytes;
@@ -47,6 +54,12 @@ trn_status_t trn_interp_exec(trn_interp_t *it, uint32_t stream, size_t index,
                              const trn_inst_t *inst);
 trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t index,
                                     const trn_inst_t *inst);
+/* OpenBLAS computes each GEMM on its calling thread while the interpreter splits
+ * large GEMMs over its own pool (exec_matmul.c): trn_interp_blas_serial sets OpenBLAS
+ * to one thread (a process-wide setting) and returns the previous count, which
+ * trn_interp_blas_restore puts back at the end of the run. No-ops without OpenBLAS. */
+int trn_interp_blas_serial(void);
+void trn_interp_blas_restore(int threads);
 /* Frees what exec_matmul.c keeps for the run in it->mm_ahead. */
 void trn_interp_matmul_release(trn_interp_t *it);
 trn_status_t trn_interp_exec_transpose(trn_interp_t *it, uint32_t stream, size_t index,
@@ -59,8 +72,31 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
 trn_status_t trn_interp_ap_check(const trn_interp_t *it, uint32_t stream, size_t index,
                                  const trn_inst_t *inst, const trn_ap_t *ap, const char *what,
                                  uint8_t **out_base, uint64_t *out_partition_bytes);
-/* Grows scratch buffer `slot` to hold `count` 4-byte elements. */
+/* Grows scratch buffer `slot` (of pool thread 0) to hold `count` 4-byte elements. */
 trn_status_t trn_interp_scratch(trn_interp_t *it, int slot, uint64_t count, void **out);
+/* Grows scratch buffer `slot` of every pool thread to hold `count` 4-byte elements;
+ * out[t] is thread t's. */
+trn_status_t trn_interp_scratch_all(trn_interp_t *it, int slot, uint64_t count,
+                                    void *out[TRN_POOL_MAX_THREADS]);
+
+/* Splits: the number of parts of a split over `rows` rows of `row_work` units each (a
+ * unit being about one element copied or computed): 1 below TRN_INTERP_SPLIT_MIN units
+ * in all, else rows in chunks of at least TRN_INTERP_SPLIT_CHUNK units, at most
+ * TRN_INTERP_SPLIT_PARTS parts. A function of the shape only (pool.h). */
+#define TRN_INTERP_SPLIT_MIN (1u << 13)
+#define TRN_INTERP_SPLIT_CHUNK (1u << 11)
+#define TRN_INTERP_SPLIT_PARTS 32
+/* Splits of fewer units leave sleeping pool workers asleep (trn_pool_run_awake): waking
+ * one costs the calling thread a system call and the worker tens of microseconds. */
+#define TRN_INTERP_SPLIT_WAKE (1u << 16)
+size_t trn_interp_split_parts(uint64_t rows, uint64_t row_work);
+/* Runs fn(ctx, lo, hi, thread) over rows [0, rows) split as trn_interp_split_parts
+ * says (rows [lo, hi) per part, in order when not split). The caller guarantees that
+ * rows may run in any order and at once: no row writes what another row reads or
+ * writes. */
+typedef void (*trn_interp_rows_fn_t)(void *ctx, uint32_t lo, uint32_t hi, unsigned thread);
+void trn_interp_rows_run(trn_interp_t *it, uint32_t rows, uint64_t row_work,
+                         trn_interp_rows_fn_t fn, void *ctx);
 
 /* Row access: element f (flattened free index) of partition p (relative to the AP)
  * for every f, converted to fp32 / int32, and back. */

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "neff_format.h"
+#include "pool.h"
 
 void trn_rt_model_destroy(trn_rt_model_t *model) {
   if (!model) return;
@@ -146,6 +147,8 @@ static void run_sizes(const trn_rt_model_t *model, size_t size[3]) {
 }
 
 void trn_rt_model_free_run_memories(trn_rt_model_t *model) {
+  trn_pool_destroy(model->run_pool);
+  model->run_pool = NULL;
   free(model->run_spans);
   model->run_spans = NULL;
   model->run_span_count = 0;
@@ -281,6 +284,10 @@ trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t 
     model->run_written_known = true;
   }
   TRN_RETURN_IF_ERROR(run_memories(model));
+#ifndef TRN_RT_NO_INTERP
+  if (!model->run_pool)
+    TRN_RETURN_IF_ERROR(trn_pool_create(trn_pool_default_threads(), &model->run_pool));
+#endif
   uint8_t *hbm = model->run_hbm;
   for (size_t i = 0; i < model->input_count; ++i)
     if (model->inputs[i].bytes)

@@ -42,7 +42,7 @@ mkdir -p "$work/corpus-$target"
 
 rt_srcs="$root/isa/src/*.c $root/runtime-abi/src/status.c $root/runtime-abi/src/writer.c \
       $root/runtime-abi/src/loader.c $root/runtime-abi/src/model.c $root/runtime-abi/src/assemble.c \
-      $root/runtime-abi/src/outfile.c $root/runtime-abi/src/extents.c"
+      $root/runtime-abi/src/outfile.c $root/runtime-abi/src/extents.c $root/runtime-abi/src/pool.c"
 flags="-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DTRN_RT_NO_INTERP=1 \
        -I$root/isa/include -I$root/runtime-abi/include -I$root/runtime-abi/src"
 fuzz_flags="-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined \
@@ -53,7 +53,7 @@ dict=""
 
 echo "building trn-as for the seeds"
 # shellcheck disable=SC2086
-$nice $cc $flags -o "$work/trn-as" $rt_srcs "$root/runtime-abi/tools/trn-as.c" -lm
+$nice $cc $flags -o "$work/trn-as" $rt_srcs "$root/runtime-abi/tools/trn-as.c" -lm -pthread
 # .neff seeds: the listings of seeds/, and the small test models compiled by a trnc if
 # one is built ($TRN_TRNC, else build/bin/trnc of the checkout).
 trnc=${TRN_TRNC:-$root/build/bin/trnc}
@@ -124,10 +124,11 @@ if [ "$target" = importer ]; then
     -I"$root/isa/include" -I"$root/runtime-abi/include" -isystem /usr/lib/llvm-19/include \
     -o "$work/fuzz_importer" "$root/tests/fuzz/fuzz_importer.c" \
     -L"$build/lib" -Wl,-rpath,"$build/lib" -ltrn_compiler "$build/lib/libtrn_runtime.a" \
-    "$build/lib/libtrn_isa.a" $(pkg-config --libs openblas 2>/dev/null) -lm
+    "$build/lib/libtrn_isa.a" $(pkg-config --libs openblas 2>/dev/null) -lm -pthread
 else
   # shellcheck disable=SC2086
-  $nice $cc $flags $fuzz_flags -o "$work/fuzz_$target" $srcs "$root/tests/fuzz/fuzz_$target.c" -lm
+  $nice $cc $flags $fuzz_flags -o "$work/fuzz_$target" $srcs "$root/tests/fuzz/fuzz_$target.c" -lm \
+    -pthread
 fi
 
 cd "$work"

@@ -252,7 +252,14 @@ typedef struct trn_rt_profile_t {
 
 /* Runs the model once. inputs[i] holds trn_rt_model_input(i)->bytes bytes; outputs[i]
  * receives trn_rt_model_output(i)->bytes bytes. `options` and `out_profile` may be
- * NULL. Sizes are checked; a trap names the stream, instruction index and reason. */
+ * NULL. Sizes are checked; a trap names the stream, instruction index and reason.
+ *
+ * Threads: the first run makes the model's pool of host threads (the environment
+ * variable TRN_INTERP_THREADS, else the online CPUs, at most 16; 1 = the calling
+ * thread only), kept until trn_rt_model_destroy. Large instructions are split over it;
+ * the outputs are the same bytes for any thread count. During a run OpenBLAS is set to
+ * one thread (a process-wide setting; the previous count is restored at the end). One
+ * model runs on one thread at a time. */
 trn_status_t trn_rt_model_run(trn_rt_model_t *model, const trn_rt_run_options_t *options,
                            const void *const *inputs, void *const *outputs,
                            trn_rt_profile_t *out_profile);
