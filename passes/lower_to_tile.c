@@ -58,7 +58,9 @@
  *     - Layout changes: an on-chip operand needed with its other dim on partitions,
  *       in a box that is 2-D (one batch or head), is transposed block by block on
  *       the tensor engine (into PSUM, evicted by ACT); a transpose whose tiles keep
- *       their free order relabels the tiles; any other change (another tiling, a
+ *       their free order relabels the tiles, and so does a reshape that merges runs
+ *       of free dims each tile covers row-major contiguously ([1, C, H, W] ->
+ *       [1, C, H*W] before a global average pool); any other change (another tiling, a
  *       broadcast, a transpose or general reshape of an on-chip value) spills the
  *       value once to an HBM scratch buffer and reloads it as needed.
  *     - tosa.conv2d (NHWC): implicit GEMMs, output channels on partitions; per input
@@ -1085,6 +1087,71 @@ static bool materialize(lower_t *L, size_t vi, size_t *out_copy) {
   return true;
 }
 
+/* A reshape of an on-chip value that only merges runs of consecutive dims (unit dims
+ * anywhere), e.g. [1, C, H, W] -> [1, C, H*W], kept on chip: the partition dim must
+ * stay a dim of its own, and every tile must cover, within each merged run, a
+ * row-major contiguous range (the run's inner dims whole, its outer dims single); a
+ * tile's free layout (row-major over its non-partition dims) is then already the
+ * layout of the merged box, so the result reuses the operand's tiles. False, with
+ * nothing emitted, otherwise (the caller spills). */
+static bool merge_reshape_on_chip(lower_t *L, size_t ii, size_t oi) {
+  const val_t *in = &L->vals[ii], *out = &L->vals[oi];
+  const int P = in->pdim;
+  int gs[R], ge[R], q = -1;
+  uint32_t i = 0;
+  for (uint32_t j = 0; j < out->rank; j++) {
+    gs[j] = ge[j] = (int)i;
+    if (out->dims[j] == 1) continue;
+    int64_t p = 1;
+    while (i < in->rank && p < out->dims[j]) p *= in->dims[i++];
+    if (p != out->dims[j]) return false; /* a split, not a merge */
+    ge[j] = (int)i;
+    if (P >= gs[j] && P < ge[j]) {
+      if (in->dims[P] != out->dims[j]) return false; /* partitions merged with free dims */
+      q = (int)j;
+    }
+  }
+  for (; i < in->rank; i++)
+    if (in->dims[i] != 1) return false;
+  if (q < 0 || in->ntiles == 0) return false;
+  box_t *boxes = malloc(in->ntiles * sizeof *boxes);
+  if (!boxes) {
+    fail_oom(L);
+    return true;
+  }
+  for (size_t t = 0; t < in->ntiles; t++) {
+    const box_t *b = &in->tiles[t].box;
+    if (in->tiles[t].pdim != P) goto fail;
+    for (uint32_t j = 0; j < out->rank; j++) {
+      int k = gs[j]; /* the innermost dim of the run the tile does not cover whole */
+      for (int d = ge[j] - 1; d >= gs[j]; d--)
+        if (b->size[d] != in->dims[d]) {
+          k = d;
+          break;
+        }
+      int64_t start = 0, inner = 1;
+      for (int d = ge[j] - 1; d >= gs[j]; d--) {
+        if (d < k && b->size[d] != 1) goto fail;
+        start += b->start[d] * inner;
+        if (d > k) inner *= in->dims[d];
+      }
+      boxes[t].start[j] = start;
+      boxes[t].size[j] = ge[j] > gs[j] ? b->size[k] * inner : 1;
+    }
+  }
+  for (size_t t = 0; t < L->vals[ii].ntiles; t++) {
+    val_t *o = &L->vals[oi];
+    if (!add_tile(L, &o->tiles, &o->ntiles, &o->cap_tiles, L->vals[ii].tiles[t].tile, &boxes[t], q)) break;
+  }
+  L->vals[oi].kind = V_CHIP;
+  L->vals[oi].pdim = q;
+  free(boxes);
+  return true;
+fail:
+  free(boxes);
+  return false;
+}
+
 static void lower_reshape(lower_t *L, MlirOperation op) {
   size_t oi;
   val_t *out = new_val(L, mlirOperationGetResult(op, 0), &oi);
@@ -1135,8 +1202,9 @@ static void lower_reshape(lower_t *L, MlirOperation op) {
   }
   int q;
   if (!is_unit_reshape(in, out, &q)) {
-    /* through HBM: a contiguous view of the spilled tensor */
     size_t ii = (size_t)(in - L->vals);
+    if (merge_reshape_on_chip(L, ii, oi)) return;
+    /* through HBM: a contiguous view of the spilled tensor */
     if (!spill(L, ii)) return;
     out = &L->vals[oi];
     out->kind = V_HBM;
