@@ -3400,9 +3400,29 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
   }
 }
 
+/* DVE cycles of one instruction over e free elements (ISA.md section 5.3: ELEM, at
+ * least min_issue_cycles). */
+static int64_t pool_dve_cycles(const trn_target_t *t, int64_t e) {
+  int64_t c = (int64_t)ceil((double)e / t->dve_elems_per_cycle);
+  return c > (int64_t)t->min_issue_cycles ? c : (int64_t)t->min_issue_cycles;
+}
+
+/* Whether a pool block of rbsz x owsz outputs, reading nin input rows, costs the
+ * vector engine fewer cycles separably (kern[1] - 1 ops over nin x owsz along the
+ * width, then kern[0] - 1 over rbsz x owsz along the height) than with one op per
+ * window tap (kern[0] * kern[1] - 1 over rbsz x owsz). */
+static bool pool_separable(const trn_target_t *t, const int64_t *kern, int64_t rbsz, int64_t nin, int64_t owsz) {
+  if (kern[0] < 2 || kern[1] < 2) return false;
+  int64_t taps = (kern[0] * kern[1] - 1) * pool_dve_cycles(t, rbsz * owsz);
+  int64_t sep = (kern[1] - 1) * pool_dve_cycles(t, nin * owsz) + (kern[0] - 1) * pool_dve_cycles(t, rbsz * owsz);
+  return sep < taps;
+}
+
 /* tosa.max_pool2d / avg_pool2d on the vector engine: per image and channel chunk,
  * the padded image (pad value -inf or 0) and, per block of output rows, a copy of the
- * first window view then a max/add with every other one; an average multiplies by
+ * first window view then a max/add with every other one, or, when it costs the vector
+ * engine less (pool_separable), a max/add along the width over the block's input rows
+ * into a row buffer then along the height from it; an average multiplies by
  * the reciprocal of the number of non-padding elements of each window (a constant
  * broadcast over the channels). */
 static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
@@ -3502,7 +3522,27 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
           for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {
             int64_t owsz = min64(owb, OW - ow0);
             MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, rbsz * owsz), first = {NULL};
-            for (int64_t kh = 0; kh < kern[0] && !L->failed; kh++) {
+            int64_t nin = (rbsz - 1) * stride[0] + kern[0];
+            bool sep = pool_separable(L->target, kern, rbsz, nin, owsz);
+            if (sep) {
+              /* along the width into a buffer of the block's input rows x owsz, then
+               * along the height from it */
+              MlirValue rows = alloc_tile(L, TRN_SPACE_SBUF, y.dtype, psz, nin * owsz);
+              for (int64_t kw = 1; kw < kern[1] && !L->failed; kw++) {
+                int64_t base = (oh0 * stride[0] - r0) * Wp + ow0 * stride[1];
+                int64_t nums[2] = {owsz, nin}, steps[2] = {stride[1], Wp};
+                MlirValue a = kw == 1 ? emit_view_strided(L, img, y.dtype, 0, base, psz, 2, nums, steps) : rows;
+                MlirValue b = emit_view_strided(L, img, y.dtype, 0, base + kw, psz, 2, nums, steps);
+                emit_tensor_tensor(L, a, b, rows, is_max ? "max" : "add");
+              }
+              for (int64_t kh = 1; kh < kern[0] && !L->failed; kh++) {
+                int64_t nums[2] = {owsz, rbsz}, steps[2] = {1, stride[0] * owsz};
+                MlirValue a = kh == 1 ? emit_view_strided(L, rows, y.dtype, 0, 0, psz, 2, nums, steps) : out;
+                MlirValue b = emit_view_strided(L, rows, y.dtype, 0, kh * owsz, psz, 2, nums, steps);
+                emit_tensor_tensor(L, a, b, out, is_max ? "max" : "add");
+              }
+            }
+            for (int64_t kh = 0; kh < kern[0] && !sep && !L->failed; kh++) {
               for (int64_t kw = 0; kw < kern[1] && !L->failed; kw++) {
                 int64_t start = (oh0 * stride[0] - r0 + kh) * Wp + ow0 * stride[1] + kw;
                 int64_t nums[2] = {owsz, rbsz}, steps[2] = {stride[1], stride[0] * Wp};
