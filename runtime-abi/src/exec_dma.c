@@ -113,11 +113,10 @@ typedef struct trn_dma_plan_t {
   const trn_dma_desc_t *desc;
   const uint8_t *src;
   uint8_t *dst;
-  size_t ses, des;
+  size_t ses;
   int64_t sst[TRN_DMA_DIMS], dst_step[TRN_DMA_DIMS]; /* byte steps */
-  int64_t slo, shi, lo, hi;                          /* byte ranges of each side */
   uint8_t src_space, dst_space;
-  trn_rt_extent_t src_box, dst_box; /* bounding boxes of each side (side_box) */
+  trn_rt_extent_t src_box, dst_box; /* bounding boxes of each side (trn_rt_desc_side_extent) */
   int k;          /* copy_tiled's dimension, or 0 */
   uint64_t units; /* rows or tiles */
   uint64_t bytes; /* destination bytes */
@@ -178,37 +177,6 @@ static bool side_injective(const uint32_t *num, const int64_t *step) {
     span += st * (int64_t)(num[order[i]] - 1);
   }
   return true;
-}
-
-/* The bounding box (partitions x bytes within a partition) of one side of a
- * descriptor whose bytes are [lo, hi) of its memory (side_range): the HBM image is one
- * partition; in SBUF and PSUM, dimensions stepping by whole partitions move across
- * partitions and the others within one (as extents.c), the whole memory when that
- * leaves a partition. */
-static trn_rt_extent_t side_box(const trn_interp_t *it, uint8_t space, uint64_t addr,
-                                const int64_t *step, const uint32_t *num, size_t es, int64_t lo,
-                                int64_t hi) {
-  if (space == TRN_SPACE_HBM) return (trn_rt_extent_t){0, 1, (uint64_t)lo, (uint64_t)hi};
-  const trn_target_t *t = it->target;
-  int64_t rb = (int64_t)(space == TRN_SPACE_PSUM ? t->psum_partition_bytes
-                                                  : t->sbuf_partition_bytes);
-  trn_rt_extent_t all = {0, t->partitions, 0, (uint64_t)rb};
-  if (rb <= 0) return all;
-  int64_t p_lo = (int64_t)addr / rb, p_hi = p_lo + 1;
-  int64_t b_lo = (int64_t)addr % rb, b_hi = b_lo + (int64_t)es;
-  for (int d = 0; d < TRN_DMA_DIMS; d++) {
-    if (num[d] <= 1 || step[d] == 0) continue;
-    int64_t sb, ext;
-    if (__builtin_mul_overflow(step[d], (int64_t)es, &sb)) return all;
-    bool parts = sb % rb == 0;
-    if (parts) sb /= rb;
-    if (__builtin_mul_overflow(sb, (int64_t)(num[d] - 1), &ext)) return all;
-    int64_t *l = parts ? &p_lo : &b_lo, *h = parts ? &p_hi : &b_hi;
-    if (ext < 0 ? __builtin_add_overflow(*l, ext, l) : __builtin_add_overflow(*h, ext, h))
-      return all;
-  }
-  if (p_lo < 0 || p_hi > (int64_t)t->partitions || b_lo < 0 || b_hi > rb) return all;
-  return (trn_rt_extent_t){(uint64_t)p_lo, (uint64_t)p_hi, (uint64_t)b_lo, (uint64_t)b_hi};
 }
 
 static bool boxes_meet(uint8_t space_a, const trn_rt_extent_t *a, uint8_t space_b,
@@ -329,21 +297,14 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
     p->src = sb + desc->src_addr;
     p->dst = db + desc->dst_addr;
     p->ses = ses;
-    p->des = des;
     for (int d = 0; d < TRN_DMA_DIMS; d++) {
       p->sst[d] = desc->src_step[d] * (int64_t)ses;
       p->dst_step[d] = desc->dst_step[d] * (int64_t)des;
     }
-    p->slo = slo;
-    p->shi = shi;
-    p->lo = lo;
-    p->hi = hi;
     p->src_space = desc->src_space;
     p->dst_space = desc->dst_space;
-    p->src_box = side_box(it, desc->src_space, desc->src_addr, desc->src_step, desc->num, ses,
-                          slo, shi);
-    p->dst_box = side_box(it, desc->dst_space, desc->dst_addr, desc->dst_step, desc->num, des,
-                          lo, hi);
+    trn_rt_desc_side_extent(model, desc, false, &p->src_box);
+    trn_rt_desc_side_extent(model, desc, true, &p->dst_box);
     const bool same = desc->src_dtype == desc->dst_dtype;
     const bool runs = same && desc->src_step[0] == 1 && desc->dst_step[0] == 1;
     p->k = 0;

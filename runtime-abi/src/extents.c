@@ -54,36 +54,54 @@ static bool span_add(int64_t *lo, int64_t *hi, uint64_t num, int64_t step) {
   return ext < 0 ? !__builtin_add_overflow(*lo, ext, lo) : !__builtin_add_overflow(*hi, ext, hi);
 }
 
+/* The box of one side of descriptor d (the destination if `dst`) in *box and its run
+ * memory in *m (0 HBM image, 1 SBUF, 2 PSUM): the whole memory when the footprint is
+ * malformed or leaves it. False when the side is in no run memory or moves no
+ * elements. */
+static bool desc_side(const trn_dma_desc_t *d, bool dst, const uint64_t parts[3],
+                      const uint64_t rows[3], int *m, trn_rt_extent_t *box) {
+  uint8_t space = dst ? d->dst_space : d->src_space;
+  uint64_t addr = dst ? d->dst_addr : d->src_addr;
+  const int64_t *step = dst ? d->dst_step : d->src_step;
+  *m = space == TRN_SPACE_HBM ? 0 : space == TRN_SPACE_SBUF ? 1 : space == TRN_SPACE_PSUM ? 2 : -1;
+  if (*m < 0) return false;
+  for (int k = 0; k < TRN_DMA_DIMS; k++)
+    if (d->num[k] == 0) return false; /* no elements */
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)(dst ? d->dst_dtype : d->src_dtype));
+  uint64_t rb = rows[*m];
+  extent_all(box, parts[*m], rb);
+  if (es == 0 || rb == 0 || addr > (uint64_t)INT64_MAX / 4) return true;
+  /* dims stepping by whole rows move across partitions, the others within one */
+  int64_t p0 = (int64_t)(addr / rb), p_lo = p0, p_hi = p0 + 1;
+  int64_t lo = (int64_t)(addr % rb), hi = lo + es;
+  for (int k = 0; k < TRN_DMA_DIMS; k++) {
+    int64_t sb;
+    if (__builtin_mul_overflow(step[k], es, &sb)) return true;
+    bool ok = *m != 0 && sb % (int64_t)rb == 0 ? span_add(&p_lo, &p_hi, d->num[k], sb / (int64_t)rb)
+                                              : span_add(&lo, &hi, d->num[k], sb);
+    if (!ok) return true;
+  }
+  if (p_lo < 0 || (uint64_t)p_hi > parts[*m] || lo < 0 || (uint64_t)hi > rb) return true;
+  *box = (trn_rt_extent_t){(uint64_t)p_lo, (uint64_t)p_hi, (uint64_t)lo, (uint64_t)hi};
+  return true;
+}
+
 /* Adds the destination of descriptor d to out. */
 static void desc_write(const trn_dma_desc_t *d, const uint64_t parts[3], const uint64_t rows[3],
                        trn_rt_extent_t out[3]) {
-  int m = d->dst_space == TRN_SPACE_HBM    ? 0
-          : d->dst_space == TRN_SPACE_SBUF ? 1
-          : d->dst_space == TRN_SPACE_PSUM ? 2
-                                           : -1;
-  if (m < 0) return;
-  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dst_dtype);
-  uint64_t rb = rows[m];
-  if (es == 0 || rb == 0 || d->dst_addr > (uint64_t)INT64_MAX / 4) {
-    extent_all(&out[m], parts[m], rb);
-    return;
-  }
-  /* dims stepping by whole rows move across partitions, the others within one */
-  int64_t p0 = (int64_t)(d->dst_addr / rb), p_lo = p0, p_hi = p0 + 1;
-  int64_t lo = (int64_t)(d->dst_addr % rb), hi = lo + es;
-  bool ok = true;
-  for (int k = 0; k < TRN_DMA_DIMS && ok; k++) {
-    if (d->num[k] == 0) return; /* no elements */
-    int64_t sb;
-    if (__builtin_mul_overflow(d->dst_step[k], es, &sb)) {
-      ok = false;
-      break;
-    }
-    if (m != 0 && sb % (int64_t)rb == 0) ok = span_add(&p_lo, &p_hi, d->num[k], sb / (int64_t)rb);
-    else ok = span_add(&lo, &hi, d->num[k], sb);
-  }
-  if (!ok) extent_all(&out[m], parts[m], rb);
-  else extent_add(&out[m], p_lo, p_hi, lo, hi, parts[m], rb);
+  int m;
+  trn_rt_extent_t box;
+  if (desc_side(d, true, parts, rows, &m, &box)) trn_rt_extent_union(&out[m], &box);
+}
+
+bool trn_rt_desc_side_extent(const trn_rt_model_t *model, const trn_dma_desc_t *d, bool dst,
+                             trn_rt_extent_t *out) {
+  const trn_target_t *t = model->target;
+  const uint64_t parts[3] = {1, t->partitions, t->partitions};
+  const uint64_t rows[3] = {model->hbm_size, t->sbuf_partition_bytes, t->psum_partition_bytes};
+  int m;
+  *out = (trn_rt_extent_t){0, 0, 0, 0};
+  return desc_side(d, dst, parts, rows, &m, out);
 }
 
 void trn_rt_desc_write_extents(const trn_rt_model_t *model, const trn_dma_desc_t *d,

@@ -66,6 +66,11 @@ void trn_rt_inst_write_extents(const trn_rt_model_t *model, const trn_inst_t *in
 /* Widens out[] to what descriptor `d` of `model` can write. */
 void trn_rt_desc_write_extents(const trn_rt_model_t *model, const trn_dma_desc_t *d,
                                trn_rt_extent_t out[3]);
+/* The bounding box of one side of descriptor `d` (its destination if `dst`) within
+ * its run memory, the whole memory when the footprint leaves it; false (and an empty
+ * box) when the side moves no elements or is in no run memory. */
+bool trn_rt_desc_side_extent(const trn_rt_model_t *model, const trn_dma_desc_t *d, bool dst,
+                             trn_rt_extent_t *out);
 void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes);
 /* Widens `into` to the bounding box of itself and `e` (an empty one adds nothing). */
 void trn_rt_extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e);
