@@ -1087,6 +1087,17 @@ static bool materialize(lower_t *L, size_t vi, size_t *out_copy) {
   return true;
 }
 
+/* Box `b` of a transpose's operand seen in its result (result dim d is operand dim
+ * perm[d]). */
+static box_t permute_box(const box_t *b, const int64_t *perm, uint32_t rank) {
+  box_t r = {{0}, {0}};
+  for (uint32_t d = 0; d < rank; d++) {
+    r.start[d] = b->start[perm[d]];
+    r.size[d] = b->size[perm[d]];
+  }
+  return r;
+}
+
 /* A reshape of an on-chip value that only merges runs of consecutive dims (unit dims
  * anywhere), e.g. [1, C, H, W] -> [1, C, H*W], kept on chip: the partition dim must
  * stay a dim of its own, and every tile must cover, within each merged run, a
@@ -1269,11 +1280,7 @@ static void lower_transpose(lower_t *L, MlirOperation op) {
         if (perm[d] == L->vals[ii].split_dim) out->split_dim = (int)d;
       for (size_t t = 0; t < L->vals[ii].ntiles && !L->failed; t++) {
         tref_t tr = L->vals[ii].tiles[t];
-        box_t b;
-        for (uint32_t d = 0; d < out->rank; d++) {
-          b.start[d] = tr.box.start[perm[d]];
-          b.size[d] = tr.box.size[perm[d]];
-        }
+        box_t b = permute_box(&tr.box, perm, out->rank);
         out = &L->vals[oi];
         add_tile(L, &out->tiles, &out->ntiles, &out->cap_tiles, tr.tile, &b, q);
       }
@@ -1571,12 +1578,7 @@ static bool evict(lower_t *L, const epilogue_t *ep, const val_t *y, const box_t 
     if (st->kind == STEP_RESHAPE) {
       cur = map_box(&curshape, &st->shape, &cur);
     } else if (st->kind == STEP_TRANSPOSE) {
-      box_t b;
-      for (uint32_t d = 0; d < st->shape.rank; d++) {
-        b.start[d] = cur.start[st->perm[d]];
-        b.size[d] = cur.size[st->perm[d]];
-      }
-      cur = b;
+      cur = permute_box(&cur, st->perm, st->shape.rank);
     } else if (st->kind == STEP_BIAS) {
       val_t *bv = get_val(L, st->bias_operand);
       size_t bvi = (size_t)(bv - L->vals);
@@ -2674,22 +2676,22 @@ static bool conv_windows_direct(const lower_t *L, const val_t *x, const val_t *y
 
 /* ---- row-split convolutions -------------------------------------------------- */
 
-/* PE cycles (per fp32 factor) of a matmul with N moving columns (isa/ISA.md 5.3;
- * M = 64 or more). */
-static int64_t split_mm(int64_t n) { return n > 64 ? n : 64; }
+/* PE cycles (per fp32 factor) of a matmul with N moving columns and at least 64
+ * stationary ones (the cost model, trn_isa_matmul_cycles). */
+static int64_t split_mm(const trn_target_t *t, int64_t n) {
+  return (int64_t)trn_isa_matmul_cycles(t, 64, (uint64_t)n, false);
+}
 
-/* The PE cycles of a 1x1 convolution over an OH x OW image in blocks of rb rows:
- * from row-split tiles of 2 rh rows (split) or from ordinary tiles. */
-static int64_t split_1x1_cost(int64_t OH, int64_t OW, int64_t rh, int64_t rb, bool split) {
+static int64_t split_1x1_cost(const trn_target_t *t, int64_t OH, int64_t OW, int64_t rh, int64_t rb, bool split) {
   int64_t c = 0;
   if (!split) {
-    for (int64_t y = 0; y < OH; y += rb) c += split_mm(min64(rb, OH - y) * OW);
+    for (int64_t y = 0; y < OH; y += rb) c += split_mm(t, min64(rb, OH - y) * OW);
     return c;
   }
   for (int64_t t0 = 0; t0 < OH; t0 += 2 * rh)
     for (int64_t y = t0, end = min64(t0 + 2 * rh, OH); y < end; y += rb) {
       int64_t n = min64(rb, end - y);
-      c += split_mm((n + 1) / 2 * OW) + (n >= 2 ? split_mm(n / 2 * OW) : 0);
+      c += split_mm(t, (n + 1) / 2 * OW) + (n >= 2 ? split_mm(t, n / 2 * OW) : 0);
     }
   return c;
 }
@@ -2745,8 +2747,8 @@ static bool split_users(lower_t *L, MlirValue v, int pdim, int64_t OH, int64_t O
     if (wd[1] == 1 && wd[2] == 1) {
       if (pad[0] || pad[1] || pad[2] || pad[3] || stride[0] != 1 || stride[1] != 1) return false;
       int64_t chunks = (wd[0] + stat_max - 1) / stat_max;
-      *before += chunks * split_1x1_cost(OH, OW, rh, rb, false);
-      *after += chunks * split_1x1_cost(OH, OW, rh, rb, true);
+      *before += chunks * split_1x1_cost(L->target, OH, OW, rh, rb, false);
+      *after += chunks * split_1x1_cost(L->target, OH, OW, rh, rb, true);
     } else {
       /* a tap-pair convolution over the whole image (lower_conv2d): its image buffer
        * is filled from the parities' rows (image_fill), its matmuls unchanged. Only
@@ -2775,8 +2777,9 @@ static bool split_pays(lower_t *L, MlirValue v, int pdim, int64_t OH, int64_t OW
                        int64_t mov_max, int64_t stat_max) {
   int64_t rb = min64(OH, mov_max / OW), rh = min64(mov_max / OW, (OH + 1) / 2);
   int64_t before = 0, after = 0;
-  for (int64_t y = 0; y < OH; y += rb) before += KH * npair * split_mm(min64(rb, OH - y) * OW);
-  for (int64_t y = 0; y < OH; y += 2 * rh) after += (KH + 1) * npair * split_mm((min64(2 * rh, OH - y) + 1) / 2 * OW);
+  for (int64_t y = 0; y < OH; y += rb) before += KH * npair * split_mm(L->target, min64(rb, OH - y) * OW);
+  for (int64_t y = 0; y < OH; y += 2 * rh)
+    after += (KH + 1) * npair * split_mm(L->target, (min64(2 * rh, OH - y) + 1) / 2 * OW);
   if (!split_users(L, v, pdim, OH, OW, rh, rb, stat_max, false, 0, &before, &after) || after >= before) return false;
   return split_users(L, v, pdim, OH, OW, rh, rb, stat_max, true, 0, &before, &after);
 }
@@ -2889,12 +2892,7 @@ static void conv2d_split(lower_t *L, const conv_split_t *cs) {
       for (int i = 0; i < cs->ep->nsteps; i++) {
         const step_t *st = &cs->ep->steps[i];
         if (st->kind != STEP_TRANSPOSE) continue;
-        box_t b;
-        for (int d = 0; d < 4; d++) {
-          b.start[d] = box.start[st->perm[d]];
-          b.size[d] = box.size[st->perm[d]];
-        }
-        box = b;
+        box = permute_box(&box, st->perm, 4);
         for (int d = 0; d < 4; d++)
           if (st->perm[d] == row) {
             row = d;
@@ -3400,21 +3398,15 @@ static void lower_depthwise(lower_t *L, MlirOperation op) {
   }
 }
 
-/* DVE cycles of one instruction over e free elements (ISA.md section 5.3: ELEM, at
- * least min_issue_cycles). */
-static int64_t pool_dve_cycles(const trn_target_t *t, int64_t e) {
-  int64_t c = (int64_t)ceil((double)e / t->dve_elems_per_cycle);
-  return c > (int64_t)t->min_issue_cycles ? c : (int64_t)t->min_issue_cycles;
-}
-
 /* Whether a pool block of rbsz x owsz outputs, reading nin input rows, costs the
  * vector engine fewer cycles separably (kern[1] - 1 ops over nin x owsz along the
  * width, then kern[0] - 1 over rbsz x owsz along the height) than with one op per
  * window tap (kern[0] * kern[1] - 1 over rbsz x owsz). */
 static bool pool_separable(const trn_target_t *t, const int64_t *kern, int64_t rbsz, int64_t nin, int64_t owsz) {
   if (kern[0] < 2 || kern[1] < 2) return false;
-  int64_t taps = (kern[0] * kern[1] - 1) * pool_dve_cycles(t, rbsz * owsz);
-  int64_t sep = (kern[1] - 1) * pool_dve_cycles(t, nin * owsz) + (kern[0] - 1) * pool_dve_cycles(t, rbsz * owsz);
+  int64_t out = (int64_t)trn_isa_elem_engine_cycles(t, TRN_ENGINE_DVE, (uint64_t)(rbsz * owsz));
+  int64_t in = (int64_t)trn_isa_elem_engine_cycles(t, TRN_ENGINE_DVE, (uint64_t)(nin * owsz));
+  int64_t taps = (kern[0] * kern[1] - 1) * out, sep = (kern[1] - 1) * in + (kern[0] - 1) * out;
   return sep < taps;
 }
 

@@ -358,43 +358,41 @@ static uint64_t trn_isa_elem_cycles(uint64_t elems, double per_cycle) {
   return (double)n < c ? n + 1 : n;
 }
 
+uint64_t trn_isa_matmul_cycles(const trn_target_t *t, uint64_t m, uint64_t n, bool fp32) {
+  uint64_t cost = trn_isa_max_u64(m < 64 ? m : 64, n);
+  if (fp32) cost *= 4;
+  return trn_isa_max_u64(t ? t->min_issue_cycles : 0, cost);
+}
+
+uint64_t trn_isa_elem_engine_cycles(const trn_target_t *t, trn_engine_t engine, uint64_t elems) {
+  if (!t) return 0;
+  double rate = engine == TRN_ENGINE_ACT    ? t->act_elems_per_cycle
+                : engine == TRN_ENGINE_POOL ? t->pool_elems_per_cycle
+                                            : t->dve_elems_per_cycle;
+  return trn_isa_max_u64(t->min_issue_cycles, trn_isa_elem_cycles(elems, rate));
+}
+
 uint64_t trn_isa_inst_cycles(const trn_inst_t *in, const trn_target_t *t) {
   if (!in || !t) return 0;
   const trn_opinfo_t *info = trn_isa_opinfo(in->opcode);
-  uint64_t issue = t->min_issue_cycles;
-  if (!info) return issue;
-  uint64_t cost = 0;
+  if (!info) return t->min_issue_cycles;
   switch (info->cost) {
-  case TRN_COST_MATMUL: {
-    uint64_t mstat, nmov;
-    bool fp32;
-    if (info->format == TRN_FMT_MATMUL) {
-      mstat = trn_isa_ap_free_elems(&in->src0);
-      nmov = trn_isa_ap_free_elems(&in->src1);
-      fp32 = in->src0.dtype == TRN_DTYPE_FP32 || in->src1.dtype == TRN_DTYPE_FP32;
-    } else { /* TRANSPOSE: M = rows (partitions), N = cols (free elements) */
-      mstat = in->src0.num_partitions;
-      nmov = trn_isa_ap_free_elems(&in->src0);
-      fp32 = in->src0.dtype == TRN_DTYPE_FP32;
-    }
-    cost = trn_isa_max_u64(mstat < 64 ? mstat : 64, nmov);
-    if (fp32) cost *= 4;
-    break;
-  }
+  case TRN_COST_MATMUL:
+    if (info->format == TRN_FMT_MATMUL)
+      return trn_isa_matmul_cycles(t, trn_isa_ap_free_elems(&in->src0), trn_isa_ap_free_elems(&in->src1),
+                                   in->src0.dtype == TRN_DTYPE_FP32 || in->src1.dtype == TRN_DTYPE_FP32);
+    /* TRANSPOSE: M = rows (partitions), N = cols (free elements) */
+    return trn_isa_matmul_cycles(t, in->src0.num_partitions, trn_isa_ap_free_elems(&in->src0),
+                                 in->src0.dtype == TRN_DTYPE_FP32);
   case TRN_COST_ELEM: {
     uint64_t elems = trn_isa_max_u64(trn_isa_ap_free_elems(&in->dst),
                                      trn_isa_ap_free_elems(&in->src0));
     if (in->opcode != TRN_OP_ACTIVATE && in->opcode != TRN_OP_TENSOR_SCALAR)
       elems = trn_isa_max_u64(elems, trn_isa_ap_free_elems(&in->src1));
-    double rate = info->engine == TRN_ENGINE_ACT   ? t->act_elems_per_cycle
-                  : info->engine == TRN_ENGINE_POOL ? t->pool_elems_per_cycle
-                                                    : t->dve_elems_per_cycle;
-    cost = trn_isa_elem_cycles(elems, rate);
-    break;
+    return trn_isa_elem_engine_cycles(t, (trn_engine_t)info->engine, elems);
   }
-  default: break;
+  default: return t->min_issue_cycles;
   }
-  return trn_isa_max_u64(issue, cost);
 }
 
 /* ---- DMA descriptors --------------------------------------------------------- */

@@ -225,6 +225,11 @@ int trn_isa_inst_check(const trn_inst_t *inst, uint32_t stream, const trn_target
  * (already max(min_issue_cycles, cost)); DMA returns min_issue_cycles (the queue's
  * transfer time is computed from its descriptors by the interpreter). */
 uint64_t trn_isa_inst_cycles(const trn_inst_t *inst, const trn_target_t *target);
+/* The same cost model for sizes rather than an instruction (max(min_issue_cycles,
+ * cost) included): a MATMUL with m stationary and n moving free elements (fp32: either
+ * operand fp32), and an ELEM-cost instruction of `elems` free elements on `engine`. */
+uint64_t trn_isa_matmul_cycles(const trn_target_t *target, uint64_t m, uint64_t n, bool fp32);
+uint64_t trn_isa_elem_engine_cycles(const trn_target_t *target, trn_engine_t engine, uint64_t elems);
 
 /* Number of elements an access pattern addresses in one partition. */
 uint64_t trn_isa_ap_free_elems(const trn_ap_t *ap);
