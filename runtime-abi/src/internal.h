@@ -95,7 +95,9 @@ void trn_rt_model_free_run_memories(trn_rt_model_t *model);
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
  * holding constants and inputs) and zeroed on-chip memories `sbuf` and `psum` (sized
- * by the target; both NULL: allocated for this run). Defined in interp.c. */
+ * by the target; both NULL: allocated for this run). Only the HBM image is the
+ * result: SBUF need not hold at the end what the program left there (deferred loads,
+ * lazy.c; strict mode executes every copy). Defined in interp.c. */
 trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t *sbuf,
                               uint8_t *psum, const trn_rt_run_options_t *options,
                               trn_rt_profile_t *out_profile);

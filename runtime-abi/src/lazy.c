@@ -45,7 +45,9 @@
 
 /* Smallest descriptor deferred, in bytes: below it the bookkeeping (and the likely
  * materialization by a vector engine reading it, e.g. a bias column) costs more than
- * the copy. */
+ * the copy. Measured: ResNet-50 defers the same 93 MB from 4 KiB to 64 KiB (its weight
+ * descriptors are 64 KiB and more); MobileNetV2 defers 7.4 / 7.1 / 4.8 MB at 4 / 16 /
+ * 64 KiB and copies 411 / 161 / 4 KB of it late. */
 #define TRN_LAZY_MIN_BYTES ((uint64_t)16 << 10)
 
 typedef struct lazy_entry_t {
