@@ -60,6 +60,7 @@ struct trn_lazy_t {
   lazy_entry_t *v;
   size_t n, cap;
   trn_rt_extent_t all;   /* bounding box of the entries (quick rejection) */
+  bool all_stale;        /* entries were removed since `all` was computed */
   uint64_t *hbm_written; /* [lo, hi) byte ranges DMAs may write in HBM, sorted, disjoint */
   size_t nwritten;
   trn_lazy_stats_t stats;
@@ -212,14 +213,23 @@ static void entry_cut(trn_interp_t *it, size_t i, const trn_rt_extent_t *box, bo
     if (piece[k].p_lo < piece[k].p_hi && piece[k].lo < piece[k].hi)
       lz->v[lz->n++] =
           (lazy_entry_t){entry_src(&e, piece[k].p_lo, piece[k].lo), e.stride, piece[k]};
-  /* the bounding box of the entries */
-  memset(&lz->all, 0, sizeof lz->all);
-  for (size_t k = 0; k < lz->n; k++) trn_rt_extent_union(&lz->all, &lz->v[k].box);
+  lz->all_stale = true; /* `all` still bounds them: recomputed when next needed */
+}
+
+/* Whether `box` meets the bounding box of the entries (recomputing it if stale). */
+static bool meets_any(trn_lazy_t *lz, const trn_rt_extent_t *box) {
+  if (!lz->n) return false;
+  if (lz->all_stale) {
+    memset(&lz->all, 0, sizeof lz->all);
+    for (size_t k = 0; k < lz->n; k++) trn_rt_extent_union(&lz->all, &lz->v[k].box);
+    lz->all_stale = false;
+  }
+  return box_meets(&lz->all, box);
 }
 
 void trn_lazy_touch(trn_interp_t *it, const trn_rt_extent_t *box) {
   trn_lazy_t *lz = it->lazy;
-  if (!lz || !lz->n || !box_meets(&lz->all, box)) return;
+  if (!lz || !meets_any(lz, box)) return;
   /* entries moved into slot i or added come from beyond it or lie outside the box */
   for (size_t i = lz->n; i-- > 0;)
     if (i < lz->n && box_meets(&lz->v[i].box, box)) entry_cut(it, i, box, true);
@@ -227,7 +237,7 @@ void trn_lazy_touch(trn_interp_t *it, const trn_rt_extent_t *box) {
 
 void trn_lazy_drop(trn_interp_t *it, const trn_rt_extent_t *box) {
   trn_lazy_t *lz = it->lazy;
-  if (!lz || !lz->n || !box_meets(&lz->all, box)) return;
+  if (!lz || !meets_any(lz, box)) return;
   for (size_t i = lz->n; i-- > 0;)
     if (i < lz->n && box_meets(&lz->v[i].box, box)) entry_cut(it, i, box, false);
 }
@@ -297,7 +307,7 @@ trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out
   uint64_t src_hi = d->src_addr + (parts - 1) * sstride + bytes;
   if (src_hi > it->hbm_size || hbm_written(lz, d->src_addr, src_hi)) return NULL;
   /* settle the older entries it meets */
-  if (lz->n && box_meets(&lz->all, &box))
+  if (meets_any(lz, &box))
     for (size_t i = lz->n; i-- > 0;)
       if (i < lz->n && box_meets(&lz->v[i].box, &box)) entry_cut(it, i, &box, false);
   if (lz->n == lz->cap) {
@@ -319,7 +329,7 @@ const float *trn_lazy_find(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t 
   trn_lazy_t *lz = it->lazy;
   if (!lz || !lz->n || np == 0 || bytes == 0) return NULL;
   trn_rt_extent_t box = {p0, (uint64_t)p0 + np, offset, offset + bytes};
-  if (!box_meets(&lz->all, &box)) return NULL;
+  if (!meets_any(lz, &box)) return NULL;
   for (size_t i = 0; i < lz->n; i++) {
     const lazy_entry_t *e = &lz->v[i];
     if (!box_meets(&e->box, &box)) continue;
