@@ -321,6 +321,40 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
   }
   it->last_dma_bytes = bytes;
   it->last_dma_hbm_bytes = hbm_bytes;
+  if (it->lazy) {
+    /* Deferred loads (lazy.c): descriptors that qualify are not copied; the others
+     * first materialize the pending loads either side meets. In descriptor order:
+     * when the descriptors are independent that order does not matter, and the rest
+     * are copied below as usual (split over the pool); otherwise each is copied in
+     * turn, here. */
+    const bool independent = plans_independent(plans, nplans);
+    size_t kept = 0;
+    bytes = 0;
+    for (size_t i = 0; i < nplans; i++) {
+      bool deferred = false;
+      TRN_RETURN_IF_ERROR(trn_lazy_defer(it, plans[i].desc, &deferred));
+      if (deferred) continue;
+      if (plans[i].src_space == TRN_SPACE_SBUF) trn_lazy_touch(it, &plans[i].src_box);
+      if (plans[i].dst_space == TRN_SPACE_SBUF) {
+        /* a destination of distinct elements as many as its box holds is its box */
+        const trn_dma_plan_t *p = &plans[i];
+        const trn_rt_extent_t *b = &p->dst_box;
+        uint64_t area = (b->p_hi - b->p_lo) * (b->hi - b->lo);
+        if (side_injective(p->desc->num, p->desc->dst_step) && p->bytes == area)
+          trn_lazy_drop(it, b);
+        else
+          trn_lazy_touch(it, b);
+      }
+      if (!independent) {
+        plan_copy(&plans[i], 0, plans[i].units);
+        continue;
+      }
+      plans[kept++] = plans[i];
+      bytes += plans[i].bytes;
+    }
+    if (!independent) return NULL;
+    nplans = kept;
+  }
   if (bytes >= TRN_DMA_SPLIT_BYTES && trn_pool_threads(it->pool) > 1 &&
       plans_independent(plans, nplans)) {
     dma_job_t job;

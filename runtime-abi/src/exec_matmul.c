@@ -76,6 +76,13 @@ static void mm_gather(trn_interp_t *it, const trn_ap_t *ap, uint8_t *base, uint6
   trn_interp_rows_run(it, ap->num_partitions, cols, mm_gather_rows, &g);
 }
 
+/* Materializes the pending loads (lazy.c) that meet operand `a` before it is read. */
+static void mm_touch(trn_interp_t *it, const trn_ap_t *a) {
+  int m;
+  trn_rt_extent_t box;
+  if (it->lazy && trn_rt_ap_extent(it->model, a, &m, &box) && m == 1) trn_lazy_touch(it, &box);
+}
+
 /* A K x cols fp32 view of an operand whose rows are partitions: directly in place when
  * it is fp32, 4-byte aligned and dense per partition (trn_interp_ap_dense), else
  * gathered. */
@@ -83,12 +90,22 @@ static trn_status_t mm_view(trn_interp_t *it, int slot, const trn_ap_t *ap, uint
                             uint64_t pbytes, uint64_t cols, float **out, size_t *out_ld) {
   if (ap->dtype == TRN_DTYPE_FP32 && trn_interp_ap_dense(ap) && ap->offset % 4 == 0 &&
       pbytes % 4 == 0) {
+    if (it->lazy && ap->space == TRN_SPACE_SBUF) {
+      /* a pending load's source (lazy.c) serves it as well: read only */
+      const float *p = trn_lazy_in_place(it, ap->start_partition, ap->num_partitions,
+                                         ap->offset, cols * 4, out_ld);
+      if (p) {
+        *out = (float *)(uintptr_t)p;
+        return NULL;
+      }
+    }
     *out = (float *)(void *)(base + (uint64_t)ap->start_partition * pbytes + ap->offset);
     *out_ld = (size_t)(pbytes / 4);
     return NULL;
   }
   float *buf = NULL;
   TRN_RETURN_IF_ERROR(mm_buffer(it, slot, (size_t)ap->num_partitions * cols, &buf));
+  mm_touch(it, ap);
   mm_gather(it, ap, base, pbytes, buf, (size_t)cols, 0);
   *out = buf;
   *out_ld = (size_t)cols;
@@ -270,6 +287,23 @@ static uint8_t *mm_space(trn_interp_t *it, uint8_t space, uint64_t *pbytes) {
 
 static const float *mm_in_place(const trn_ap_t *a, const uint8_t *base, uint64_t pbytes) {
   return (const float *)(const void *)(base + (uint64_t)a->start_partition * pbytes + a->offset);
+}
+
+/* Operand `a` (mm_ap_direct) read in place, `cols` fp32 columns per partition (a fused
+ * run reads past its first instruction's AP, over the later chains' operands): from
+ * the HBM source of the pending load (lazy.c) it lies in, else from SBUF/PSUM, which
+ * then holds its bytes. Row r at the result + r * *out_ld. */
+static const float *mm_source(trn_interp_t *it, const trn_ap_t *a, uint64_t cols,
+                              size_t *out_ld) {
+  uint64_t pb;
+  const uint8_t *base = mm_space(it, a->space, &pb);
+  if (it->lazy && a->space == TRN_SPACE_SBUF) {
+    const float *p =
+        trn_lazy_in_place(it, a->start_partition, a->num_partitions, a->offset, cols * 4, out_ld);
+    if (p) return p;
+  }
+  *out_ld = (size_t)(pb / 4);
+  return mm_in_place(a, base, pb);
 }
 
 /* Whether every instruction of [index, index + rows * rowlen) has its operands in
@@ -648,6 +682,61 @@ static size_t mm_rows_along_m(trn_interp_t *it, uint32_t stream, const trn_inst_
   return rows;
 }
 
+/* Operand `a`, `cols` fp32 columns per partition, into rows [row0, ..) of the dense
+ * buffer `buf`: copied from the HBM source of the pending load (lazy.c) it lies in,
+ * else gathered from SBUF/PSUM (after materializing the pending loads it meets). */
+static void mm_rows_into(trn_interp_t *it, const trn_ap_t *a, float *buf, size_t cols,
+                         uint32_t row0) {
+  uint64_t pb;
+  uint8_t *base = mm_space(it, a->space, &pb);
+  if (it->lazy && a->space == TRN_SPACE_SBUF && a->dtype == TRN_DTYPE_FP32 &&
+      trn_interp_ap_dense(a) && a->offset % 4 == 0) {
+    size_t ld;
+    const float *p =
+        trn_lazy_find(it, a->start_partition, a->num_partitions, a->offset, cols * 4, &ld);
+    if (p) {
+      trn_lazy_count_in_place(it, (uint64_t)a->num_partitions * cols * 4);
+      mm_copy(it, (uint8_t *)(buf + (size_t)row0 * cols), cols * 4, (const uint8_t *)p, ld * 4,
+              a->num_partitions, cols * 4);
+      return;
+    }
+  }
+  mm_touch(it, a);
+  mm_gather(it, a, base, pb, buf, cols, row0);
+}
+
+/* The HBM source of operand src0 (or src1 if `moving`), `cols` fp32 columns, of every
+ * instruction of [index, end) when each lies in a pending load (lazy.c) and the rows
+ * of each continue those of the one before at one stride: one K x cols matrix in
+ * place, row stride *out_ld. NULL otherwise. */
+static const float *mm_chain_hbm(trn_interp_t *it, const trn_inst_t *insts, size_t index,
+                                 size_t end, bool moving, uint64_t cols, size_t *out_ld) {
+  if (!it->lazy) return NULL;
+  const float *base = NULL;
+  size_t ld = 0;
+  uint64_t rows = 0;
+  for (size_t i = index; i < end; i++) {
+    const trn_ap_t *a = moving ? &insts[i].src1 : &insts[i].src0;
+    size_t l;
+    if (a->space != TRN_SPACE_SBUF || a->dtype != TRN_DTYPE_FP32 || !trn_interp_ap_dense(a) ||
+        a->offset % 4 != 0)
+      return NULL;
+    const float *p =
+        trn_lazy_find(it, a->start_partition, a->num_partitions, a->offset, cols * 4, &l);
+    if (!p) return NULL;
+    if (i == index) {
+      base = p;
+      ld = l;
+    } else if (l != ld || p != base + rows * ld) {
+      return NULL;
+    }
+    rows += a->num_partitions;
+  }
+  trn_lazy_count_in_place(it, rows * cols * 4);
+  *out_ld = ld;
+  return base;
+}
+
 /* MATMUL. A run of MATMULs on one stream that accumulate into the same dst, where
  * no instruction after the first waits on a semaphore not yet signalled enough (see
  * mm_wait_met), is computed at once by the first (one GEMM over the concatenated K).
@@ -740,38 +829,43 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
     if (acc) /* then no chain of the run waits: every dst holds its old value now */
       for (size_t r = 0; r < rows; r++) {
         const trn_ap_t *d = &insts[index + r * rowlen].dst;
+        if (it->lazy && d->space == TRN_SPACE_SBUF) {
+          trn_rt_extent_t box = {d->start_partition, (uint64_t)d->start_partition + head.m,
+                                 d->offset, d->offset + ntot * 4};
+          trn_lazy_touch(it, &box);
+        }
         const uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
         mm_copy(it, (uint8_t *)(C + r * head.m * ntot), (size_t)ntot * 4, dst, (size_t)head.dp,
                 (uint32_t)head.m, (size_t)ntot * 4);
       }
     for (size_t i = index; i < end; i++) {
       const trn_inst_t *in = &insts[i];
-      uint64_t ap, bp;
-      uint8_t *ab = mm_space(it, in->src0.space, &ap), *bb = mm_space(it, in->src1.space, &bp);
-      gemm_tn(it, mtot, ntot, in->src0.num_partitions, mm_in_place(&in->src0, ab, ap),
-              (size_t)(ap / 4), mm_in_place(&in->src1, bb, bp), (size_t)(bp / 4),
-              acc || i > index, C, (size_t)ntot);
+      size_t lda, ldb;
+      const float *a = mm_source(it, &in->src0, mtot, &lda);
+      const float *b = mm_source(it, &in->src1, ntot, &ldb);
+      gemm_tn(it, mtot, ntot, in->src0.num_partitions, a, lda, b, ldb, acc || i > index, C,
+              (size_t)ntot);
     }
     mm_ahead_store(it, stream, index);
     return NULL;
   }
-  TRN_RETURN_IF_ERROR(mm_buffer(it, 0, (size_t)(ktot * head.m), &A));
-  TRN_RETURN_IF_ERROR(mm_buffer(it, 1, (size_t)(ktot * head.n), &B));
+  /* Operands a chain reads from pending loads (lazy.c) come from their HBM sources:
+   * in place when every instruction's rows continue the previous one's at one stride,
+   * else copied row by row instead of gathered. */
+  const float *Ah = mm_chain_hbm(it, insts, index, end, false, head.m, &lda);
+  const float *Bh = mm_chain_hbm(it, insts, index, end, true, head.n, &ldb);
+  if (!Ah) TRN_RETURN_IF_ERROR(mm_buffer(it, 0, (size_t)(ktot * head.m), &A));
+  if (!Bh) TRN_RETURN_IF_ERROR(mm_buffer(it, 1, (size_t)(ktot * head.n), &B));
   uint64_t row = 0;
   for (size_t i = index; i < end; i++) {
     const trn_inst_t *in = &insts[i];
-    uint8_t *ab = in->src0.space == TRN_SPACE_PSUM ? it->psum : it->sbuf;
-    uint8_t *bb = in->src1.space == TRN_SPACE_PSUM ? it->psum : it->sbuf;
-    uint64_t ap = in->src0.space == TRN_SPACE_PSUM ? it->target->psum_partition_bytes
-                                                   : it->target->sbuf_partition_bytes;
-    uint64_t bp = in->src1.space == TRN_SPACE_PSUM ? it->target->psum_partition_bytes
-                                                   : it->target->sbuf_partition_bytes;
-    mm_gather(it, &in->src0, ab, ap, A, (size_t)head.m, (uint32_t)row);
-    mm_gather(it, &in->src1, bb, bp, B, (size_t)head.n, (uint32_t)row);
+    if (!Ah) mm_rows_into(it, &in->src0, A, (size_t)head.m, (uint32_t)row);
+    if (!Bh) mm_rows_into(it, &in->src1, B, (size_t)head.n, (uint32_t)row);
     row += in->src0.num_partitions;
   }
   it->fused_end[stream] = end;
-  return mm_store(it, inst, &head, ktot, A, head.m, B, head.n);
+  return mm_store(it, inst, &head, ktot, Ah ? Ah : A, Ah ? lda : head.m, Bh ? Bh : B,
+                  Bh ? ldb : head.n);
 }
 
 trn_status_t trn_interp_exec_transpose(trn_interp_t *it, uint32_t stream, size_t index,

@@ -8,7 +8,9 @@
  * descriptors of every DMA instruction (HBM, SBUF or PSUM). All instructions count,
  * run or not, and a footprint that is malformed (the executor traps on it before
  * writing) widens the box to the whole memory: the box over-approximates, never
- * misses. The interpreter uses the boxes of single instructions too (exec_matmul.c). */
+ * misses. The interpreter uses the boxes of single instructions too (exec_matmul.c), and
+ * the boxes of the operands an instruction reads (trn_rt_inst_read_extents)
+ * for its deferred loads (lazy.c). */
 #include <string.h>
 
 #include "internal.h"
@@ -125,24 +127,53 @@ void trn_rt_inst_write_extents(const trn_rt_model_t *model, const trn_inst_t *in
     return;
   }
   if (info && info->format == TRN_FMT_NONE) return;
-  const trn_ap_t *d = &in->dst;
-  int m = d->space == TRN_SPACE_SBUF ? 1 : d->space == TRN_SPACE_PSUM ? 2 : -1;
-  if (m < 0) return; /* not written: the executor traps on it */
-  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)d->dtype);
+  int m;
+  trn_rt_extent_t box;
+  if (trn_rt_ap_extent(model, &in->dst, &m, &box)) trn_rt_extent_union(&out[m], &box);
+}
+
+bool trn_rt_ap_extent(const trn_rt_model_t *model, const trn_ap_t *ap, int *out_m,
+                      trn_rt_extent_t *out) {
+  const trn_target_t *t = model->target;
+  const uint64_t parts[3] = {1, t->partitions, t->partitions};
+  const uint64_t rows[3] = {model->hbm_size, t->sbuf_partition_bytes, t->psum_partition_bytes};
+  int m = ap->space == TRN_SPACE_SBUF ? 1 : ap->space == TRN_SPACE_PSUM ? 2 : -1;
+  *out_m = m;
+  *out = (trn_rt_extent_t){0, 0, 0, 0};
+  if (m < 0) return false; /* not accessed: the executor traps on it */
+  int64_t es = (int64_t)trn_isa_dtype_size((trn_dtype_t)ap->dtype);
   if (es == 0) {
-    extent_all(&out[m], parts[m], rows[m]);
-    return;
+    extent_all(out, parts[m], rows[m]);
+    return true;
   }
-  int64_t lo = d->offset, hi = d->offset + es;
+  int64_t lo = ap->offset, hi = ap->offset + es;
   for (int k = 0; k < TRN_AP_DIMS; k++) {
-    if (d->num[k] == 0) return; /* no elements */
-    if (!span_add(&lo, &hi, d->num[k], (int64_t)d->step[k] * es)) {
-      extent_all(&out[m], parts[m], rows[m]);
-      return;
+    if (ap->num[k] == 0) return false; /* no elements */
+    if (!span_add(&lo, &hi, ap->num[k], (int64_t)ap->step[k] * es)) {
+      extent_all(out, parts[m], rows[m]);
+      return true;
     }
   }
-  extent_add(&out[m], d->start_partition, (int64_t)d->start_partition + d->num_partitions, lo,
-             hi, parts[m], rows[m]);
+  if (ap->num_partitions == 0) return false;
+  extent_add(out, ap->start_partition, (int64_t)ap->start_partition + ap->num_partitions, lo, hi,
+             parts[m], rows[m]);
+  return true;
+}
+
+size_t trn_rt_inst_read_extents(const trn_rt_model_t *model, const trn_inst_t *in, int m[2],
+                                trn_rt_extent_t box[2]) {
+  const trn_opinfo_t *info = trn_isa_opinfo(in->opcode);
+  int format = info ? (int)info->format : -1;
+  if (format == TRN_FMT_NONE || format == TRN_FMT_DMA) return 0;
+  /* the operands read, as the race detector (race.c) counts them; unknown formats all */
+  bool src0 = format != TRN_FMT_T1;
+  bool src1 = format < 0 || format == TRN_FMT_T3 || format == TRN_FMT_MATMUL ||
+              format == TRN_FMT_TS || format == TRN_FMT_ACT;
+  const trn_ap_t *aps[2] = {src0 ? &in->src0 : NULL, src1 ? &in->src1 : NULL};
+  size_t n = 0;
+  for (int i = 0; i < 2; i++)
+    if (aps[i] && trn_rt_ap_extent(model, aps[i], &m[n], &box[n])) n++;
+  return n;
 }
 
 void trn_rt_model_write_extents(const trn_rt_model_t *model, trn_rt_extent_t out[3]) {

@@ -71,6 +71,17 @@ void trn_rt_desc_write_extents(const trn_rt_model_t *model, const trn_dma_desc_t
  * box) when the side moves no elements or is in no run memory. */
 bool trn_rt_desc_side_extent(const trn_rt_model_t *model, const trn_dma_desc_t *d, bool dst,
                              trn_rt_extent_t *out);
+/* The bounding box of the elements of on-chip AP `ap` (in *out) and its memory in
+ * *out_m (1 SBUF, 2 PSUM): the whole memory when the footprint is malformed or leaves
+ * it. False (and an empty box) when the AP has no elements or is in neither memory. */
+bool trn_rt_ap_extent(const trn_rt_model_t *model, const trn_ap_t *ap, int *out_m,
+                      trn_rt_extent_t *out);
+/* The boxes of the on-chip operands instruction `in` (not a DMA) reads: the sources
+ * its format reads (as race.c counts them; a MATMUL with TRN_FLAG_ACC and an ACTIVATE
+ * with TRN_FLAG_ACCUM read their dst too, which this leaves to the caller). Returns
+ * how many, box[i] lying in memory m[i] (1 SBUF, 2 PSUM). */
+size_t trn_rt_inst_read_extents(const trn_rt_model_t *model, const trn_inst_t *in, int m[2],
+                                trn_rt_extent_t box[2]);
 void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes);
 /* Widens `into` to the bounding box of itself and `e` (an empty one adds nothing). */
 void trn_rt_extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e);
@@ -84,7 +95,9 @@ void trn_rt_model_free_run_memories(trn_rt_model_t *model);
 
 /* The interpreter: runs `model` with HBM image `hbm` (model->hbm_size bytes, already
  * holding constants and inputs) and zeroed on-chip memories `sbuf` and `psum` (sized
- * by the target; both NULL: allocated for this run). Defined in interp.c. */
+ * by the target; both NULL: allocated for this run). Only the HBM image is the
+ * result: SBUF need not hold at the end what the program left there (deferred loads,
+ * lazy.c; strict mode executes every copy). Defined in interp.c. */
 trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t *sbuf,
                               uint8_t *psum, const trn_rt_run_options_t *options,
                               trn_rt_profile_t *out_profile);

@@ -24,8 +24,11 @@
  *
  * Functional results are exactly those of executing in start order, with one
  * shortcut: a chain of accumulating MATMULs is computed by its first instruction
- * (exec_matmul.c says when that is unobservable). Strict mode (race.c) checks every
- * instruction's SBUF/PSUM accesses after it executes. */
+ * (exec_matmul.c says when that is unobservable), and another: large loads from
+ * constant HBM into SBUF are deferred until something reads their destination, and
+ * MATMUL reads them from HBM in place (lazy.c says why that is exact). Strict mode
+ * (race.c) checks every instruction's SBUF/PSUM accesses after it executes, and runs
+ * without deferred loads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +86,7 @@ static void run_free(run_t *r) {
   free(r->it.dma_plan);
   trn_interp_matmul_release(&r->it);
   trn_race_destroy(r->it.race);
+  trn_lazy_destroy(r->it.lazy);
   if (r->sems)
     for (uint32_t i = 0; i < r->nsems; i++) free(r->sems[i].v);
   free(r->sems);
@@ -266,6 +270,7 @@ static trn_status_t run_loop(run_t *r, const trn_rt_run_options_t *options,
     if (in->signal_sem != TRN_SEM_NONE && in->signal_sem >= r->nsems)
       return trn_interp_trap(s, index, in, "signal_sem %u is not below the %u semaphores",
                              in->signal_sem, r->nsems);
+    if (it->lazy) trn_lazy_before(it, in);
     TRN_RETURN_IF_ERROR(trn_interp_exec(it, s, index, in));
     if (it->race) {
       if (in->wait_sem != TRN_SEM_NONE && in->wait_value > 0)
@@ -352,6 +357,11 @@ trn_status_t trn_rt_interpret(const trn_rt_model_t *model, uint8_t *hbm, uint8_t
     memset(options->layers, 0, model->layer_count * sizeof *options->layers);
   if (options && options->strict) {
     st = trn_race_create(t, &it->race);
+    if (st) goto done;
+  } else {
+    /* Deferred loads (lazy.c) leave SBUF stale under pending loads until something
+     * reads them: off in strict mode, which checks every access as written. */
+    st = trn_lazy_create(model, &it->lazy);
     if (st) goto done;
   }
   r->record = options && (options->trace_path || options->html_path);

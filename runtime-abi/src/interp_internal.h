@@ -12,6 +12,7 @@
 #define TRN_INTERP_MAX_FREE (1u << 24)
 
 typedef struct trn_race_t trn_race_t;
+typedef struct trn_lazy_t trn_lazy_t;
 
 /* Machine state of one run. */
 typedef struct trn_interp_t {
@@ -29,6 +30,7 @@ typedef struct trn_interp_t {
   float *mm[3];           /* matmul operand buffers (A, B, C) */
   size_t mm_cap[3];
   trn_race_t *race;       /* strict mode only */
+  trn_lazy_t *lazy;       /* deferred loads (lazy.c); NULL: every DMA copies */
   /* MATMUL chains: instructions [.., fused_end[s]) of stream s already had their
    * results computed by the chain's first instruction (see exec_matmul.c). */
   size_t fused_end[TRN_MAX_STREAMS];
@@ -134,6 +136,42 @@ void trn_interp_convert(const uint8_t *src, trn_dtype_t src_dtype, uint8_t *dst,
                         trn_dtype_t dst_dtype);
 /* fp32 -> int32 as trn_isa_store_f32 does for INT32 (nearest even, saturate, NaN 0). */
 int32_t trn_interp_f32_to_i32(float v);
+
+/* ---- deferred loads (lazy.c) ------------------------------------------------- */
+
+/* Bytes deferred, dropped unread (a later load covered them), copied late
+ * (materialized) and read in place from HBM by MATMUL, over a run. */
+typedef struct trn_lazy_stats_t {
+  uint64_t deferred_bytes, dropped_bytes, materialized_bytes, in_place_bytes;
+} trn_lazy_stats_t;
+
+trn_status_t trn_lazy_create(const trn_rt_model_t *model, trn_lazy_t **out_lazy);
+void trn_lazy_destroy(trn_lazy_t *lazy);
+trn_lazy_stats_t trn_lazy_stats(const trn_lazy_t *lazy);
+/* Defers DMA descriptor `d` (already checked by exec_dma.c) when it qualifies, after
+ * settling the pending loads its destination meets; *out_deferred says whether it did.
+ * Otherwise the caller copies it (after trn_lazy_touch of both of its sides). */
+trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out_deferred);
+/* Materializes the parts of the pending loads inside SBUF box `box`; or drops them,
+ * for a box something writes every byte of next, without reading it. */
+void trn_lazy_touch(trn_interp_t *it, const trn_rt_extent_t *box);
+void trn_lazy_drop(trn_interp_t *it, const trn_rt_extent_t *box);
+/* Settles the pending loads that meet what engine instruction `in` reads or writes
+ * (dropped where it writes all of its dst, else materialized), except a MATMUL's sources (exec_matmul.c reads those through
+ * trn_lazy_in_place or touches them). No-op for DMA (exec_dma.c). */
+void trn_lazy_before(trn_interp_t *it, const trn_inst_t *in);
+/* For a MATMUL operand read in place: SBUF partitions [p0, p0 + np) x bytes [offset,
+ * offset + bytes). When it lies in one pending load whose source can serve it, its
+ * fp32 source in HBM, row r at the result + r * *out_ld; else NULL, after
+ * materializing whatever pending load it meets (the caller reads SBUF). */
+/* trn_lazy_find: the same query without side effects (NULL: not served by one pending
+ * load, which says nothing of whether it meets any); trn_lazy_count_in_place adds to
+ * the in-place statistics what a caller read through it. */
+const float *trn_lazy_find(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t offset,
+                           uint64_t bytes, size_t *out_ld);
+void trn_lazy_count_in_place(trn_interp_t *it, uint64_t bytes);
+const float *trn_lazy_in_place(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t offset,
+                               uint64_t bytes, size_t *out_ld);
 
 /* ---- race detector (race.c) --------------------------------------------------- */
 
