@@ -1,7 +1,8 @@
 /* trn-onnx-backend-test: runs ONNX's backend test suite (Debian's libonnx-testdata)
  * through trn, on two paths:
  *   ref  import -> CPU reference backend (MLIR JIT), compared with output_K.pb
- *   isa  import -> lower to ISA -> .neff in memory -> interpreter (strict mode)
+ *   isa  import -> lower to ISA -> .neff in memory -> interpreter (strict mode), and
+ *        again in its default mode, which must give the same output bytes
  * Tests run in forked worker processes, -j at a time, each worker with one compiler
  * for up to --tests-per-worker tests (creating a compiler costs ~25 ms, about as much
  * as a small test): a crash or a hang (per-test timeout, SIGKILL) fails that test
@@ -359,6 +360,27 @@ static trn_status_t ob_check_narrowing(const trn_host_tensor_t *in, trn_elem_typ
   return NULL;
 }
 
+/* Runs the model again without strict mode, the way trn-run runs it by default (its
+ * shortcuts: fused matmul chains, deferred loads, host threads), and requires the
+ * same output bytes as the strict run in `strict_outs`. */
+static trn_status_t ob_check_fast_run(trn_rt_model_t *model, const void **in_ptrs,
+                                      const trn_host_tensor_t *strict_outs, size_t n_out) {
+  void **fast = calloc(n_out ? n_out : 1, sizeof *fast);
+  if (!fast) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "fast-run outputs");
+  trn_status_t st = NULL;
+  for (size_t i = 0; i < n_out && !st; i++)
+    if (!(fast[i] = malloc(strict_outs[i].bytes ? strict_outs[i].bytes : 1)))
+      st = trn_status_make(TRN_ERR_OUT_OF_MEMORY, "fast-run output %zu", i);
+  trn_rt_run_options_t ro = {.strict = false};
+  if (!st) st = trn_rt_model_run(model, &ro, in_ptrs, fast, NULL);
+  for (size_t i = 0; i < n_out && !st; i++)
+    if (memcmp(fast[i], strict_outs[i].data, strict_outs[i].bytes) != 0)
+      st = trn_status_make(TRN_ERR_EXEC, "output %zu differs between the strict and the default run", i);
+  for (size_t i = 0; i < n_out; i++) free(fast[i]);
+  free(fast);
+  return st;
+}
+
 /* Runs the data sets on a loaded .neff. */
 static ob_result_t ob_run_neff(const ob_options_t *o, trn_rt_model_t *model, const ob_dataset_t *ds,
                                size_t n_ds, char *reason) {
@@ -414,6 +436,7 @@ static ob_result_t ob_run_neff(const ob_options_t *o, trn_rt_model_t *model, con
     }
     trn_rt_run_options_t ro = {.strict = true};
     trn_status_t st = trn_rt_model_run(model, &ro, in_ptrs, out_ptrs, NULL);
+    if (!st) st = ob_check_fast_run(model, in_ptrs, outs, n_out);
     if (st) {
       snprintf(msg, sizeof msg, "run: %s", trn_status_message(st));
       ob_reason(reason, "", msg);
