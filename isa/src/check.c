@@ -397,9 +397,8 @@ uint64_t trn_isa_inst_cycles(const trn_inst_t *in, const trn_target_t *t) {
 
 /* ---- DMA descriptors --------------------------------------------------------- */
 
-/* Byte range [*first, *end) one side of a descriptor touches; false on overflow. */
-static bool trn_isa_dma_side_range(uint64_t addr, const int64_t *step, const uint32_t *num,
-                                   size_t esize, int64_t *out_first, int64_t *out_end) {
+bool trn_isa_dma_side_range(uint64_t addr, const int64_t *step, const uint32_t *num, size_t esize,
+                            int64_t *out_first, int64_t *out_end) {
   int64_t lo = 0, hi = 0;
   for (int d = 0; d < TRN_DMA_DIMS; ++d) {
     int64_t span;

@@ -15,23 +15,13 @@ static bool space_mem(trn_interp_t *it, uint8_t space, uint8_t **out_base, uint6
   }
 }
 
-/* Byte range [lo, hi) one side of a descriptor touches; false if it leaves [0, size). */
+/* Byte range [lo, hi) one side of a descriptor touches; false if it leaves [0, size)
+ * or overflows. */
 static bool side_range(uint64_t addr, const int64_t *step, const uint32_t *num, size_t es,
                        uint64_t size, int64_t *out_lo, int64_t *out_hi) {
-  int64_t lo = 0, hi = 0;
   *out_lo = *out_hi = 0;
-  for (int d = 0; d < TRN_DMA_DIMS; d++) {
-    if (num[d] == 0) continue;
-    /* |step| * num is bounded by the checks below only if it does not overflow. */
-    if (step[d] > ((int64_t)1 << 40) || step[d] < -((int64_t)1 << 40)) return false;
-    int64_t ext = (int64_t)(num[d] - 1) * step[d];
-    if (ext < 0) lo += ext; else hi += ext;
-  }
-  if (addr > ((uint64_t)1 << 62)) return false;
-  int64_t blo = (int64_t)addr + lo * (int64_t)es, bhi = (int64_t)addr + (hi + 1) * (int64_t)es;
-  *out_lo = blo;
-  *out_hi = bhi;
-  return blo >= 0 && (uint64_t)bhi <= size;
+  return trn_isa_dma_side_range(addr, step, num, es, out_lo, out_hi) && *out_lo >= 0 &&
+         (uint64_t)*out_hi <= size;
 }
 
 /* Copies n elements of es bytes, the source advancing ss bytes and the destination

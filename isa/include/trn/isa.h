@@ -260,6 +260,11 @@ void trn_isa_dma_encode(const trn_dma_desc_t *desc, uint8_t *out);
 int trn_isa_dma_decode(const uint8_t *in, trn_dma_desc_t *out_desc, char *msg, size_t msg_size);
 /* Total elements a descriptor moves (UINT64_MAX when the product passes 2^64). */
 uint64_t trn_isa_dma_elems(const trn_dma_desc_t *desc);
+/* Byte range [*out_first, *out_end) one side of a descriptor (address, element steps,
+ * counts, element size) can touch; false when it overflows int64. Every num[d] must
+ * be at least 1. */
+bool trn_isa_dma_side_range(uint64_t addr, const int64_t *step, const uint32_t *num, size_t esize,
+                            int64_t *out_first, int64_t *out_end);
 /* Checks a descriptor against the target: direction HBM->SBUF, SBUF->HBM or
  * SBUF->SBUF; valid dtypes; every num[d] >= 1; every byte either side can touch lies
  * inside its space (SBUF: partitions * sbuf_partition_bytes; HBM: hbm_size bytes, or
