@@ -48,6 +48,8 @@ typedef struct access_t {
   bool write;
   uint32_t p0, p1;   /* partitions [p0, p1) */
   uint64_t b0, b1;   /* bytes [b0, b1) in each partition (HBM: absolute) */
+  bool masked;       /* only the partitions of pmask (trn_ir_footprint_t) */
+  uint64_t pmask[2];
 } access_t;
 
 typedef struct inst_rec_t {
@@ -100,15 +102,31 @@ static bool ap_access(inst_rec_t *r, const trn_ap_t *ap, bool write) {
   int64_t b0 = (int64_t)ap->offset + lo * es, b1 = (int64_t)ap->offset + (hi + 1) * es;
   if (b0 < 0) b0 = 0;
   access_t a = {ap->space, write, ap->start_partition, (uint32_t)ap->start_partition + ap->num_partitions,
-                (uint64_t)b0, (uint64_t)b1};
+                (uint64_t)b0, (uint64_t)b1, false, {0, 0}};
   return add_access(r, a);
 }
 
 /* One side (src or dst) of a DMA descriptor (trn_ir_desc_footprint). */
 static bool dma_side_access(const sync_t *S, inst_rec_t *r, const trn_dma_desc_t *d, bool src) {
   trn_ir_footprint_t f = trn_ir_desc_footprint(S->target, d, src);
-  access_t a = {src ? d->src_space : d->dst_space, !src, f.p0, f.p1, f.b0, f.b1};
+  access_t a = {src ? d->src_space : d->dst_space, !src, f.p0, f.p1, f.b0, f.b1, f.masked, {f.pmask[0], f.pmask[1]}};
   return add_access(r, a);
+}
+
+/* The partitions of `a` as a mask (bits of partitions 128 and up: none; only called
+ * when one side is masked, so all within the first 128). */
+static void range_mask(const access_t *a, uint64_t *m) {
+  if (a->masked) {
+    m[0] = a->pmask[0];
+    m[1] = a->pmask[1];
+    return;
+  }
+  m[0] = m[1] = 0;
+  for (int w = 0; w < 2; w++) {
+    uint32_t lo = a->p0 > 64u * w ? a->p0 - 64u * w : 0, hi = a->p1 < 64u * (w + 1) ? a->p1 - 64u * w : 64;
+    if (a->p1 <= 64u * w || lo >= hi) continue;
+    m[w] = (hi - lo == 64 ? ~0ull : ((1ull << (hi - lo)) - 1)) << lo;
+  }
 }
 
 static bool conflict(const inst_rec_t *a, const inst_rec_t *b) {
@@ -124,6 +142,13 @@ static bool conflict(const inst_rec_t *a, const inst_rec_t *b) {
       if (x->space == TRN_SPACE_HBM && !(x->write && !y->write)) continue;
       if (x->p1 <= y->p0 || y->p1 <= x->p0) continue;
       if (x->b1 <= y->b0 || y->b1 <= x->b0) continue;
+      if (x->masked || y->masked) {
+        /* disjoint partition sets (a partition range is all of its bits) */
+        uint64_t xm[2], ym[2];
+        range_mask(x, xm);
+        range_mask(y, ym);
+        if (!(xm[0] & ym[0]) && !(xm[1] & ym[1])) continue;
+      }
       return true;
     }
   }

@@ -111,6 +111,11 @@ MlirOperation trn_ir_op(MlirLocation loc, const char *name, size_t nresults, con
 typedef struct trn_ir_footprint_t {
   uint32_t p0, p1;
   uint64_t b0, b1;
+  /* masked: the partitions touched are exactly the set bits of pmask (partition p:
+   * bit p % 64 of pmask[p / 64]), a subset of [p0, p1) (a descriptor stepping
+   * partitions by more than one, e.g. packed convolution taps); else all of [p0, p1) */
+  bool masked;
+  uint64_t pmask[2];
 } trn_ir_footprint_t;
 trn_ir_footprint_t trn_ir_desc_footprint(const trn_target_t *t, const trn_dma_desc_t *d, bool src);
 

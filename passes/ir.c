@@ -573,7 +573,7 @@ trn_ir_footprint_t trn_ir_desc_footprint(const trn_target_t *t, const trn_dma_de
       if (pb > 0 && (bytes >= pb || -bytes >= pb)) exact = false;
     }
   }
-  trn_ir_footprint_t f = {0, 1, 0, 0};
+  trn_ir_footprint_t f = {.p0 = 0, .p1 = 1};
   if (pb == 0) {
     int64_t lo = addr + blo, hi = addr + bhi + es;
     f.b0 = (uint64_t)(lo < 0 ? 0 : lo);
@@ -594,5 +594,41 @@ trn_ir_footprint_t trn_ir_desc_footprint(const trn_target_t *t, const trn_dma_de
   f.p1 = (uint32_t)(p + phi + 1);
   f.b0 = (uint64_t)(b + blo);
   f.b1 = (uint64_t)(b + bhi + es);
+  if (f.p1 <= 128) {
+    /* the exact partition set: partition p, shifted by every index of each
+     * partition-stepping dim */
+    uint64_t m[2] = {0, 0};
+    m[p / 64] = 1ull << (p % 64);
+    for (int i = 0; i < TRN_DMA_DIMS; i++) {
+      int64_t bytes = step[i] * es, n = (int64_t)d->num[i];
+      if (n <= 1 || bytes % pb != 0) continue;
+      int64_t ps = bytes / pb;
+      uint64_t acc[2] = {0, 0};
+      for (int64_t k = 0; k < n; k++) {
+        int64_t sh = k * ps; /* every shifted bit stays in [p0, p1) < 128 */
+        uint64_t lo = m[0], hi = m[1];
+        if (sh >= 64) {
+          hi = lo << (sh - 64);
+          lo = 0;
+        } else if (sh > 0) {
+          hi = hi << sh | lo >> (64 - sh);
+          lo <<= sh;
+        } else if (sh <= -64) {
+          lo = hi >> (-sh - 64);
+          hi = 0;
+        } else if (sh < 0) {
+          lo = lo >> -sh | hi << (64 + sh);
+          hi >>= -sh;
+        }
+        acc[0] |= lo;
+        acc[1] |= hi;
+      }
+      m[0] = acc[0];
+      m[1] = acc[1];
+    }
+    f.masked = true;
+    f.pmask[0] = m[0];
+    f.pmask[1] = m[1];
+  }
   return f;
 }

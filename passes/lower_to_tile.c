@@ -81,7 +81,11 @@
  *       result, even and odd rows on the two partition halves, read by those
  *       consumers only). The image is filled from on-chip tiles by engine copies (a DMA
  *       only where partitions move), only its padding border memset; an unpadded
- *       conv whose windows lie in its input tiles reads them in place. From -O2
+ *       conv whose windows lie in its input tiles reads them in place. A packed
+ *       conv's bands grow from one PSUM block by doubling (the first matmuls wait for
+ *       one block's rows; from -O2 its weights and first band load in one DMA round).
+ *       A pool that is the only use of an evicted value gets its padded images from
+ *       the producer (pool_images): the evictions write into them, no copies. From -O2
  *       weight loads are moved to the previous tensor-engine layer (prefetch_weights).
  *       tosa.pad: tiles set to the pad value, the interior copied in.
  *       Slices and reverses are HBM views, except that a slice of an on-chip value
@@ -146,6 +150,14 @@ typedef struct val_t {
   int64_t split;
   int split_dim; /* the row dim of a row-split value */
   int64_t tile_bytes; /* per partition, of the tiles produced so far */
+  /* padded pool images made by the producer (pool_images): 0 not decided yet, 1 none,
+   * 2 the value has no tiles, its blocks are in images[n * ceil(C / P) + c / P]
+   * [channels of the chunk, (H + pad top + bottom) x (W + pad left + right)] with
+   * their padding set (img_pad: top, bottom, left, right); only lower_pool reads them */
+  int img_state;
+  MlirValue *images;
+  int64_t img_pad[4];
+  int64_t img_perm[4]; /* dim d of the pooling's operand is dim img_perm[d] of this value */
   /* tiles loaded from this HBM view, reused by later consumers */
   tref_t *cache;
   size_t ncache, cap_cache;
@@ -275,6 +287,7 @@ static void free_vals(lower_t *L) {
   for (size_t i = 0; i < L->nvals; i++) {
     free(L->vals[i].tiles);
     free(L->vals[i].cache);
+    free(L->vals[i].images);
   }
   free(L->vals);
   free(L->bufs);
@@ -1275,6 +1288,16 @@ static void lower_transpose(lower_t *L, MlirOperation op) {
     if (keeps && q >= 0) {
       out->kind = V_CHIP;
       out->pdim = q;
+      if (L->vals[ii].img_state == 2) { /* the images move on (see pool_images) */
+        out->img_state = 2;
+        out->images = L->vals[ii].images;
+        L->vals[ii].images = NULL;
+        L->vals[ii].img_state = 1;
+        memcpy(out->img_pad, L->vals[ii].img_pad, sizeof out->img_pad);
+        for (uint32_t d = 0; d < 4; d++)
+          for (uint32_t f = 0; f < 4; f++)
+            if (perm[f] == L->vals[ii].img_perm[d]) out->img_perm[d] = f;
+      }
       out->split = L->vals[ii].split;
       for (uint32_t d = 0; d < out->rank; d++)
         if (perm[d] == L->vals[ii].split_dim) out->split_dim = (int)d;
@@ -1568,6 +1591,112 @@ static bool operand_tiles(lower_t *L, size_t vi, int pdim, const box_t *first, i
  * tile, or `bias` if given, loaded for all chunks of `chunk` partitions at once),
  * adds it to the tiles of vals[fi] (the value the epilogue ends in, `final_value`) in
  * its coordinates and stores it if the function returns that value. */
+static void image_border(lower_t *L, MlirValue buf, trn_dtype_t dt, int64_t pb, int64_t psz, int64_t H, int64_t W,
+                         const int64_t *pad, int64_t r0, int64_t nrows, int64_t cs, double value);
+
+/* Whether the blocks of vals[vi] (the value v, made by evict as `dt`) go straight into
+ * the padded images of the pooling that is v's only use, directly or through
+ * transposes that only relabel on-chip tiles (lower_transpose; NCHW <-> NHWC around a
+ * fused activation), which are then allocated and their padding set
+ * (val_t.img_state): when the pooling keeps the channels on partitions, reads a whole
+ * padded image per image and channel chunk (lower_pool's one band), all of them fit
+ * half of SBUF at once, and it pools in `dt`. The pool then copies nothing into its
+ * images, and its vector-engine ops start on the first rows the producer evicts
+ * instead of after its last (the producer's PSUM evictions precede those copies on
+ * the activation engine). Decided at the first eviction. */
+static bool pool_images(lower_t *L, size_t vi, MlirValue v, trn_dtype_t dt) {
+  val_t *x = &L->vals[vi];
+  if (x->img_state) return x->img_state == 2;
+  x->img_state = 1;
+  if (x->kind != V_CHIP || x->rank != 4 || x->ntiles || x->split) return false;
+  int64_t perm[R] = {0, 1, 2, 3}; /* pooling operand dim d = dim perm[d] of x */
+  MlirOperation op = {NULL};
+  for (int hops = 0; hops < 4; hops++) {
+    MlirOpOperand u = mlirValueGetFirstUse(v);
+    if (mlirOpOperandIsNull(u) || !mlirOpOperandIsNull(mlirOpOperandGetNextUse(u)) ||
+        mlirOpOperandGetOperandNumber(u) != 0)
+      return false;
+    op = mlirOpOperandGetOwner(u);
+    if (!trn_ir_is(op, "tosa.transpose")) break;
+    int64_t p[R], c[R];
+    if (!perms_of(op, 4, p)) return false;
+    for (int d = 0; d < 4; d++) c[d] = perm[p[d]];
+    memcpy(perm, c, sizeof c);
+    v = mlirOperationGetResult(op, 0);
+    op = (MlirOperation){NULL};
+  }
+  if (mlirOperationIsNull(op)) return false;
+  bool is_max = trn_ir_is(op, "tosa.max_pool2d");
+  if (!is_max && !trn_ir_is(op, "tosa.avg_pool2d")) return false;
+  int64_t pd = 3, pad[4];
+  size_t got = 0;
+  trn_ir_get_int(op, "trn.pdim", &pd);
+  if (pd != 3 || perm[3] != x->pdim || !trn_ir_get_i64_array(op, "pad", pad, 4, &got) || got != 4) return false;
+  uint32_t yrank = 0;
+  int64_t ydims[R];
+  trn_dtype_t ydt;
+  if (!trn_ir_tensor_shape(mlirValueGetType(mlirOperationGetResult(op, 0)), &yrank, ydims, &ydt) || ydt != dt)
+    return false;
+  int64_t N = x->dims[perm[0]], H = x->dims[perm[1]], W = x->dims[perm[2]], C = x->dims[perm[3]];
+  int64_t P = L->target->partitions, Hp = H + pad[0] + pad[1], Wp = W + pad[2] + pad[3], nch = (C + P - 1) / P;
+  for (int i = 0; i < 4; i++)
+    if (pad[i] < 0) return false;
+  if (N * nch * Hp * Wp * (int64_t)trn_isa_dtype_size(dt) > (int64_t)L->target->sbuf_partition_bytes / 2) return false;
+  MlirValue *imgs = calloc((size_t)(N * nch), sizeof *imgs);
+  if (!imgs) {
+    fail_oom(L);
+    return false;
+  }
+  for (int64_t n = 0; n < N && !L->failed; n++)
+    for (int64_t k = 0; k < nch && !L->failed; k++) {
+      int64_t psz = min64(P, C - k * P);
+      MlirValue buf = alloc_tile(L, TRN_SPACE_SBUF, dt, psz, Hp * Wp);
+      if (mlirValueIsNull(buf)) break;
+      image_border(L, buf, dt, 0, psz, H, W, pad, 0, Hp, 0, is_max ? -INFINITY : 0.0);
+      imgs[n * nch + k] = buf;
+    }
+  x = &L->vals[vi];
+  x->images = imgs;
+  if (L->failed) return false;
+  memcpy(x->img_pad, pad, sizeof pad);
+  memcpy(x->img_perm, perm, sizeof x->img_perm);
+  x->img_state = 2;
+  return true;
+}
+
+/* Evicts PSUM block `psum` (box b of vals[fi], see pool_images) into its padded
+ * images: straight into the interior when the box is within one image's channel
+ * chunk, else through a tile copied into each image it meets. */
+static void evict_to_images(lower_t *L, size_t fi, const box_t *box, MlirValue psum, MlirValue bias, const char *func,
+                            double scale, trn_dtype_t dt) {
+  const val_t *x = &L->vals[fi];
+  box_t b = permute_box(box, x->img_perm, 4); /* NHWC, as the pooling reads it */
+  int64_t P = L->target->partitions, nch = (x->dims[x->img_perm[3]] + P - 1) / P, W = x->dims[x->img_perm[2]];
+  int64_t Wp = W + x->img_pad[2] + x->img_pad[3];
+  int64_t c0 = b.start[3], csz = b.size[3], hsz = b.size[1], wsz = b.size[2];
+  int64_t nums[2] = {wsz, hsz}, steps[2] = {1, Wp};
+  int64_t at = (x->img_pad[0] + b.start[1]) * Wp + x->img_pad[2] + b.start[2];
+  if (b.size[0] == 1 && c0 / P == (c0 + csz - 1) / P) {
+    MlirValue img = x->images[b.start[0] * nch + c0 / P];
+    MlirValue dst = emit_view_strided(L, img, dt, c0 % P, at, csz, 2, nums, steps);
+    if (!mlirValueIsNull(dst)) emit_activate(L, psum, dst, bias, func, scale, 0.0);
+    return;
+  }
+  MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, dt, csz, b.size[0] * hsz * wsz);
+  if (mlirValueIsNull(out)) return;
+  emit_activate(L, psum, out, bias, func, scale, 0.0);
+  int64_t src_steps[2] = {1, wsz};
+  for (int64_t n = 0; n < b.size[0] && !L->failed; n++)
+    for (int64_t c = c0; c < c0 + csz && !L->failed; c = (c / P + 1) * P) {
+      int64_t cn = min64((c / P + 1) * P, c0 + csz) - c;
+      x = &L->vals[fi];
+      MlirValue img = x->images[(b.start[0] + n) * nch + c / P];
+      MlirValue src = emit_view_strided(L, out, dt, c - c0, n * hsz * wsz, cn, 2, nums, src_steps);
+      MlirValue dst = emit_view_strided(L, img, dt, c % P, at, cn, 2, nums, steps);
+      if (!mlirValueIsNull(src) && !mlirValueIsNull(dst)) emit_copy(L, src, dst);
+    }
+}
+
 static bool evict(lower_t *L, const epilogue_t *ep, const val_t *y, const box_t *ybox, MlirValue psum,
                   trn_dtype_t out_dt, MlirValue bias, int64_t chunk, size_t fi, MlirValue final_value) {
   box_t cur = *ybox;
@@ -1612,6 +1741,10 @@ static bool evict(lower_t *L, const epilogue_t *ep, const val_t *y, const box_t 
     curshape = st->shape;
   }
   if (L->failed) return false;
+  if (pool_images(L, fi, final_value, out_dt)) {
+    evict_to_images(L, fi, &cur, psum, bias_tile, ep->func, ep->scale, out_dt);
+    return !L->failed;
+  }
   MlirValue out = alloc_tile(L, TRN_SPACE_SBUF, out_dt, ybox->size[y->pdim], box_free(ybox, y->rank, y->pdim));
   emit_activate(L, psum, out, bias_tile, ep->func, ep->scale, 0.0);
   return produce(L, fi, final_value, out, &cur, L->vals[fi].pdim);
@@ -2474,7 +2607,7 @@ static int64_t ceil_half(int64_t a) { return a >= 0 ? (a + 1) / 2 : -((-a) / 2);
  * of 2 from HBM. Fills the padding (elements outside the input, on any block) with 0
  * first, then loads the input elements. */
 static void s2d_fill(lower_t *L, const conv_packed_t *cp, int64_t n, MlirValue buf, int64_t m, int64_t KW,
-                     int64_t r0, int64_t nrows, int64_t Wz) {
+                     int64_t r0, int64_t nrows, int64_t Wz, bool border, bool loads) {
   const val_t *x = &L->vals[cp->xi];
   int64_t H = x->dims[1], W = x->dims[2], IC = x->dims[3], F = nrows * Wz, np = m * KW * 4 * IC;
   /* rows [rlo, rhi) and columns [jlo, jhi) of block (dkh, b), phase (p, q) hold input
@@ -2492,8 +2625,8 @@ static void s2d_fill(lower_t *L, const conv_packed_t *cp, int64_t n, MlirValue b
       if (jlo > left) left = jlo;
       if (jhi < right) right = jhi;
     }
-  packed_border(L, buf, cp->dt, np, nrows, Wz, top, bottom, left, right);
-  if (L->failed) return;
+  if (border) packed_border(L, buf, cp->dt, np, nrows, Wz, top, bottom, left, right);
+  if (L->failed || !loads) return;
   MlirValue hbm = buf_value(L, x->buf);
   if (mlirValueIsNull(hbm)) return;
   for (int64_t dkh = 0; dkh < m && !L->failed; dkh++)
@@ -2559,51 +2692,70 @@ static void conv2d_packed(lower_t *L, const conv_packed_t *cp) {
   }
   const val_t *w = &L->vals[cp->wi];
   MlirValue whbm = buf_value(L, w->buf);
+  /* the weight tiles (and memsets) now, their loads with the first band's (below) */
   for (int64_t oci = 0; oci < noc && !L->failed && !mlirValueIsNull(whbm); oci++) {
-    int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
+    int64_t ocsz = min64(cp->stat_max, OC - oci * cp->stat_max);
     for (int64_t j = 0; j < nj && !L->failed; j++) {
       int64_t nk = min64(m, KH - j * m);
       MlirValue tile = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, nk * KW * IC, ocsz);
       wt[oci * nj + j] = tile;
-      if (s2d && !mlirValueIsNull(tile)) {
-        /* rows (b, p, q, c) of block row dkh: w[oc0 + o, 2 (j m + dkh) + p, 2b + q, c],
-         * 0 past the kernel (memset first when an odd kernel leaves such taps) */
-        if (KH0 % 2 || KW0 % 2) emit_memset(L, tile, 0.0);
-        for (int64_t dkh = 0; dkh < nk; dkh++)
-          for (int64_t p = 0; p < 2; p++)
-            for (int64_t q = 0; q < 2; q++) {
-              int64_t kh = 2 * (j * m + dkh) + p, nb = (KW0 - q + 1) / 2;
-              if (kh >= KH0 || nb < 1) continue;
-              int64_t sizes[3] = {nb, IC0, ocsz}, ss[3] = {2 * w->strides[2], w->strides[3], w->strides[0]};
-              int64_t ds[3] = {IC * ocsz, ocsz, 1};
-              int64_t soff = w->offset + oc0 * w->strides[0] + kh * w->strides[1] + q * w->strides[2];
-              emit_dma(L, whbm, tile, 3, sizes, soff, ss, (dkh * KW * IC + (2 * p + q) * IC0) * ocsz, ds);
-            }
-        continue;
-      }
-      for (int64_t dkh = 0; dkh < nk && !mlirValueIsNull(tile); dkh++) {
-        /* rows (kw, c) of kernel row j * m + dkh: w[oc0 + o, kh, kw, c] */
-        int64_t sizes[3] = {KW, IC, ocsz}, ss[3] = {w->strides[2], w->strides[3], w->strides[0]};
-        int64_t ds[3] = {IC * ocsz, ocsz, 1};
-        int64_t soff = w->offset + oc0 * w->strides[0] + (j * m + dkh) * w->strides[1];
-        emit_dma(L, whbm, tile, 3, sizes, soff, ss, dkh * KW * IC * ocsz, ds);
-      }
+      /* 0 past the kernel: memset first when an odd kernel leaves such taps */
+      if (s2d && !mlirValueIsNull(tile) && (KH0 % 2 || KW0 % 2)) emit_memset(L, tile, 0.0);
     }
   }
-  for (int64_t n = 0; n < N && !L->failed; n++) {
-    for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
-      int64_t bsz = min64(band, OH - ob0);
+  /* Bands grow from one block of rb output rows, doubling up to `band`: the first
+   * matmuls wait only for the first band's rows. From -O2 the first band's loads and
+   * the weights' are one DMA round (trn-lower-to-isa: one fixed cost per queue, spread
+   * over all of them), so that the first matmul starts about one fixed cost in. (A
+   * round per later band measured slower: ResNet-50 566.7 us against 565.5.) */
+  bool rounds = L->opts->opt_level >= 2;
+  for (int64_t n = 0; n < N && !L->failed && !mlirValueIsNull(whbm); n++) {
+    int64_t grow_to = cp->rb < band ? cp->rb : band;
+    for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += grow_to, grow_to = min64(2 * grow_to, band)) {
+      int64_t bsz = min64(grow_to, OH - ob0);
       int64_t r0 = ob0 * sh, nrows = (bsz - 1) * sh + 1 + halo;
       MlirValue img = alloc_tile(L, TRN_SPACE_SBUF, cp->dt, m * KW * IC, nrows * Wp);
       if (mlirValueIsNull(img)) break;
       if (s2d)
-        s2d_fill(L, cp, n, img, m, KW, r0, nrows, Wp);
+        s2d_fill(L, cp, n, img, m, KW, r0, nrows, Wp, true, false);
       else
         packed_padding(L, cp, x, img, m * KW * IC, m, KW, r0, nrows);
+      if (rounds && ob0 == 0) L->dma_round = ++L->rounds;
+      for (int64_t oci = 0; oci < noc && n == 0 && ob0 == 0 && !L->failed; oci++) {
+        int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
+        for (int64_t j = 0; j < nj && !L->failed; j++) {
+          int64_t nk = min64(m, KH - j * m);
+          MlirValue tile = wt[oci * nj + j];
+          if (mlirValueIsNull(tile)) break;
+          if (s2d) {
+            /* rows (b, p, q, c) of block row dkh: w[oc0 + o, 2 (j m + dkh) + p, 2b + q, c] */
+            for (int64_t dkh = 0; dkh < nk; dkh++)
+              for (int64_t p = 0; p < 2; p++)
+                for (int64_t q = 0; q < 2; q++) {
+                  int64_t kh = 2 * (j * m + dkh) + p, nb = (KW0 - q + 1) / 2;
+                  if (kh >= KH0 || nb < 1) continue;
+                  int64_t sizes[3] = {nb, IC0, ocsz}, ss[3] = {2 * w->strides[2], w->strides[3], w->strides[0]};
+                  int64_t ds[3] = {IC * ocsz, ocsz, 1};
+                  int64_t soff = w->offset + oc0 * w->strides[0] + kh * w->strides[1] + q * w->strides[2];
+                  emit_dma(L, whbm, tile, 3, sizes, soff, ss, (dkh * KW * IC + (2 * p + q) * IC0) * ocsz, ds);
+                }
+            continue;
+          }
+          for (int64_t dkh = 0; dkh < nk; dkh++) {
+            /* rows (kw, c) of kernel row j * m + dkh: w[oc0 + o, kh, kw, c] */
+            int64_t sizes[3] = {KW, IC, ocsz}, ss[3] = {w->strides[2], w->strides[3], w->strides[0]};
+            int64_t ds[3] = {IC * ocsz, ocsz, 1};
+            int64_t soff = w->offset + oc0 * w->strides[0] + (j * m + dkh) * w->strides[1];
+            emit_dma(L, whbm, tile, 3, sizes, soff, ss, dkh * KW * IC * ocsz, ds);
+          }
+        }
+      }
+      if (s2d) s2d_fill(L, cp, n, img, m, KW, r0, nrows, Wp, false, true);
       for (int64_t dkh = 0; dkh < m && !L->failed && !s2d; dkh++)
         for (int64_t kw = 0; kw < KW && !L->failed; kw++)
           image_fill(L, cp->xi, 3, n, 0, IC, cp->pad, r0 + dkh * cp->dil[0], nrows, kw * cp->dil[1], img,
                      (dkh * KW + kw) * IC, false);
+      L->dma_round = 0;
       for (int64_t oci = 0; oci < noc && !L->failed; oci++) {
         int64_t oc0 = oci * cp->stat_max, ocsz = min64(cp->stat_max, OC - oc0);
         MlirValue btile = {NULL};
@@ -3507,8 +3659,16 @@ static void lower_pool(lower_t *L, MlirOperation op, bool is_max) {
       for (int64_t ob0 = 0; ob0 < OH && !L->failed; ob0 += band) {
         int64_t bsz = min64(band, OH - ob0);
         int64_t r0 = one_band ? 0 : ob0 * stride[0], nrows = one_band ? Hp : (bsz - 1) * stride[0] + kern[0];
-        MlirValue img =
-            image_buffer(L, xi, (int)pd, fx, p0, psz, pad, r0, nrows, is_max ? -INFINITY : 0.0, y.dtype, true);
+        MlirValue img;
+        if (L->vals[xi].img_state == 2) { /* made by the producer (pool_images) */
+          if (!one_band || pd != 3 || memcmp(L->vals[xi].img_pad, pad, sizeof pad) != 0) {
+            fail(L, "pooling: the producer's padded images do not match the pooling (internal error)", NULL);
+            return;
+          }
+          img = L->vals[xi].images[fx * ((extent + P - 1) / P) + p0 / P];
+        } else {
+          img = image_buffer(L, xi, (int)pd, fx, p0, psz, pad, r0, nrows, is_max ? -INFINITY : 0.0, y.dtype, true);
+        }
         for (int64_t oh0 = ob0; oh0 < ob0 + bsz && !L->failed; oh0 += rb) {
           int64_t rbsz = min64(rb, ob0 + bsz - oh0);
           for (int64_t ow0 = 0; ow0 < OW && !L->failed; ow0 += owb) {

@@ -9,38 +9,42 @@
 // left, so the image is read 8 times instead of 28.
 // RUN: trn-opt %s --trn-layout --trn-lower-to-tile | FileCheck %s
 
-// Weight tile of group 0 (kernel rows 0-3): zeroed (the 7x7 kernel leaves taps of
-// row 7 and column 7), then per (block row, p, q) one DMA of the taps 2b + q (steps of
-// 2 kernel columns); group 1 has no kernel row 7: 6 DMAs.
+// Weight tiles of both groups first, zeroed (the 7x7 kernel leaves taps of row 7 and
+// column 7); their loads go with the first band's, in DMA round 1.
 // CHECK-LABEL: func.func @main(
 // CHECK:      %[[W0:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 8], f32, "sbuf">
 // CHECK-NEXT: "trn_tile.memset"(%[[W0]])
-// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[W0]]) {dst_offset = 0 : i64, dst_strides = array<i64: 96, 8, 1>, sizes = array<i64: 4, 3, 8>, src_offset = 0 : i64, src_strides = array<i64: 6, 1, 147>}
-// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[W0]]) {dst_offset = 24 : i64, dst_strides = array<i64: 96, 8, 1>, sizes = array<i64: 3, 3, 8>, src_offset = 3 : i64, src_strides = array<i64: 6, 1, 147>}
-// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[W0]]) {dst_offset = 48 : i64, dst_strides = array<i64: 96, 8, 1>, sizes = array<i64: 4, 3, 8>, src_offset = 21 : i64, src_strides = array<i64: 6, 1, 147>}
-// CHECK-COUNT-5: "trn_tile.dma"(%{{.*}}, %[[W0]])
-// CHECK:      %[[W1:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 8], f32, "sbuf">
+// CHECK-NEXT: %[[W1:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 8], f32, "sbuf">
 // CHECK-NEXT: "trn_tile.memset"(%[[W1]])
-// CHECK-COUNT-6: "trn_tile.dma"(%{{.*}}, %[[W1]])
-// CHECK-NOT:  "trn_tile.dma"(%{{.*}}, %[[W1]])
 
-// Band 0 (30 output rows, the bands of the stride-2 image: 30 + 2 rows of 80 + 3 = 83
-// columns of z): padding 2 rows on top, 2 columns left, 5 right; then per block and
-// phase one DMA with steps of 2 rows and 2 columns (960 and 6 elements) from HBM.
-// Block (0, 0) phase (0, 0) starts at z (2, 2) = input (1, 1); phase (0, 1) at z (2,
-// 1) = input (1, 0).
-// CHECK:      %[[I0:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 2656], f32, "sbuf">
+// Bands grow from one PSUM block (6 output rows) by doubling up to the bands of the
+// stride-2 image (30 rows): 6, 12, 24, 30, 8. Band 0: 6 + 2 rows of 80 + 3 = 83
+// columns of z; padding 2 rows on top, 2 columns left, 5 right.
+// CHECK-NEXT: %[[I0:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 664], f32, "sbuf">
 // CHECK-NEXT: %[[T:.*]] = "trn_tile.view"(%[[I0]]) {free_offset = 0 : i64, free_pattern = array<i64: 166, 1>, partition_offset = 0 : i64}
 // CHECK-NEXT: "trn_tile.memset"(%[[T]])
-// CHECK-NEXT: %[[L:.*]] = "trn_tile.view"(%[[I0]]) {free_offset = 166 : i64, free_pattern = array<i64: 2, 1, 30, 83>, partition_offset = 0 : i64}
+// CHECK-NEXT: %[[L:.*]] = "trn_tile.view"(%[[I0]]) {free_offset = 166 : i64, free_pattern = array<i64: 2, 1, 6, 83>, partition_offset = 0 : i64}
 // CHECK-NEXT: "trn_tile.memset"(%[[L]])
-// CHECK-NEXT: %[[R:.*]] = "trn_tile.view"(%[[I0]]) {free_offset = 244 : i64, free_pattern = array<i64: 5, 1, 30, 83>, partition_offset = 0 : i64}
+// CHECK-NEXT: %[[R:.*]] = "trn_tile.view"(%[[I0]]) {free_offset = 244 : i64, free_pattern = array<i64: 5, 1, 6, 83>, partition_offset = 0 : i64}
 // CHECK-NEXT: "trn_tile.memset"(%[[R]])
-// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[I0]]) {dst_offset = 168 : i64, dst_strides = array<i64: 2656, 83, 1>, sizes = array<i64: 3, 30, 80>, src_offset = 483 : i64, src_strides = array<i64: 1, 960, 6>}
-// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[I0]]) {dst_offset = 8135 : i64, dst_strides = array<i64: 2656, 83, 1>, sizes = array<i64: 3, 30, 80>, src_offset = 480 : i64, src_strides = array<i64: 1, 960, 6>}
-// CHECK-COUNT-30: "trn_tile.dma"(%{{.*}}, %[[I0]])
+
+// Round 1: per (block row, p, q) one weight DMA of the taps 2b + q (steps of 2 kernel
+// columns), 8 for group 0 (kernel rows 0-3), 6 for group 1 (no kernel row 7); then
+// per band block and phase one DMA with steps of 2 rows and 2 columns (960 and 6
+// elements) from HBM. Block (0, 0) phase (0, 0) starts at z (2, 2) = input (1, 1);
+// phase (0, 1) at z (2, 1) = input (1, 0).
+// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[W0]]) {dst_offset = 0 : i64, dst_strides = array<i64: 96, 8, 1>, round = 1 : i64, sizes = array<i64: 4, 3, 8>, src_offset = 0 : i64, src_strides = array<i64: 6, 1, 147>}
+// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[W0]]) {dst_offset = 24 : i64, dst_strides = array<i64: 96, 8, 1>, round = 1 : i64, sizes = array<i64: 3, 3, 8>, src_offset = 3 : i64, src_strides = array<i64: 6, 1, 147>}
+// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[W0]]) {dst_offset = 48 : i64, dst_strides = array<i64: 96, 8, 1>, round = 1 : i64, sizes = array<i64: 4, 3, 8>, src_offset = 21 : i64, src_strides = array<i64: 6, 1, 147>}
+// CHECK-COUNT-5: "trn_tile.dma"(%{{.*}}, %[[W0]]) {{.*}}round = 1 : i64
+// CHECK-COUNT-6: "trn_tile.dma"(%{{.*}}, %[[W1]]) {{.*}}round = 1 : i64
+// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[I0]]) {dst_offset = 168 : i64, dst_strides = array<i64: 664, 83, 1>, round = 1 : i64, sizes = array<i64: 3, 6, 80>, src_offset = 483 : i64, src_strides = array<i64: 1, 960, 6>}
+// CHECK-NEXT: "trn_tile.dma"(%{{.*}}, %[[I0]]) {dst_offset = 2159 : i64, dst_strides = array<i64: 664, 83, 1>, round = 1 : i64, sizes = array<i64: 3, 6, 80>, src_offset = 480 : i64, src_strides = array<i64: 1, 960, 6>}
+// CHECK-COUNT-30: "trn_tile.dma"(%{{.*}}, %[[I0]]) {{.*}}round = 1 : i64
 // CHECK-NOT:  "trn_tile.dma"(%{{.*}}, %[[I0]])
-// Per PSUM block (6 rows of 80): stride-1 windows of blocks 0-95, the second 2 rows down.
+// CHECK-NOT:  "trn_tile.dma"(%{{.*}}, %[[W0]])
+// CHECK-NOT:  "trn_tile.dma"(%{{.*}}, %[[W1]])
+// The PSUM block (6 rows of 80): stride-1 windows of blocks 0-95, the second 2 rows down.
 // CHECK:      %[[P:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[8, 480], f32, "psum">
 // CHECK-NEXT: %[[V0:.*]] = "trn_tile.view"(%[[I0]]) {free_offset = 0 : i64, free_pattern = array<i64: 80, 1, 6, 83>, partition_offset = 0 : i64} {{.*}} -> !trn_tile.tile<[96, 480], f32, "sbuf">
 // CHECK-NEXT: "trn_tile.matmul"(%[[W0]], %[[V0]], %[[P]]) {accumulate = false}
@@ -48,10 +52,15 @@
 // CHECK-NEXT: "trn_tile.matmul"(%[[W1]], %[[V1]], %[[P]]) {accumulate = true}
 // CHECK:      "trn_tile.activate"(%[[P]],
 
-// Bands of 30, 30, 20 output rows (the last 22 rows of z); 28 matmuls in all.
+// The later bands, in no round: 12 + 2 rows from z row 6, then 24, 30 and the last 8
+// output rows; 28 matmuls in all.
+// CHECK:      %[[I1:.*]] = "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 1162], f32, "sbuf">
+// CHECK:      "trn_tile.dma"(%{{.*}}, %[[I1]]) {dst_offset = 2 : i64, dst_strides = array<i64: 1162, 83, 1>, sizes = array<i64: 3, 14, 80>, src_offset = 4323 : i64, src_strides = array<i64: 1, 960, 6>}
+// CHECK:      "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 2158], f32, "sbuf">
 // CHECK:      "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 2656], f32, "sbuf">
-// CHECK:      "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 1826], f32, "sbuf">
-// CHECK-COUNT-8: "trn_tile.matmul"
+// CHECK:      "trn_tile.alloc"() : () -> !trn_tile.tile<[96, 830], f32, "sbuf">
+// CHECK-NOT:  round =
+// CHECK-COUNT-4: "trn_tile.matmul"
 // CHECK-NOT:  "trn_tile.matmul"
 
 func.func @main(%x: tensor<1x160x160x3xf32>) -> tensor<1x80x80x8xf32> {
