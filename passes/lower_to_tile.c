@@ -3273,8 +3273,8 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
     return;
   }
   size_t nw = (size_t)(KH * KW * nic);
-  MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(nw, sizeof *wt);
-  box_t *wboxes = calloc(nw, sizeof *wboxes);
+  MlirValue *img = calloc((size_t)nic, sizeof *img), *wt = calloc(2 * nw, sizeof *wt), *cwt = wt ? wt + nw : NULL;
+  box_t *wboxes = calloc(2 * nw, sizeof *wboxes), *cboxes = wboxes ? wboxes + nw : NULL;
   if (!img || !wt || !wboxes) {
     free(img);
     free(wt);
@@ -3328,6 +3328,19 @@ static void lower_conv2d(lower_t *L, MlirOperation op) {
             for (int64_t j = 0; j < npair; j++)
               wt[kh * npair + j] =
                   emit_view(L, panel, dt, 0, (kh * npair + j) * ocsz, 2 * j + 1 < KW ? 2 * IC : IC, ocsz);
+        } else if (L->vals[wi].kind == V_HBM && nic > 1 && KH * KW > 1 && L->opts->opt_level >= 2) {
+          /* one panel per input channel chunk (its KH * KW tiles), each its own
+           * buffer: smaller buffers fit the scattered free memory of a full SBUF,
+           * where one buffer of all the chunks waits for the last readers of a window
+           * that large (ResNet-50's layer4 3x3 panels, 18 KiB per partition in fp32).
+           * Not for 1x1 kernels, whose chunk panels would be single tiles: measured
+           * slower (more, smaller loads) on ResNet's stride-2 1x1 convolutions. */
+          for (int64_t c = 0; c < nic && !L->failed; c++) {
+            size_t nt = 0;
+            for (size_t k = (size_t)c; k < nw; k += (size_t)nic) cboxes[nt++] = wboxes[k];
+            load_panel(L, wi, cboxes, nt, 3, dt, false, cwt);
+            for (size_t t = 0; t < nt && !L->failed; t++) wt[t * (size_t)nic + (size_t)c] = cwt[t];
+          }
         } else if (L->vals[wi].kind == V_HBM) {
           load_panel(L, wi, wboxes, nw, 3, dt, false, wt);
         } else {

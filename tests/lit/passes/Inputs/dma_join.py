@@ -1,9 +1,11 @@
 """Prints a trn_tile function of N loads of 54,400 bytes (what a trn1 queue moves
 during a DMA's fixed cost) from one HBM input into distinct SBUF columns; with
---prefetched each load carries `prefetched = 1` (lower_to_isa_prefetch_join.test)."""
+--prefetched each load carries `prefetched = 1`; --n N for N loads instead of 80
+(lower_to_isa_prefetch_join.test)."""
 import sys
 
-n = 80
+args = sys.argv[1:]
+n = int(args[args.index("--n") + 1]) if "--n" in args else 80
 attr = ", prefetched = 1 : i64" if "--prefetched" in sys.argv[1:] else ""
 print("func.func @main() {")
 print('  %x = "trn_tile.input"() {name = "x", index = 0 : i64, hbm_offset = 0 : i64}'
