@@ -22,27 +22,6 @@ static trn_status_t mm_buffer(trn_interp_t *it, int slot, size_t count, float **
   return NULL;
 }
 
-/* Copies rows of `bytes` bytes: row r from src + r * sstride to dst + r * dstride
- * (rows of different partitions or buffers: no row touches another's bytes). */
-typedef struct mm_copy_t {
-  uint8_t *dst;
-  const uint8_t *src;
-  size_t dstride, sstride, bytes;
-} mm_copy_t;
-
-static void mm_copy_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
-  (void)thread;
-  const mm_copy_t *c = ctx;
-  for (uint32_t r = lo; r < hi; r++)
-    memcpy(c->dst + r * c->dstride, c->src + r * c->sstride, c->bytes);
-}
-
-static void mm_copy(trn_interp_t *it, uint8_t *dst, size_t dstride, const uint8_t *src,
-                    size_t sstride, uint32_t rows, size_t bytes) {
-  mm_copy_t c = {dst, src, dstride, sstride, bytes};
-  trn_interp_rows_run(it, rows, bytes / 4, mm_copy_rows, &c);
-}
-
 /* Gathers rows of an operand AP into a dense fp32 buffer (row p at buf + p * cols). */
 typedef struct mm_gather_t {
   const trn_ap_t *ap;
@@ -459,8 +438,9 @@ static void mm_ahead_store(trn_interp_t *it, uint32_t stream, size_t index) {
   const trn_ap_t *d = &it->model->streams[stream][index].dst;
   uint64_t dp;
   uint8_t *dst = mm_space(it, d->space, &dp) + (uint64_t)d->start_partition * dp + d->offset;
-  mm_copy(it, dst, (size_t)dp, (const uint8_t *)(a->c + a->row0[e] * a->ldc + a->col0[e]),
-          (size_t)a->ldc * 4, (uint32_t)a->m, (size_t)a->n * 4);
+  trn_interp_copy_rows(it, dst, (size_t)dp,
+                       (const uint8_t *)(a->c + a->row0[e] * a->ldc + a->col0[e]),
+                       (size_t)a->ldc * 4, (uint32_t)a->m, (size_t)a->n * 4);
 }
 
 /* The look-ahead state with `fill` done (it fills its part once per run); NULL when
@@ -696,8 +676,8 @@ static void mm_rows_into(trn_interp_t *it, const trn_ap_t *a, float *buf, size_t
         trn_lazy_find(it, a->start_partition, a->num_partitions, a->offset, cols * 4, &ld);
     if (p) {
       trn_lazy_count_in_place(it, (uint64_t)a->num_partitions * cols * 4);
-      mm_copy(it, (uint8_t *)(buf + (size_t)row0 * cols), cols * 4, (const uint8_t *)p, ld * 4,
-              a->num_partitions, cols * 4);
+      trn_interp_copy_rows(it, (uint8_t *)(buf + (size_t)row0 * cols), cols * 4,
+                           (const uint8_t *)p, ld * 4, a->num_partitions, cols * 4);
       return;
     }
   }
@@ -835,8 +815,8 @@ trn_status_t trn_interp_exec_matmul(trn_interp_t *it, uint32_t stream, size_t in
           trn_lazy_touch(it, &box);
         }
         const uint8_t *dst = head.db + (uint64_t)d->start_partition * head.dp + d->offset;
-        mm_copy(it, (uint8_t *)(C + r * head.m * ntot), (size_t)ntot * 4, dst, (size_t)head.dp,
-                (uint32_t)head.m, (size_t)ntot * 4);
+        trn_interp_copy_rows(it, (uint8_t *)(C + r * head.m * ntot), (size_t)ntot * 4, dst,
+                             (size_t)head.dp, (uint32_t)head.m, (size_t)ntot * 4);
       }
     for (size_t i = index; i < end; i++) {
       const trn_inst_t *in = &insts[i];

@@ -131,6 +131,25 @@ void trn_interp_rows_run(trn_interp_t *it, uint32_t rows, uint64_t row_work,
   else trn_pool_run_awake(it->pool, parts, rows_part, &job);
 }
 
+typedef struct copy_rows_t {
+  uint8_t *dst;
+  const uint8_t *src;
+  size_t dstride, sstride, bytes;
+} copy_rows_t;
+
+static void copy_rows_part(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
+  (void)thread;
+  const copy_rows_t *c = ctx;
+  for (uint32_t r = lo; r < hi; r++)
+    memcpy(c->dst + r * c->dstride, c->src + r * c->sstride, c->bytes);
+}
+
+void trn_interp_copy_rows(trn_interp_t *it, uint8_t *dst, size_t dstride, const uint8_t *src,
+                          size_t sstride, uint32_t rows, size_t bytes) {
+  copy_rows_t c = {dst, src, dstride, sstride, bytes};
+  trn_interp_rows_run(it, rows, bytes / 4, copy_rows_part, &c);
+}
+
 /* Round to nearest even and saturate to [lo, hi]; NaN -> 0 (as trn_isa_store_f32,
  * independent of the host rounding mode). */
 static int32_t f32_to_int_sat(float x, int32_t lo, int32_t hi) {

@@ -99,6 +99,11 @@ size_t trn_interp_split_parts(uint64_t rows, uint64_t row_work);
 typedef void (*trn_interp_rows_fn_t)(void *ctx, uint32_t lo, uint32_t hi, unsigned thread);
 void trn_interp_rows_run(trn_interp_t *it, uint32_t rows, uint64_t row_work,
                          trn_interp_rows_fn_t fn, void *ctx);
+/* Copies `rows` rows of `bytes` bytes, row r from src + r * sstride to dst + r * dstride,
+ * through trn_interp_rows_run (rows of different partitions or buffers: no row may touch
+ * another's bytes). */
+void trn_interp_copy_rows(trn_interp_t *it, uint8_t *dst, size_t dstride, const uint8_t *src,
+                          size_t sstride, uint32_t rows, size_t bytes);
 
 /* Row access: element f (flattened free index) of partition p (relative to the AP)
  * for every f, converted to fp32 / int32, and back. */

@@ -142,25 +142,12 @@ static bool box_covers(const trn_rt_extent_t *outer, const trn_rt_extent_t *in) 
          in->hi <= outer->hi;
 }
 
-typedef struct lazy_copy_t {
-  uint8_t *dst;
-  const uint8_t *src;
-  uint64_t dstride, sstride, bytes;
-} lazy_copy_t;
-
-static void lazy_copy_rows(void *ctx, uint32_t lo, uint32_t hi, unsigned thread) {
-  (void)thread;
-  const lazy_copy_t *c = ctx;
-  for (uint32_t r = lo; r < hi; r++)
-    memcpy(c->dst + r * c->dstride, c->src + r * c->sstride, (size_t)c->bytes);
-}
-
 /* Copies rows x bytes of an entry's source, from `src`, to SBUF box `box`. */
 static void copy_box(trn_interp_t *it, const trn_rt_extent_t *box, const uint8_t *src,
                      uint64_t stride) {
   uint64_t pb = it->target->sbuf_partition_bytes, bytes = box->hi - box->lo;
-  lazy_copy_t c = {it->sbuf + box->p_lo * pb + box->lo, src, pb, stride, bytes};
-  trn_interp_rows_run(it, (uint32_t)(box->p_hi - box->p_lo), bytes / 4, lazy_copy_rows, &c);
+  trn_interp_copy_rows(it, it->sbuf + box->p_lo * pb + box->lo, (size_t)pb, src, (size_t)stride,
+                       (uint32_t)(box->p_hi - box->p_lo), (size_t)bytes);
 }
 
 /* The source of the bytes of entry e at SBUF partition p, byte lo. */
