@@ -109,7 +109,8 @@ static bool ap_access(inst_rec_t *r, const trn_ap_t *ap, bool write) {
 /* One side (src or dst) of a DMA descriptor (trn_ir_desc_footprint). */
 static bool dma_side_access(const sync_t *S, inst_rec_t *r, const trn_dma_desc_t *d, bool src) {
   trn_ir_footprint_t f = trn_ir_desc_footprint(S->target, d, src);
-  access_t a = {src ? d->src_space : d->dst_space, !src, f.p0, f.p1, f.b0, f.b1, f.masked, {f.pmask[0], f.pmask[1]}};
+  access_t a = {src ? d->src_space : d->dst_space, !src, f.p0, f.p1, f.b0, f.b1, f.masked,
+                {f.pmask[0], f.pmask[1]}};
   return add_access(r, a);
 }
 
@@ -123,7 +124,8 @@ static void range_mask(const access_t *a, uint64_t *m) {
   }
   m[0] = m[1] = 0;
   for (int w = 0; w < 2; w++) {
-    uint32_t lo = a->p0 > 64u * w ? a->p0 - 64u * w : 0, hi = a->p1 < 64u * (w + 1) ? a->p1 - 64u * w : 64;
+    uint32_t lo = a->p0 > 64u * w ? a->p0 - 64u * w : 0;
+    uint32_t hi = a->p1 < 64u * (w + 1) ? a->p1 - 64u * w : 64;
     if (a->p1 <= 64u * w || lo >= hi) continue;
     m[w] = (hi - lo == 64 ? ~0ull : ((1ull << (hi - lo)) - 1)) << lo;
   }

@@ -162,8 +162,9 @@ trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out
 void trn_lazy_touch(trn_interp_t *it, const trn_rt_extent_t *box);
 void trn_lazy_drop(trn_interp_t *it, const trn_rt_extent_t *box);
 /* Settles the pending loads that meet what engine instruction `in` reads or writes
- * (dropped where it writes all of its dst, else materialized), except a MATMUL's sources (exec_matmul.c reads those through
- * trn_lazy_in_place or touches them). No-op for DMA (exec_dma.c). */
+ * (dropped where it writes all of its dst, else materialized), except a MATMUL's
+ * sources (exec_matmul.c reads those through trn_lazy_in_place or touches them). No-op
+ * for DMA (exec_dma.c). */
 void trn_lazy_before(trn_interp_t *it, const trn_inst_t *in);
 /* For a MATMUL operand read in place: SBUF partitions [p0, p0 + np) x bytes [offset,
  * offset + bytes). When it lies in one pending load whose source can serve it, its
