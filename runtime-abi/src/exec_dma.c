@@ -287,9 +287,11 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
     p->src = sb + desc->src_addr;
     p->dst = db + desc->dst_addr;
     p->ses = ses;
+    /* A dim of one element never steps (its step may be anything); the others'
+     * byte steps fit, as side_range found their spans inside memory. */
     for (int d = 0; d < TRN_DMA_DIMS; d++) {
-      p->sst[d] = desc->src_step[d] * (int64_t)ses;
-      p->dst_step[d] = desc->dst_step[d] * (int64_t)des;
+      p->sst[d] = desc->num[d] > 1 ? desc->src_step[d] * (int64_t)ses : 0;
+      p->dst_step[d] = desc->num[d] > 1 ? desc->dst_step[d] * (int64_t)des : 0;
     }
     p->src_space = desc->src_space;
     p->dst_space = desc->dst_space;
