@@ -8,7 +8,7 @@
 #
 #   loader    .neff bytes -> loader -> listing -> assembler        (fuzz_loader.c)
 #   asm       listing text -> assembler -> writer -> loader        (fuzz_asm.c)
-#   run       .neff bytes -> loader -> interpreter, strict mode    (fuzz_run.c)
+#   run       .neff bytes -> loader -> interpreter, strict and default modes (fuzz_run.c)
 #   importer  .onnx bytes -> importer -> lower to ISA -> .neff     (fuzz_importer.c)
 #
 # loader, asm and run are built with clang-19 straight from the sources (no CMake).
