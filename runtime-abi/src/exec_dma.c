@@ -171,8 +171,7 @@ static bool side_injective(const uint32_t *num, const int64_t *step) {
 
 static bool boxes_meet(uint8_t space_a, const trn_rt_extent_t *a, uint8_t space_b,
                        const trn_rt_extent_t *b) {
-  return space_a == space_b && a->p_lo < b->p_hi && b->p_lo < a->p_hi && a->lo < b->hi &&
-         b->lo < a->hi;
+  return space_a == space_b && trn_rt_extent_meets(a, b);
 }
 
 /* Whether the descriptors of `plans` may be copied in any order and in pieces: every
@@ -347,8 +346,10 @@ trn_status_t trn_interp_exec_dma(trn_interp_t *it, uint32_t stream, size_t index
     if (!independent) return NULL;
     nplans = kept;
   }
+  /* with deferred loads, the block above copied everything unless the descriptors
+   * are independent (a subset of independent ones is too) */
   if (bytes >= TRN_DMA_SPLIT_BYTES && trn_pool_threads(it->pool) > 1 &&
-      plans_independent(plans, nplans)) {
+      (it->lazy || plans_independent(plans, nplans))) {
     dma_job_t job;
     job.plans = plans;
     size_t n = dma_pieces(plans, nplans, bytes, job.pieces);

@@ -489,15 +489,15 @@ static bool mm_operand_final(trn_interp_t *it, uint32_t stream, const trn_ap_t *
   if (!mm_ap_direct(op, pb)) return false;
   trn_mm_ahead_t *a = mm_ahead_filled(it, mm_future_writes);
   if (!a) return false;
-  uint64_t p_lo = op->start_partition, p_hi = p_lo + op->num_partitions;
-  uint64_t lo = op->offset, hi = lo + (uint64_t)op->num[0] * 4;
+  const trn_rt_extent_t box = {op->start_partition,
+                               (uint64_t)op->start_partition + op->num_partitions, op->offset,
+                               op->offset + (uint64_t)op->num[0] * 4};
   for (uint32_t s = 0; s < TRN_MAX_STREAMS; s++) {
     if (s == stream || !a->future[s]) continue;
     size_t len = it->model->streams[s] ? it->model->stream_length[s] : 0;
     size_t at = it->executed[s] < len ? it->executed[s] : len;
     const trn_rt_extent_t *f = &a->future[s][2 * at + (op->space == TRN_SPACE_PSUM)];
-    if (f->lo < f->hi && f->p_lo < p_hi && p_lo < f->p_hi && f->lo < hi && lo < f->hi)
-      return false;
+    if (trn_rt_extent_meets(f, &box)) return false;
   }
   return true;
 }
@@ -673,15 +673,15 @@ static void mm_rows_into(trn_interp_t *it, const trn_ap_t *a, float *buf, size_t
       trn_interp_ap_dense(a) && a->offset % 4 == 0) {
     size_t ld;
     const float *p =
-        trn_lazy_find(it, a->start_partition, a->num_partitions, a->offset, cols * 4, &ld);
+        trn_lazy_in_place(it, a->start_partition, a->num_partitions, a->offset, cols * 4, &ld);
     if (p) {
-      trn_lazy_count_in_place(it, (uint64_t)a->num_partitions * cols * 4);
       trn_interp_copy_rows(it, (uint8_t *)(buf + (size_t)row0 * cols), cols * 4,
                            (const uint8_t *)p, ld * 4, a->num_partitions, cols * 4);
       return;
     }
+  } else {
+    mm_touch(it, a);
   }
-  mm_touch(it, a);
   mm_gather(it, a, base, pb, buf, cols, row0);
 }
 

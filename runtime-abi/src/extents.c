@@ -47,6 +47,11 @@ void trn_rt_extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e) {
   if (e->hi > into->hi) into->hi = e->hi;
 }
 
+bool trn_rt_extent_meets(const trn_rt_extent_t *a, const trn_rt_extent_t *b) {
+  return a->p_lo < a->p_hi && a->lo < a->hi && b->p_lo < b->p_hi && b->lo < b->hi &&
+         a->p_lo < b->p_hi && b->p_lo < a->p_hi && a->lo < b->hi && b->lo < a->hi;
+}
+
 /* Adds (num - 1) * step to the lower or upper bound; false on overflow. */
 static bool span_add(int64_t *lo, int64_t *hi, uint64_t num, int64_t step) {
   if (num <= 1 || step == 0) return true;

@@ -85,6 +85,8 @@ size_t trn_rt_inst_read_extents(const trn_rt_model_t *model, const trn_inst_t *i
 void trn_rt_extent_clear(const trn_rt_extent_t *e, uint8_t *mem, uint64_t row_bytes);
 /* Widens `into` to the bounding box of itself and `e` (an empty one adds nothing). */
 void trn_rt_extent_union(trn_rt_extent_t *into, const trn_rt_extent_t *e);
+/* Whether boxes `a` and `b` (of one memory) share a byte; an empty box meets nothing. */
+bool trn_rt_extent_meets(const trn_rt_extent_t *a, const trn_rt_extent_t *b);
 /* Zero-filled memory for the interpreter's memories (anonymous pages, huge pages
  * asked for when large), and its release with the same size; model.c. */
 uint8_t *trn_rt_mem_alloc(size_t size);

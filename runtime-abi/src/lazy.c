@@ -133,10 +133,6 @@ static bool hbm_written(const trn_lazy_t *lz, uint64_t lo, uint64_t hi) {
   return a < lz->nwritten && lz->hbm_written[2 * a] < hi;
 }
 
-static bool box_meets(const trn_rt_extent_t *a, const trn_rt_extent_t *b) {
-  return a->p_lo < b->p_hi && b->p_lo < a->p_hi && a->lo < b->hi && b->lo < a->hi;
-}
-
 static bool box_covers(const trn_rt_extent_t *outer, const trn_rt_extent_t *in) {
   return outer->p_lo <= in->p_lo && in->p_hi <= outer->p_hi && outer->lo <= in->lo &&
          in->hi <= outer->hi;
@@ -159,6 +155,17 @@ static uint64_t box_bytes(const trn_rt_extent_t *b) {
   return (b->p_hi - b->p_lo) * (b->hi - b->lo);
 }
 
+/* Room for `n` entries; false without memory. */
+static bool reserve(trn_lazy_t *lz, size_t n) {
+  if (lz->cap >= n) return true;
+  size_t cap = lz->cap * 2 > n ? lz->cap * 2 : n < 64 ? 64 : n;
+  lazy_entry_t *v = realloc(lz->v, cap * sizeof *v);
+  if (!v) return false;
+  lz->v = v;
+  lz->cap = cap;
+  return true;
+}
+
 /* Settles the part of entry i inside `box`, which it meets: copied to SBUF when
  * `copy`, else dropped (something that writes all of it comes next). The rest stays
  * pending as up to four entries (partitions below and above the box, bytes left and
@@ -172,16 +179,9 @@ static void entry_cut(trn_interp_t *it, size_t i, const trn_rt_extent_t *box, bo
                         e.box.p_hi < box->p_hi ? e.box.p_hi : box->p_hi,
                         e.box.lo > box->lo ? e.box.lo : box->lo,
                         e.box.hi < box->hi ? e.box.hi : box->hi};
-  if (lz->cap < lz->n + 3) {
-    size_t cap = lz->cap * 2 > lz->n + 3 ? lz->cap * 2 : lz->n + 3;
-    lazy_entry_t *v = realloc(lz->v, cap * sizeof *v);
-    if (v) {
-      lz->v = v;
-      lz->cap = cap;
-    } else {
-      in = e.box;
-      copy = true;
-    }
+  if (!reserve(lz, lz->n + 3)) {
+    in = e.box;
+    copy = true;
   }
   if (copy) {
     copy_box(it, &in, entry_src(&e, in.p_lo, in.lo), e.stride);
@@ -211,23 +211,21 @@ static bool meets_any(trn_lazy_t *lz, const trn_rt_extent_t *box) {
     for (size_t k = 0; k < lz->n; k++) trn_rt_extent_union(&lz->all, &lz->v[k].box);
     lz->all_stale = false;
   }
-  return box_meets(&lz->all, box);
+  return trn_rt_extent_meets(&lz->all, box);
 }
 
-void trn_lazy_touch(trn_interp_t *it, const trn_rt_extent_t *box) {
+/* Settles the part inside `box` of every entry that meets it (entry_cut). */
+static void settle(trn_interp_t *it, const trn_rt_extent_t *box, bool copy) {
   trn_lazy_t *lz = it->lazy;
   if (!lz || !meets_any(lz, box)) return;
   /* entries moved into slot i or added come from beyond it or lie outside the box */
   for (size_t i = lz->n; i-- > 0;)
-    if (i < lz->n && box_meets(&lz->v[i].box, box)) entry_cut(it, i, box, true);
+    if (i < lz->n && trn_rt_extent_meets(&lz->v[i].box, box)) entry_cut(it, i, box, copy);
 }
 
-void trn_lazy_drop(trn_interp_t *it, const trn_rt_extent_t *box) {
-  trn_lazy_t *lz = it->lazy;
-  if (!lz || !meets_any(lz, box)) return;
-  for (size_t i = lz->n; i-- > 0;)
-    if (i < lz->n && box_meets(&lz->v[i].box, box)) entry_cut(it, i, box, false);
-}
+void trn_lazy_touch(trn_interp_t *it, const trn_rt_extent_t *box) { settle(it, box, true); }
+
+void trn_lazy_drop(trn_interp_t *it, const trn_rt_extent_t *box) { settle(it, box, false); }
 
 /* Whether instruction `in` writes every element of its dst and reads none of it (the
  * executor stores whole rows for these). */
@@ -293,17 +291,9 @@ trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out
     return NULL;
   uint64_t src_hi = d->src_addr + (parts - 1) * sstride + bytes;
   if (src_hi > it->hbm_size || hbm_written(lz, d->src_addr, src_hi)) return NULL;
-  /* settle the older entries it meets */
-  if (meets_any(lz, &box))
-    for (size_t i = lz->n; i-- > 0;)
-      if (i < lz->n && box_meets(&lz->v[i].box, &box)) entry_cut(it, i, &box, false);
-  if (lz->n == lz->cap) {
-    size_t cap = lz->cap ? lz->cap * 2 : 64;
-    lazy_entry_t *v = realloc(lz->v, cap * sizeof *v);
-    if (!v) return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%zu deferred loads", cap);
-    lz->v = v;
-    lz->cap = cap;
-  }
+  settle(it, &box, false); /* the new entry writes all of what older ones it meets hold */
+  if (!reserve(lz, lz->n + 1))
+    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%zu deferred loads", lz->n + 1);
   lz->v[lz->n++] = (lazy_entry_t){it->hbm + d->src_addr, sstride, box};
   trn_rt_extent_union(&lz->all, &box);
   lz->stats.deferred_bytes += parts * bytes;
@@ -319,7 +309,7 @@ const float *trn_lazy_find(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t 
   if (!meets_any(lz, &box)) return NULL;
   for (size_t i = 0; i < lz->n; i++) {
     const lazy_entry_t *e = &lz->v[i];
-    if (!box_meets(&e->box, &box)) continue;
+    if (!trn_rt_extent_meets(&e->box, &box)) continue;
     /* the entries are disjoint: no other one meets the operand when this one covers it */
     if (!box_covers(&e->box, &box) || e->stride % 4 != 0 || e->stride < bytes ||
         (uintptr_t)e->src % 4 != 0)
