@@ -8,12 +8,14 @@
  *    same value for the whole run),
  *  - into SBUF, same dtype, as one contiguous run of bytes in each of a set of
  *    consecutive partitions (its destination footprint is then exactly its bounding
- *    box, and each destination byte is written once),
- *  - and moves at least TRN_LAZY_MIN_BYTES,
- * becomes a pending entry: its source pointer, the source stride between partitions
- * and its SBUF box. The DMA instruction still runs as before otherwise: its
- * descriptors are checked (traps are the same), its bytes are counted and it takes the
- * same simulated time.
+ *    box, and each destination byte is written once), or as several such pieces
+ *    along its other dimensions whose boxes do not meet (as the column blocks of
+ *    weights joined into one load),
+ *  - and moves at least TRN_LAZY_MIN_BYTES per piece,
+ * becomes pending entries, one per piece: its source pointer, the source stride
+ * between partitions and its SBUF box. The DMA instruction still runs as before
+ * otherwise: its descriptors are checked (traps are the same), its bytes are counted
+ * and it takes the same simulated time.
  *
  * Invariant: pending entries are pairwise disjoint, and every SBUF byte inside an
  * entry's box holds, as far as the program can tell, the entry's source byte; the
@@ -256,6 +258,9 @@ void trn_lazy_before(trn_interp_t *it, const trn_inst_t *in) {
   else trn_lazy_touch(it, &bd);
 }
 
+/* Most pieces (entries) one descriptor is deferred as. */
+#define TRN_LAZY_MAX_PIECES 64
+
 trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out_deferred) {
   *out_deferred = false;
   trn_lazy_t *lz = it->lazy;
@@ -265,8 +270,11 @@ trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out
   const uint64_t es = trn_isa_dtype_size((trn_dtype_t)d->src_dtype);
   const uint64_t pb = it->target->sbuf_partition_bytes;
   if (es == 0 || pb % es != 0) return NULL;
-  /* one dimension along the partitions' bytes (unit steps), one across partitions */
-  uint64_t run = 1, parts = 1, sstride = 0;
+  /* one dimension along the partitions' bytes (unit steps), one across partitions; the
+   * others cut the descriptor into pieces (as the column blocks of weights joined into
+   * one load), each its own entry */
+  uint64_t run = 1, parts = 1, sstride = 0, pieces = 1;
+  int outer[TRN_DMA_DIMS], nouter = 0;
   bool have_run = false, have_parts = false;
   for (int k = 0; k < TRN_DMA_DIMS; k++) {
     if (d->num[k] == 0) return NULL;
@@ -280,23 +288,46 @@ trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out
       parts = d->num[k];
       sstride = (uint64_t)d->src_step[k] * es;
     } else {
-      return NULL;
+      outer[nouter++] = k;
+      pieces *= d->num[k];
     }
   }
   uint64_t bytes = run * es;
   if (!have_parts) sstride = bytes;
-  trn_rt_extent_t box = {d->dst_addr / pb, d->dst_addr / pb + parts, d->dst_addr % pb,
-                         d->dst_addr % pb + bytes};
-  if (box.hi > pb || box.p_hi > it->target->partitions || parts * bytes < TRN_LAZY_MIN_BYTES)
-    return NULL;
-  uint64_t src_hi = d->src_addr + (parts - 1) * sstride + bytes;
-  if (src_hi > it->hbm_size || hbm_written(lz, d->src_addr, src_hi)) return NULL;
-  settle(it, &box, false); /* the new entry writes all of what older ones it meets hold */
-  if (!reserve(lz, lz->n + 1))
-    return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%zu deferred loads", lz->n + 1);
-  lz->v[lz->n++] = (lazy_entry_t){it->hbm + d->src_addr, sstride, box};
-  trn_rt_extent_union(&lz->all, &box);
-  lz->stats.deferred_bytes += parts * bytes;
+  if (pieces > TRN_LAZY_MAX_PIECES || parts * bytes < TRN_LAZY_MIN_BYTES) return NULL;
+  uint64_t src[TRN_LAZY_MAX_PIECES];
+  trn_rt_extent_t box[TRN_LAZY_MAX_PIECES];
+  for (uint64_t j = 0; j < pieces; j++) {
+    /* the piece's first element on each side (exec_dma.c checked every address) */
+    int64_t so = 0, dof = 0;
+    uint64_t rest = j;
+    for (int o = nouter - 1; o >= 0; o--) {
+      int k = outer[o];
+      int64_t at = (int64_t)(rest % d->num[k]);
+      rest /= d->num[k];
+      so += at * d->src_step[k];
+      dof += at * d->dst_step[k];
+    }
+    uint64_t sa = (uint64_t)((int64_t)d->src_addr + so * (int64_t)es);
+    uint64_t da = (uint64_t)((int64_t)d->dst_addr + dof * (int64_t)es);
+    box[j] = (trn_rt_extent_t){da / pb, da / pb + parts, da % pb, da % pb + bytes};
+    src[j] = sa;
+    uint64_t src_hi = sa + (parts - 1) * sstride + bytes;
+    if (box[j].hi > pb || box[j].p_hi > it->target->partitions || src_hi > it->hbm_size ||
+        hbm_written(lz, sa, src_hi))
+      return NULL;
+    /* pieces that overlap would have to be written in order: copied instead */
+    for (uint64_t i = 0; i < j; i++)
+      if (trn_rt_extent_meets(&box[i], &box[j])) return NULL;
+  }
+  for (uint64_t j = 0; j < pieces; j++) {
+    settle(it, &box[j], false); /* the new entry writes all of what older ones it meets hold */
+    if (!reserve(lz, lz->n + 1))
+      return trn_status_make(TRN_ERR_OUT_OF_MEMORY, "%zu deferred loads", lz->n + 1);
+    lz->v[lz->n++] = (lazy_entry_t){it->hbm + src[j], sstride, box[j]};
+    trn_rt_extent_union(&lz->all, &box[j]);
+  }
+  lz->stats.deferred_bytes += pieces * parts * bytes;
   *out_deferred = true;
   return NULL;
 }
