@@ -128,19 +128,19 @@ void trn_interp_blas_restore(int threads) {
 #endif
 }
 
-/* A GEMM is split into at most TRN_MM_SPLIT_PARTS blocks of columns of C (or of rows,
- * when that gives more blocks), each a multiple of 16 wide and one GEMM on the pool.
- * Each element of C is the same dot product over K in the same order in any block,
- * provided that OpenBLAS uses the same kernel for the blocks as for the whole: it has
- * other kernels for products of at most 10^6 MACs (SMALL_MATRIX_OPT), so only larger
- * GEMMs are split, in blocks that are larger too. The decomposition depends on the
- * shape only, never on the thread count: any thread count gives the same bytes.
- * More blocks than threads keep the threads' shares even when one starts late. */
-#define TRN_MM_SPLIT_PARTS 4
+/* A GEMM is split into 2 or 4 blocks of columns of C or of rows, each a multiple of 16
+ * wide and one GEMM on the pool: the split whose largest pair of blocks is the
+ * smallest share of the whole (two threads finish together), the fewest blocks, then
+ * columns, on a tie. Each element of C is the same dot product over K in the same
+ * order in any block, provided that OpenBLAS uses the same kernel for the blocks as
+ * for the whole: it has other kernels for products of at most 10^6 MACs
+ * (SMALL_MATRIX_OPT), so only larger GEMMs are split, in blocks that are larger too.
+ * The decomposition depends on the shape only, never on the thread count: any thread
+ * count gives the same bytes. */
 #define TRN_MM_SMALL_MACS 1000000u
 /* Narrowest block: every block packs the whole of the other operand again, which for
- * narrow blocks cost more than the split saved. */
-#define TRN_MM_SPLIT_MIN 128
+ * narrow blocks costs more than the split saves. */
+#define TRN_MM_SPLIT_MIN 64
 
 typedef struct gemm_job_t {
   size_t m, n, k, lda, ldb, ldc;
@@ -164,20 +164,29 @@ static void gemm_part(void *ctx, size_t part, unsigned thread) {
   }
 }
 
-/* The number of blocks (at least 2, else 1) of a split of `len` rows or columns, each
- * of `per` MACs per row or column, and their width (the last may be narrower). */
-static size_t gemm_blocks(size_t len, uint64_t per, size_t *out_block) {
-  for (size_t parts = TRN_MM_SPLIT_PARTS; parts >= 2; parts--) {
+/* The number of blocks (2 or 4, else 1) of the best split of `len` rows or columns,
+ * each of `per` MACs, and their width (the last may be narrower); *out_share is the
+ * largest pair of blocks' share of `len` (1 when not split). */
+static size_t gemm_blocks(size_t len, uint64_t per, size_t *out_block, double *out_share) {
+  size_t best = 1;
+  *out_share = 1.0;
+  for (size_t parts = 2; parts <= 4; parts += 2) {
     size_t block = ((len + parts - 1) / parts + 15) / 16 * 16;
-    if (block < TRN_MM_SPLIT_MIN) block = TRN_MM_SPLIT_MIN;
+    if (block < TRN_MM_SPLIT_MIN) continue;
     size_t n = (len + block - 1) / block;
     size_t last = len - (n - 1) * block;
-    if (n >= 2 && (uint64_t)last * per > TRN_MM_SMALL_MACS) {
+    if (n < 2 || (uint64_t)last * per <= TRN_MM_SMALL_MACS) continue;
+    /* two threads: one takes blocks 0, 2, ..., the other 1, 3, ... */
+    size_t half[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) half[i % 2] += i + 1 < n ? block : last;
+    double share = (double)(half[0] > half[1] ? half[0] : half[1]) / (double)len;
+    if (share < *out_share) {
+      *out_share = share;
       *out_block = block;
-      return n;
+      best = n;
     }
   }
-  return 1;
+  return best;
 }
 
 /* C (m x n, row stride ldc) (+)= A^T B, A = k x m (stride lda), B = k x n (stride ldb). */
@@ -186,10 +195,12 @@ static void gemm_tn(trn_interp_t *it, size_t m, size_t n, size_t k, const float 
   gemm_job_t g = {m, n, k, lda, ldb, ldc, a, b, c, acc, true, 0};
   size_t parts = 1;
   if ((uint64_t)m * n * k > 2 * (uint64_t)TRN_MM_SMALL_MACS) {
-    /* columns, unless rows give more blocks */
-    size_t mblock = 0, mparts = gemm_blocks(m, (uint64_t)n * k, &mblock);
-    parts = gemm_blocks(n, (uint64_t)m * k, &g.block);
-    if (mparts > parts) {
+    /* columns, unless rows share better */
+    size_t mblock = 0;
+    double mshare, nshare;
+    size_t mparts = gemm_blocks(m, (uint64_t)n * k, &mblock, &mshare);
+    parts = gemm_blocks(n, (uint64_t)m * k, &g.block, &nshare);
+    if (mshare < nshare) {
       g.by_n = false;
       g.block = mblock;
       parts = mparts;
