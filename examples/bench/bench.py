@@ -4,16 +4,19 @@
 usage: /usr/bin/python3 examples/bench/bench.py [--models mlp,resnet50,...|all|none] [--build build]
            [--auto-cast none|matmul|all] [--target trn1] [--gemm] [--out docs/benchmarks.md]
            [--work DIR] [--timeout S] [--torch-budget S] [--interp-repeat N]
+           [--rounds N]
 
 For each model it:
   1. compiles the ONNX file with `/usr/bin/time -v trnc` (wall time, peak RSS),
   2. reads the .neff size and instruction count (trn-run --stats, else trn-objdump),
   3. runs the .neff with `trn-run --input X.npy --output Y.npy --stats` (process wall
      time: load, one run, I/O; simulated cycles, time and PE utilization from its
-     statistics), then with `trn-run --repeat N` (the median time of N runs of the loaded
-     model, trn_rt_model_run, the figure compared with PyTorch's forward),
-  4. runs the same model in PyTorch on the CPU (torch.set_num_threads(2), median of
-     several runs) and compares the interpreter's output with PyTorch's,
+     statistics),
+  4. runs the same model in PyTorch on the CPU (torch.set_num_threads(2)) and compares
+     the interpreter's output with PyTorch's; then, in --rounds rounds, PyTorch's
+     forward several times and `trn-run --repeat N` (the median time of N runs of the
+     loaded model, trn_rt_model_run) back to back: the interpreter's run over PyTorch's
+     forward is the median of the rounds' ratios, each measured under the same load,
   5. computes a roofline bound from the ONNX graph: max(FLOPs / peak FLOP/s,
      HBM bytes / HBM bandwidth), with FLOPs = 2 x MACs of MatMul/Gemm/Conv, HBM bytes =
      weights + inputs + outputs, peak = PE rows x cols x 2 x PE clock (bf16/fp16; fp32 is
@@ -520,10 +523,9 @@ def run_interpreter_repeated(tools, neff_path, input_path, repeat, timeout):
 
 # --------------------------------------------------------------------------- PyTorch
 
-def torch_wall_time(fn, min_runs=5, max_runs=50, budget_s=3.0):
-    """(median, number of runs, minimum) of FN()'s wall time after one warm-up call: at
-    least MIN_RUNS runs, more (up to MAX_RUNS) while the total stays under BUDGET_S."""
-    fn()
+def torch_times(fn, min_runs=5, max_runs=50, budget_s=3.0):
+    """FN()'s wall times: at least MIN_RUNS runs, more (up to MAX_RUNS) while the total
+    stays under BUDGET_S. The caller makes the warm-up call."""
     times = []
     total = 0.0
     while len(times) < max_runs and (len(times) < min_runs or total < budget_s):
@@ -531,7 +533,8 @@ def torch_wall_time(fn, min_runs=5, max_runs=50, budget_s=3.0):
         fn()
         times.append(time.perf_counter() - start)
         total += times[-1]
-    return statistics.median(times), len(times), min(times)
+    return times
+
 
 
 def top1(actual, expected):
@@ -654,18 +657,44 @@ def bench_one(name, paths, torch_fn, tools, args, targets, work_dir, auto_cast):
     try:
         import torch
         torch.set_num_threads(2)
-        res["torch_s"], res["torch_runs"], res["torch_min_s"] = torch_wall_time(
-            torch_fn, budget_s=args.torch_budget)
-        res["torch_out"] = torch_fn().numpy()
+        res["torch_out"] = torch_fn().numpy()  # also the warm-up
     except Exception as exc:  # a broken reference should not stop the benchmark
         res["torch_error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
 
+    if res["compile"]["ok"]:
+        res["run"] = run_interpreter(tools, neff, input_path, out_npy, args.timeout)
+    # Rounds of PyTorch runs then interpreter runs, back to back, so that both see the
+    # same load on a shared machine; the ratio is the median of the rounds' ratios.
+    rounds = max(1, args.rounds)
+    times, loaded, ratios, runs = [], [], [], 0
+    for _ in range(rounds):
+        batch = []
+        if "torch_error" not in res:
+            try:
+                batch = torch_times(torch_fn, min_runs=3, budget_s=args.torch_budget / rounds)
+            except Exception as exc:
+                res["torch_error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        times += batch
+        if not (res.get("run") or {}).get("ok"):
+            continue
+        s, n = run_interpreter_repeated(tools, neff, input_path, args.interp_repeat,
+                                        args.timeout)
+        if s is None:
+            continue
+        loaded.append(s)
+        runs += n
+        if batch:
+            ratios.append(s / statistics.median(batch))
+    if times and "torch_error" not in res:
+        res["torch_s"], res["torch_runs"], res["torch_min_s"] = (
+            statistics.median(times), len(times), min(times))
     if not res["compile"]["ok"]:
         return res
-    res["run"] = run_interpreter(tools, neff, input_path, out_npy, args.timeout)
     if res["run"]["ok"]:
-        res["run"]["loaded_run_s"], res["run"]["loaded_runs"] = run_interpreter_repeated(
-            tools, neff, input_path, args.interp_repeat, args.timeout)
+        res["run"]["loaded_run_s"] = statistics.median(loaded) if loaded else None
+        res["run"]["loaded_runs"] = runs or None
+        res["run"]["paired_ratio"] = statistics.median(ratios) if ratios else None
+        res["run"]["paired_rounds"] = len(ratios)
     stats = res["run"].get("stats", {})
     res["instructions"] = stats.get("instructions")
     if res["instructions"] is None:
@@ -733,8 +762,9 @@ def derived(res):
     out["roofline_frac"] = res["roofline_s"] / sim_s if sim_s else None
     torch_s = res.get("torch_s")
     out["interp_over_torch"] = out["interp_s"] / torch_s if out["interp_s"] and torch_s else None
-    out["run_over_torch"] = (out["loaded_run_s"] / torch_s
-                             if out["loaded_run_s"] and torch_s else None)
+    out["run_over_torch"] = run.get("paired_ratio") if run.get("ok") else None
+    if out["run_over_torch"] is None and out["loaded_run_s"] and torch_s:
+        out["run_over_torch"] = out["loaded_run_s"] / torch_s
     out["torch_over_sim"] = torch_s / sim_s if torch_s and sim_s else None
     return out
 
@@ -748,6 +778,11 @@ def status_of(res):
     if not run.get("ok"):
         return f"run failed: {run.get('error', 'not run')}"
     return "ok"
+
+
+def len_rounds(res):
+    """Rounds that paired an interpreter time with PyTorch's (0 when none)."""
+    return (res.get("run") or {}).get("paired_rounds") or 0
 
 
 def model_table(res):
@@ -775,7 +810,8 @@ def model_table(res):
         ("interpreter process wall time (load + 1 run + I/O)", _fmt_seconds(d["interp_s"])),
         ("interpreter first run (its own timer, fresh memory)", _fmt_seconds(d["run_wall_s"])),
         ("interpreter run, model loaded (trn-run --repeat)",
-         _fmt_seconds(d["loaded_run_s"]) + (f" (median of {d['loaded_runs']})"
+         _fmt_seconds(d["loaded_run_s"]) + (f" (median of {len_rounds(res)} rounds' medians, "
+                                            f"{d['loaded_runs']} runs)"
                                             if d["loaded_runs"] else "")),
         ("PyTorch CPU wall time (2 threads)",
          _fmt_seconds(res.get("torch_s")) + (
@@ -783,7 +819,8 @@ def model_table(res):
              if res.get("torch_runs") else "")
          if "torch_error" not in res else f"failed: {res['torch_error']}"),
         ("interpreter process / PyTorch forward", ratio(d["interp_over_torch"])),
-        ("interpreter run (model loaded) / PyTorch forward", ratio(d["run_over_torch"])),
+        ("interpreter run (model loaded) / PyTorch forward", ratio(d["run_over_torch"])
+         + (f" (median of {len_rounds(res)} rounds)" if len_rounds(res) else "")),
         ("PyTorch CPU / simulated time", ratio(d["torch_over_sim"])),
         ("max abs error vs PyTorch", _fmt_err(res.get("max_abs"))),
         ("max rel error vs PyTorch", _fmt_err(res.get("max_rel"))),
@@ -869,7 +906,10 @@ def report(results, args, argv):
         "memory, reading and writing .npy files); interp run = median time of "
         "trn_rt_model_run with the model loaded (`trn-run --repeat`; later runs reuse the "
         "HBM image with its constants, as a device keeps weights resident); PyTorch = "
-        "median forward time of the model already in memory", "",
+        "median forward time of the model already in memory; both are measured in "
+        f"{args.rounds} rounds, PyTorch's runs then the interpreter's, back to back, and "
+        "the interp run / PyTorch ratio is the median of the rounds' ratios (each round "
+        "sees the same machine load)", "",
         "## Summary", "", summary_table(results), "## Per model", ""]
     return "\n".join(header) + "\n" + "\n".join(model_table(r) for r in results)
 
@@ -927,7 +967,12 @@ def main(argv=None):
                         help="runs of the loaded model whose median is the interpreter's run "
                              "time (trn-run --repeat; default 5, 0 = skip)")
     parser.add_argument("--torch-budget", type=float, default=3.0,
-                        help="seconds of PyTorch runs per model (at least 5 runs; default 3)")
+                        help="seconds of PyTorch runs per model, over all rounds (at least "
+                             "3 runs a round; default 3)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of PyTorch runs then interpreter runs (each trn-run "
+                             "--repeat N) back to back; the reported ratio is the median "
+                             "of the rounds' ratios (default 3)")
     args = parser.parse_args(argv)
     if args.models is None:
         args.models = "" if args.gemm else "mlp"
