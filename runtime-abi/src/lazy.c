@@ -290,11 +290,12 @@ trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out
     } else {
       outer[nouter++] = k;
       pieces *= d->num[k];
+      if (pieces > TRN_LAZY_MAX_PIECES) return NULL;
     }
   }
   uint64_t bytes = run * es;
   if (!have_parts) sstride = bytes;
-  if (pieces > TRN_LAZY_MAX_PIECES || parts * bytes < TRN_LAZY_MIN_BYTES) return NULL;
+  if (parts * bytes < TRN_LAZY_MIN_BYTES) return NULL;
   uint64_t src[TRN_LAZY_MAX_PIECES];
   trn_rt_extent_t box[TRN_LAZY_MAX_PIECES];
   for (uint64_t j = 0; j < pieces; j++) {
