@@ -536,7 +536,6 @@ def torch_times(fn, min_runs=5, max_runs=50, budget_s=3.0):
     return times
 
 
-
 def top1(actual, expected):
     """For classifier outputs (batch x classes, 10 classes or more): whether the
     interpreter's argmax in each row matches PyTorch's, as text; None otherwise."""
@@ -693,6 +692,7 @@ def bench_one(name, paths, torch_fn, tools, args, targets, work_dir, auto_cast):
     if res["run"]["ok"]:
         res["run"]["loaded_run_s"] = statistics.median(loaded) if loaded else None
         res["run"]["loaded_runs"] = runs or None
+        res["run"]["loaded_rounds"] = len(loaded)
         res["run"]["paired_ratio"] = statistics.median(ratios) if ratios else None
         res["run"]["paired_rounds"] = len(ratios)
     stats = res["run"].get("stats", {})
@@ -810,9 +810,9 @@ def model_table(res):
         ("interpreter process wall time (load + 1 run + I/O)", _fmt_seconds(d["interp_s"])),
         ("interpreter first run (its own timer, fresh memory)", _fmt_seconds(d["run_wall_s"])),
         ("interpreter run, model loaded (trn-run --repeat)",
-         _fmt_seconds(d["loaded_run_s"]) + (f" (median of {len_rounds(res)} rounds' medians, "
-                                            f"{d['loaded_runs']} runs)"
-                                            if d["loaded_runs"] else "")),
+         _fmt_seconds(d["loaded_run_s"]) + (
+             f" (median of {res['run'].get('loaded_rounds')} rounds' medians, "
+             f"{d['loaded_runs']} runs)" if d["loaded_runs"] else "")),
         ("PyTorch CPU wall time (2 threads)",
          _fmt_seconds(res.get("torch_s")) + (
              f" (median of {res['torch_runs']}, min {_fmt_seconds(res['torch_min_s'])})"
