@@ -62,24 +62,43 @@ static void mm_touch(trn_interp_t *it, const trn_ap_t *a) {
   if (it->lazy && trn_rt_ap_extent(it->model, a, &m, &box) && m == 1) trn_lazy_touch(it, &box);
 }
 
+static uint8_t *mm_space(trn_interp_t *it, uint8_t space, uint64_t *pbytes) {
+  bool psum = space == TRN_SPACE_PSUM;
+  *pbytes = psum ? it->target->psum_partition_bytes : it->target->sbuf_partition_bytes;
+  return psum ? it->psum : it->sbuf;
+}
+
+/* Whether operand `a` is fp32, 4-byte aligned and dense per partition
+ * (trn_interp_ap_dense): its rows can be read as they lie. */
+static bool mm_ap_dense_f32(const trn_ap_t *a) {
+  return a->dtype == TRN_DTYPE_FP32 && trn_interp_ap_dense(a) && a->offset % 4 == 0;
+}
+
+/* Operand `a`, read in place `cols` fp32 columns per partition (a fused run reads past
+ * its first instruction's AP, over the later chains' operands): from the HBM source of
+ * the pending load (lazy.c) it lies in, else from SBUF/PSUM, which then holds its
+ * bytes. Row r at the result + r * *out_ld. */
+static const float *mm_source(trn_interp_t *it, const trn_ap_t *a, uint64_t cols,
+                              size_t *out_ld) {
+  uint64_t pb;
+  const uint8_t *base = mm_space(it, a->space, &pb);
+  if (it->lazy && a->space == TRN_SPACE_SBUF) {
+    const float *p =
+        trn_lazy_in_place(it, a->start_partition, a->num_partitions, a->offset, cols * 4, out_ld);
+    if (p) return p;
+  }
+  *out_ld = (size_t)(pb / 4);
+  return (const float *)(const void *)(base + (uint64_t)a->start_partition * pb + a->offset);
+}
+
 /* A K x cols fp32 view of an operand whose rows are partitions: directly in place when
  * it is fp32, 4-byte aligned and dense per partition (trn_interp_ap_dense), else
  * gathered. */
 static trn_status_t mm_view(trn_interp_t *it, int slot, const trn_ap_t *ap, uint8_t *base,
                             uint64_t pbytes, uint64_t cols, float **out, size_t *out_ld) {
-  if (ap->dtype == TRN_DTYPE_FP32 && trn_interp_ap_dense(ap) && ap->offset % 4 == 0 &&
-      pbytes % 4 == 0) {
-    if (it->lazy && ap->space == TRN_SPACE_SBUF) {
-      /* a pending load's source (lazy.c) serves it as well: read only */
-      const float *p = trn_lazy_in_place(it, ap->start_partition, ap->num_partitions,
-                                         ap->offset, cols * 4, out_ld);
-      if (p) {
-        *out = (float *)(uintptr_t)p;
-        return NULL;
-      }
-    }
-    *out = (float *)(void *)(base + (uint64_t)ap->start_partition * pbytes + ap->offset);
-    *out_ld = (size_t)(pbytes / 4);
+  if (mm_ap_dense_f32(ap) && pbytes % 4 == 0) {
+    /* read only (a pending load's source, lazy.c, may serve it) */
+    *out = (float *)(uintptr_t)mm_source(it, ap, cols, out_ld);
     return NULL;
   }
   float *buf = NULL;
@@ -267,33 +286,6 @@ static trn_status_t mm_store(trn_interp_t *it, const trn_inst_t *inst, const mm_
 static bool mm_ap_direct(const trn_ap_t *a, uint64_t pbytes) {
   return a->dtype == TRN_DTYPE_FP32 && a->step[0] == 1 && a->num[1] == 1 && a->num[2] == 1 &&
          a->offset % 4 == 0 && pbytes % 4 == 0;
-}
-
-static uint8_t *mm_space(trn_interp_t *it, uint8_t space, uint64_t *pbytes) {
-  bool psum = space == TRN_SPACE_PSUM;
-  *pbytes = psum ? it->target->psum_partition_bytes : it->target->sbuf_partition_bytes;
-  return psum ? it->psum : it->sbuf;
-}
-
-static const float *mm_in_place(const trn_ap_t *a, const uint8_t *base, uint64_t pbytes) {
-  return (const float *)(const void *)(base + (uint64_t)a->start_partition * pbytes + a->offset);
-}
-
-/* Operand `a` (mm_ap_direct) read in place, `cols` fp32 columns per partition (a fused
- * run reads past its first instruction's AP, over the later chains' operands): from
- * the HBM source of the pending load (lazy.c) it lies in, else from SBUF/PSUM, which
- * then holds its bytes. Row r at the result + r * *out_ld. */
-static const float *mm_source(trn_interp_t *it, const trn_ap_t *a, uint64_t cols,
-                              size_t *out_ld) {
-  uint64_t pb;
-  const uint8_t *base = mm_space(it, a->space, &pb);
-  if (it->lazy && a->space == TRN_SPACE_SBUF) {
-    const float *p =
-        trn_lazy_in_place(it, a->start_partition, a->num_partitions, a->offset, cols * 4, out_ld);
-    if (p) return p;
-  }
-  *out_ld = (size_t)(pb / 4);
-  return mm_in_place(a, base, pb);
 }
 
 /* Whether every instruction of [index, index + rows * rowlen) has its operands in
@@ -680,8 +672,7 @@ static void mm_rows_into(trn_interp_t *it, const trn_ap_t *a, float *buf, size_t
                          uint32_t row0) {
   uint64_t pb;
   uint8_t *base = mm_space(it, a->space, &pb);
-  if (it->lazy && a->space == TRN_SPACE_SBUF && a->dtype == TRN_DTYPE_FP32 &&
-      trn_interp_ap_dense(a) && a->offset % 4 == 0) {
+  if (it->lazy && a->space == TRN_SPACE_SBUF && mm_ap_dense_f32(a)) {
     size_t ld;
     const float *p =
         trn_lazy_in_place(it, a->start_partition, a->num_partitions, a->offset, cols * 4, &ld);
@@ -709,9 +700,7 @@ static const float *mm_chain_hbm(trn_interp_t *it, const trn_inst_t *insts, size
   for (size_t i = index; i < end; i++) {
     const trn_ap_t *a = moving ? &insts[i].src1 : &insts[i].src0;
     size_t l;
-    if (a->space != TRN_SPACE_SBUF || a->dtype != TRN_DTYPE_FP32 || !trn_interp_ap_dense(a) ||
-        a->offset % 4 != 0)
-      return NULL;
+    if (a->space != TRN_SPACE_SBUF || !mm_ap_dense_f32(a)) return NULL;
     const float *p =
         trn_lazy_find(it, a->start_partition, a->num_partitions, a->offset, cols * 4, &l);
     if (!p) return NULL;
@@ -723,7 +712,6 @@ static const float *mm_chain_hbm(trn_interp_t *it, const trn_inst_t *insts, size
     }
     rows += a->num_partitions;
   }
-  trn_lazy_count_in_place(it, rows * cols * 4);
   *out_ld = ld;
   return base;
 }

@@ -144,15 +144,8 @@ int32_t trn_interp_f32_to_i32(float v);
 
 /* ---- deferred loads (lazy.c) ------------------------------------------------- */
 
-/* Bytes deferred, dropped unread (a later load covered them), copied late
- * (materialized) and read in place from HBM by MATMUL, over a run. */
-typedef struct trn_lazy_stats_t {
-  uint64_t deferred_bytes, dropped_bytes, materialized_bytes, in_place_bytes;
-} trn_lazy_stats_t;
-
 trn_status_t trn_lazy_create(const trn_rt_model_t *model, trn_lazy_t **out_lazy);
 void trn_lazy_destroy(trn_lazy_t *lazy);
-trn_lazy_stats_t trn_lazy_stats(const trn_lazy_t *lazy);
 /* Defers DMA descriptor `d` (already checked by exec_dma.c) when it qualifies, after
  * settling the pending loads its destination meets; *out_deferred says whether it did.
  * Otherwise the caller copies it (after trn_lazy_touch of both of its sides). */
@@ -170,14 +163,12 @@ void trn_lazy_before(trn_interp_t *it, const trn_inst_t *in);
  * offset + bytes). When it lies in one pending load whose source can serve it, its
  * fp32 source in HBM, row r at the result + r * *out_ld; else NULL, after
  * materializing whatever pending load it meets (the caller reads SBUF). */
-/* trn_lazy_find: the same query without side effects (NULL: not served by one pending
- * load, which says nothing of whether it meets any); trn_lazy_count_in_place adds to
- * the in-place statistics what a caller read through it. */
-const float *trn_lazy_find(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t offset,
-                           uint64_t bytes, size_t *out_ld);
-void trn_lazy_count_in_place(trn_interp_t *it, uint64_t bytes);
 const float *trn_lazy_in_place(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t offset,
                                uint64_t bytes, size_t *out_ld);
+/* The same query without side effects (NULL: not served by one pending load, which
+ * says nothing of whether it meets any). */
+const float *trn_lazy_find(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t offset,
+                           uint64_t bytes, size_t *out_ld);
 
 /* ---- race detector (race.c) --------------------------------------------------- */
 

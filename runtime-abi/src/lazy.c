@@ -65,7 +65,6 @@ struct trn_lazy_t {
   bool all_stale;        /* entries were removed since `all` was computed */
   uint64_t *hbm_written; /* [lo, hi) byte ranges DMAs may write in HBM, sorted, disjoint */
   size_t nwritten;
-  trn_lazy_stats_t stats;
 };
 
 static int cmp_range(const void *a, const void *b) {
@@ -118,12 +117,6 @@ void trn_lazy_destroy(trn_lazy_t *lz) {
   free(lz);
 }
 
-trn_lazy_stats_t trn_lazy_stats(const trn_lazy_t *lz) {
-  trn_lazy_stats_t s;
-  memset(&s, 0, sizeof s);
-  return lz ? lz->stats : s;
-}
-
 /* Whether HBM bytes [lo, hi) meet a range some DMA may write. */
 static bool hbm_written(const trn_lazy_t *lz, uint64_t lo, uint64_t hi) {
   size_t a = 0, b = lz->nwritten; /* first range ending after lo */
@@ -151,10 +144,6 @@ static void copy_box(trn_interp_t *it, const trn_rt_extent_t *box, const uint8_t
 /* The source of the bytes of entry e at SBUF partition p, byte lo. */
 static const uint8_t *entry_src(const lazy_entry_t *e, uint64_t p, uint64_t lo) {
   return e->src + (p - e->box.p_lo) * e->stride + (lo - e->box.lo);
-}
-
-static uint64_t box_bytes(const trn_rt_extent_t *b) {
-  return (b->p_hi - b->p_lo) * (b->hi - b->lo);
 }
 
 /* Room for `n` entries; false without memory. */
@@ -185,12 +174,7 @@ static void entry_cut(trn_interp_t *it, size_t i, const trn_rt_extent_t *box, bo
     in = e.box;
     copy = true;
   }
-  if (copy) {
-    copy_box(it, &in, entry_src(&e, in.p_lo, in.lo), e.stride);
-    lz->stats.materialized_bytes += box_bytes(&in);
-  } else {
-    lz->stats.dropped_bytes += box_bytes(&in);
-  }
+  if (copy) copy_box(it, &in, entry_src(&e, in.p_lo, in.lo), e.stride);
   lz->v[i] = lz->v[--lz->n];
   trn_rt_extent_t piece[4] = {
       {e.box.p_lo, in.p_lo, e.box.lo, e.box.hi}, /* partitions below */
@@ -328,7 +312,6 @@ trn_status_t trn_lazy_defer(trn_interp_t *it, const trn_dma_desc_t *d, bool *out
     lz->v[lz->n++] = (lazy_entry_t){it->hbm + src[j], sstride, box[j]};
     trn_rt_extent_union(&lz->all, &box[j]);
   }
-  lz->stats.deferred_bytes += pieces * parts * bytes;
   *out_deferred = true;
   return NULL;
 }
@@ -354,19 +337,12 @@ const float *trn_lazy_find(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t 
   return NULL;
 }
 
-void trn_lazy_count_in_place(trn_interp_t *it, uint64_t bytes) {
-  if (it->lazy) it->lazy->stats.in_place_bytes += bytes;
-}
-
 const float *trn_lazy_in_place(trn_interp_t *it, uint32_t p0, uint32_t np, uint64_t offset,
                                uint64_t bytes, size_t *out_ld) {
   trn_lazy_t *lz = it->lazy;
   if (!lz || !lz->n) return NULL;
   const float *p = trn_lazy_find(it, p0, np, offset, bytes, out_ld);
-  if (p) {
-    lz->stats.in_place_bytes += (uint64_t)np * bytes;
-    return p;
-  }
+  if (p) return p;
   trn_rt_extent_t box = {p0, (uint64_t)p0 + np, offset, offset + bytes};
   trn_lazy_touch(it, &box);
   return NULL;
