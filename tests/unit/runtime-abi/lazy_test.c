@@ -106,6 +106,18 @@ static bool w_box_zero(const run_mem_t *mem) {
   return true;
 }
 
+/* Runs `t` (not strict) and checks its MATMUL's output against the weights w
+ * (check_out, unstrided) and, with `uncopied`, that nothing was copied into the
+ * weights' SBUF box (the message says what would have been); then destroys it. */
+static void run_check(tm_t *t, float (*w)(uint32_t, uint32_t), const char *uncopied) {
+  run_mem_t mem;
+  run_with(t, false, &mem);
+  check_out(t, w, false);
+  if (uncopied) ck_assert_msg(w_box_zero(&mem), "%s were copied into SBUF", uncopied);
+  mem_free(&mem);
+  tm_destroy(t);
+}
+
 /* A vector-engine copy of a pending load sees the loaded bytes. */
 START_TEST(test_lazy_dve_read_sees_load) {
   tm_t *t = lazy_model();
@@ -205,11 +217,7 @@ START_TEST(test_lazy_partial_write_then_matmul) {
   trn_inst_t *mm = &t->insts[TRN_ENGINE_PE][0];
   mm->wait_sem = 5;
   mm->wait_value = 1;
-  run_mem_t mem;
-  run_with(t, false, &mem);
-  check_out(t, w_after_memset, false);
-  mem_free(&mem);
-  tm_destroy(t);
+  run_check(t, w_after_memset, NULL);
 }
 END_TEST
 
@@ -221,12 +229,7 @@ START_TEST(test_lazy_second_load_covers_first) {
   tm_stage_in(t, W2_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 0, M);
   tm_stage_in(t, X_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, XN);
   add_matmul(t, true, false);
-  run_mem_t mem;
-  run_with(t, false, &mem);
-  check_out(t, w_second, false);
-  ck_assert_msg(w_box_zero(&mem), "the weights were copied into SBUF");
-  mem_free(&mem);
-  tm_destroy(t);
+  run_check(t, w_second, "the weights");
 }
 END_TEST
 
@@ -242,11 +245,7 @@ START_TEST(test_lazy_second_load_into_part_of_first) {
   tm_stage_in(t, W2_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 16, 32, 0, M);
   tm_stage_in(t, X_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, XN);
   add_matmul(t, false, false);
-  run_mem_t mem;
-  run_with(t, false, &mem);
-  check_out(t, w_mixed, false);
-  mem_free(&mem);
-  tm_destroy(t);
+  run_check(t, w_mixed, NULL);
 }
 END_TEST
 
@@ -266,11 +265,7 @@ START_TEST(test_lazy_written_hbm_not_deferred) {
   t->n_in++;
   tm_stage_in(t, X_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, XN);
   add_matmul(t, false, false);
-  run_mem_t mem;
-  run_with(t, false, &mem);
-  check_out(t, w_second, false);
-  mem_free(&mem);
-  tm_destroy(t);
+  run_check(t, w_second, NULL);
 }
 END_TEST
 
@@ -299,11 +294,7 @@ START_TEST(test_lazy_load_of_pieces) {
   stage_pieces(t);
   tm_stage_in(t, X_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, XN);
   add_matmul(t, true, false);
-  run_mem_t mem;
-  run_with(t, false, &mem);
-  check_out(t, w_pieces, false);
-  mem_free(&mem);
-  tm_destroy(t);
+  run_check(t, w_pieces, NULL);
 
   /* covered by a later load before anything reads it: both pieces were deferred, and
    * are dropped without a copy */
@@ -312,11 +303,7 @@ START_TEST(test_lazy_load_of_pieces) {
   tm_stage_in(t, W_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 0, M);
   tm_stage_in(t, X_AT, TRN_DTYPE_FP32, TRN_SPACE_SBUF, TRN_DTYPE_FP32, 0, K, 4096, XN);
   add_matmul(t, true, false);
-  run_with(t, false, &mem);
-  check_out(t, w_first, false);
-  ck_assert_msg(w_box_zero(&mem), "the pieces or the weights were copied into SBUF");
-  mem_free(&mem);
-  tm_destroy(t);
+  run_check(t, w_first, "the pieces or the weights");
 }
 END_TEST
 
